@@ -1,0 +1,212 @@
+"""The backend contract every location type implements: local folders, SMB shares, SFTP servers.
+
+Paths given to a backend are relative to its location's root, '/'-separated (see :mod:`share.paths`).
+Each method raises only :mod:`share.errors` classes; the common ones are named in its docstring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import IO, Any
+
+from share.location import Location
+
+
+class Kind(enum.StrEnum):
+    FILE = "file"
+    DIR = "dir"
+    OTHER = "other"  # symlinks on local sources, devices, anything not followed
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    kind: Kind
+    size: int
+    mtime: float | None = None
+
+
+@dataclass(frozen=True)
+class Space:
+    free: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What was negotiated with the server; None where the protocol has no such thing."""
+
+    protocol: str
+    server_address: str | None = None
+    port: int | None = None
+    dialect: str | None = None
+    signing: bool | None = None
+    encryption: bool | None = None
+    guest: bool | None = None
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class Features:
+    """Abilities that differ between backends, declared up front rather than discovered by failure."""
+
+    free_space: bool
+    atomic_replace: bool
+    case_insensitive: bool
+    pipelined_write: bool
+
+
+ErrorMapper = Callable[[str], AbstractContextManager[None]]
+
+
+class Stream:
+    """A file opened on a backend; every read, write and close goes through the backend's error mapping."""
+
+    def __init__(self, raw: IO[bytes], mapped: ErrorMapper, path: str) -> None:
+        self._raw = raw
+        self._mapped = mapped
+        self.path = path
+
+    def read(self, size: int = -1) -> bytes:
+        with self._mapped(self.path):
+            return self._raw.read(size)
+
+    def write(self, data: bytes | memoryview) -> int:
+        with self._mapped(self.path):
+            written = self._raw.write(data)
+        return len(data) if written is None else written
+
+    def tell(self) -> int:
+        with self._mapped(self.path):
+            return self._raw.tell()
+
+    def flush(self) -> None:
+        with self._mapped(self.path):
+            self._raw.flush()
+
+    def close(self) -> None:
+        with self._mapped(self.path):
+            self._raw.close()
+
+    def abandon(self) -> None:
+        """Close after a failure without raising again: the first error is the one worth reporting."""
+        with contextlib.suppress(Exception):
+            self._raw.close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            self.close()
+        else:
+            self.abandon()
+
+
+class Backend(ABC):
+    """One connected location. Use as a context manager, or call :meth:`close`."""
+
+    location: Location
+    features: Features
+
+    @abstractmethod
+    def stat(self, path: str) -> Entry:
+        """The entry at ``path``. Raises NotFound, AccessDenied."""
+
+    @abstractmethod
+    def list(self, path: str) -> list[Entry]:
+        """The entries of folder ``path``, unsorted. Raises NotFound, NotADirectory, AccessDenied."""
+
+    @abstractmethod
+    def open_read(self, path: str, offset: int = 0) -> Stream:
+        """A stream reading file ``path`` from ``offset``. Raises NotFound, AccessDenied."""
+
+    @abstractmethod
+    def open_write(self, path: str, offset: int = 0) -> Stream:
+        """A stream writing ``path`` from ``offset``; creates the file, keeps bytes before ``offset`` and drops
+        the rest. Raises NotFound (no parent folder), AccessDenied, DiskFull (on write or close)."""
+
+    @abstractmethod
+    def makedirs(self, path: str) -> None:
+        """Create folder ``path`` and its parents; no error if it exists. Raises AccessDenied, NotADirectory."""
+
+    @abstractmethod
+    def rename(self, src: str, dst: str, *, replace: bool = False) -> None:
+        """Move ``src`` to ``dst``. Raises AlreadyExists (unless ``replace``), NotFound, AccessDenied."""
+
+    @abstractmethod
+    def remove(self, path: str) -> None:
+        """Delete file ``path``. Raises NotFound, AccessDenied."""
+
+    @abstractmethod
+    def rmdir(self, path: str) -> None:
+        """Delete the empty folder ``path``. Raises NotFound, AccessDenied."""
+
+    @abstractmethod
+    def space(self, path: str = "") -> Space:
+        """Free (for this user) and total bytes of the volume holding ``path``. Raises NotFound."""
+
+    @abstractmethod
+    def facts(self) -> SessionFacts:
+        """What was negotiated when connecting. Raises nothing."""
+
+    @abstractmethod
+    def describe(self, path: str = "") -> str:
+        """How to name ``path`` in a message: a local path, a UNC path or an sftp:// URL."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections. Raises nothing."""
+
+    def exists(self, path: str) -> bool:
+        """True when something is at ``path``. Raises AccessDenied and connection errors, not NotFound."""
+        from share.errors import NotFound
+
+        try:
+            self.stat(path)
+        except NotFound:
+            return False
+        return True
+
+    def read_bytes(self, path: str, limit: int) -> bytes:
+        """At most ``limit`` bytes from the start of a file: for headers and small metadata files."""
+        return self.read_range(path, 0, limit)
+
+    def read_range(self, path: str, offset: int, size: int) -> bytes:
+        """``size`` bytes at ``offset`` (fewer at the end of the file)."""
+        with self.open_read(path, offset) as stream:
+            chunks: list[bytes] = []
+            remaining = size
+            while remaining > 0:
+                chunk = stream.read(remaining)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            return b"".join(chunks)
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def walk_files(backend: Backend, path: str) -> Iterator[tuple[str, Entry]]:
+    """Every file below folder ``path`` as (relative path, entry), depth first, links not followed."""
+    from share.paths import join
+
+    for entry in sorted(backend.list(path), key=lambda e: e.name):
+        child = join(path, entry.name)
+        if entry.kind is Kind.DIR:
+            yield from walk_files(backend, child)
+        elif entry.kind is Kind.FILE:
+            yield child, entry

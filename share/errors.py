@@ -1,0 +1,105 @@
+"""The project's one error tree. Every library exception that can reach a user becomes one of these.
+
+::
+
+    BmrError                       anything bmr reports instead of a traceback
+    ├── UsageError                 the user's words are off (bad location, no password source)
+    │   └── InvalidLocation
+    └── ShareError                 a location could not be used as asked
+        ├── CannotConnect          no TCP connection (refused, unreachable, DNS)
+        │   └── TimedOut           the server stopped answering in time      (retryable)
+        ├── ConnectionLost         an open connection dropped mid-operation  (retryable)
+        ├── AuthenticationFailed   credentials refused, or a guest session offered
+        ├── HostKeyRejected        SSH host key unknown or different from the pinned one
+        ├── AccessDenied
+        ├── ShareNotFound
+        ├── NotFound
+        ├── AlreadyExists
+        ├── NotADirectory
+        ├── DiskFull               no space or quota exceeded on the target
+        └── ProtocolError          the server answered something we cannot use
+
+Whether an error is worth a retry is the ``retryable`` attribute, apart from its kind.
+Each class's docstring is its one-line hint of what to do next; ``str(err)`` is the message.
+Exit codes are not decided here: ``restore.exitcodes`` maps classes to them in one place.
+"""
+
+from __future__ import annotations
+
+
+class BmrError(Exception):
+    """Something went wrong."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint if hint is not None else (type(self).__doc__ or "").strip()
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(BmrError):
+    """Check the command line: `bmr COMMAND --help` shows the accepted forms."""
+
+
+class InvalidLocation(UsageError):
+    """Accepted: a local path, \\\\host\\share\\path, smb://[DOMAIN;]user@host[:port]/share/path, sftp://user@host[:port]/path."""
+
+
+class ShareError(BmrError):
+    """Check the location, the credentials and the server."""
+
+
+class CannotConnect(ShareError):
+    """Check the address and port, that the server runs, and that no firewall blocks it."""
+
+
+class TimedOut(CannotConnect):
+    """The server did not answer in time: check the network path and the server's load, then retry."""
+
+    retryable = True
+
+
+class ConnectionLost(ShareError):
+    """The connection dropped; rerunning continues where it stopped."""
+
+    retryable = True
+
+
+class AuthenticationFailed(ShareError):
+    """Check the user name (DOMAIN\\user or SERVER\\user) and the password; guest logons are refused by Windows."""
+
+
+class HostKeyRejected(ShareError):
+    """Verify the fingerprint with the server's administrator, then add it to known_hosts or pass --ssh-host-key."""
+
+
+class AccessDenied(ShareError):
+    """Grant this account the needed share and file permissions, or use another account."""
+
+
+class ShareNotFound(ShareError):
+    """Check the share name; `smbclient -L //host -U user` or the server's share list shows the real ones."""
+
+
+class NotFound(ShareError):
+    """Check the path: it does not exist on that location."""
+
+
+class AlreadyExists(ShareError):
+    """Something with that name is already there; remove it or choose another name."""
+
+
+class NotADirectory(ShareError):
+    """A file stands where a folder was expected."""
+
+
+class DiskFull(ShareError):
+    """Free space on the target (or raise the quota), then rerun: what was written is kept and resumed."""
+
+
+class ProtocolError(ShareError):
+    """The server answered in a way bmr cannot use; rerun with --debug and report it."""

@@ -1,0 +1,126 @@
+"""Local folders through the OS."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat as stat_mod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from share import errors, paths
+from share.base import Backend, Entry, Features, Kind, SessionFacts, Space, Stream
+from share.location import Location
+
+_BY_ERRNO: dict[int, type[errors.ShareError]] = {
+    errno.ENOENT: errors.NotFound,
+    errno.EACCES: errors.AccessDenied,
+    errno.EPERM: errors.AccessDenied,
+    errno.EROFS: errors.AccessDenied,
+    errno.EEXIST: errors.AlreadyExists,
+    errno.ENOTEMPTY: errors.AlreadyExists,
+    errno.ENOTDIR: errors.NotADirectory,
+    errno.ENOSPC: errors.DiskFull,
+    errno.EDQUOT: errors.DiskFull,
+    errno.ELOOP: errors.NotFound,
+}
+
+
+class LocalBackend(Backend):
+    features = Features(free_space=True, atomic_replace=True, case_insensitive=False, pipelined_write=False)
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        self.root = Path(location.path)
+
+    def _path(self, path: str) -> Path:
+        return self.root.joinpath(*paths.split(path))
+
+    def describe(self, path: str = "") -> str:
+        return str(self._path(path))
+
+    @contextmanager
+    def _mapped(self, path: str) -> Iterator[None]:
+        """Translate OSError by errno; the only place this backend catches them."""
+        try:
+            yield
+        except errors.BmrError:
+            raise
+        except OSError as exc:
+            cls = _BY_ERRNO.get(exc.errno or 0, errors.ShareError)
+            reason = exc.strerror or str(exc)
+            raise cls(f"{self.describe(path)}: {reason}") from exc
+
+    def stat(self, path: str) -> Entry:
+        with self._mapped(path):
+            st = os.stat(self._path(path), follow_symlinks=False)
+        return _entry(paths.name(path), st)
+
+    def list(self, path: str) -> list[Entry]:
+        out: list[Entry] = []
+        with self._mapped(path), os.scandir(self._path(path)) as it:
+            for item in it:
+                try:
+                    st = item.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # vanished while listing
+                out.append(_entry(item.name, st))
+        return out
+
+    def open_read(self, path: str, offset: int = 0) -> Stream:
+        with self._mapped(path):
+            raw = open(self._path(path), "rb")  # noqa: SIM115 - closed by Stream
+            if offset:
+                raw.seek(offset)
+        return Stream(raw, self._mapped, path)
+
+    def open_write(self, path: str, offset: int = 0) -> Stream:
+        target = self._path(path)
+        with self._mapped(path):
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT, 0o644)
+            raw = os.fdopen(fd, "wb")
+            raw.truncate(offset)
+            raw.seek(offset)
+        return Stream(raw, self._mapped, path)
+
+    def makedirs(self, path: str) -> None:
+        with self._mapped(path):
+            self._path(path).mkdir(parents=True, exist_ok=True)
+
+    def rename(self, src: str, dst: str, *, replace: bool = False) -> None:
+        with self._mapped(dst):
+            if not replace and os.path.lexists(self._path(dst)):
+                raise errors.AlreadyExists(f"{self.describe(dst)}: already exists")
+        with self._mapped(src):
+            os.replace(self._path(src), self._path(dst))
+
+    def remove(self, path: str) -> None:
+        with self._mapped(path):
+            os.unlink(self._path(path))
+
+    def rmdir(self, path: str) -> None:
+        with self._mapped(path):
+            os.rmdir(self._path(path))
+
+    def space(self, path: str = "") -> Space:
+        with self._mapped(path):
+            usage = shutil.disk_usage(self._path(path))
+        return Space(free=usage.free, total=usage.total)
+
+    def facts(self) -> SessionFacts:
+        return SessionFacts(protocol="local")
+
+    def close(self) -> None:
+        pass
+
+
+def _entry(name: str, st: os.stat_result) -> Entry:
+    if stat_mod.S_ISDIR(st.st_mode):
+        kind = Kind.DIR
+    elif stat_mod.S_ISREG(st.st_mode):
+        kind = Kind.FILE
+    else:
+        kind = Kind.OTHER
+    return Entry(name, kind, st.st_size if kind is Kind.FILE else 0, st.st_mtime)

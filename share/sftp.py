@@ -1,0 +1,318 @@
+"""SFTP servers through paramiko. Unknown host keys are refused; every paramiko exception is mapped in ``_mapped``."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import hashlib
+import shlex
+import socket
+import stat as stat_mod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
+
+from share import errors, paths
+from share.base import Backend, Entry, Features, Kind, SessionFacts, Space, Stream
+from share.credentials import PasswordSource
+from share.location import Location
+
+_BY_ERRNO: dict[int, type[errors.ShareError]] = {
+    errno.ENOENT: errors.NotFound,
+    errno.EACCES: errors.AccessDenied,
+    errno.EPERM: errors.AccessDenied,
+    errno.EEXIST: errors.AlreadyExists,
+}
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    """How to verify the server and who we are. Host keys: known_hosts, or one pinned SHA256 fingerprint."""
+
+    known_hosts: Path | None = None
+    host_key: str | None = None
+    key_files: tuple[Path, ...] = field(default_factory=tuple)
+    use_agent: bool = True
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """OpenSSH's form: ``SHA256:`` and unpadded base64 of the key blob's SHA-256."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
+    """Accept a key only when it matches the pinned fingerprint; otherwise refuse, showing the fingerprint."""
+
+    def __init__(self, pinned: str | None) -> None:
+        self.pinned = pinned
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        seen = fingerprint(key)
+        if self.pinned is not None and seen == self.pinned:
+            return
+        if self.pinned is not None:
+            raise errors.HostKeyRejected(
+                f"{hostname} presented {key.get_name()} key {seen}, not the pinned {self.pinned}",
+                hint="The server's key changed or this is not the server you meant: do not continue "
+                "until its administrator confirms the fingerprint.",
+            )
+        raise errors.HostKeyRejected(f"{hostname} is not in known_hosts; it presented {key.get_name()} key {seen}")
+
+
+class SftpBackend(Backend):
+    features = Features(free_space=True, atomic_replace=True, case_insensitive=False, pipelined_write=True)
+
+    def __init__(
+        self, location: Location, password: PasswordSource, ssh: SshOptions, *, timeout: float = 15.0
+    ) -> None:
+        if location.scheme != "sftp" or not location.host:
+            raise errors.InvalidLocation(f"not an SFTP location: {location}")
+        if not location.user:
+            raise errors.UsageError(f"no user name for {location}: give sftp://user@host/path")
+        self.location = location
+        self.host = location.host
+        self.port = location.port or 22
+        self.timeout = timeout
+        self._password = password
+        self._ssh = ssh
+        self._client: paramiko.SSHClient | None = None
+        self._sftp: paramiko.SFTPClient | None = None
+        self.connect()
+
+    # -- connection -------------------------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Connect and authenticate (keys and agent first, then a password if one is available)."""
+        self.close()
+        with self._mapped(""):
+            client = self._new_client()
+            try:
+                self._connect(client, password=None)
+            except paramiko.AuthenticationException:
+                secret = self._password.get(f"{self.location.user}@{self.host}")
+                if secret is None:
+                    raise
+                client.close()
+                client = self._new_client()
+                self._connect(client, password=secret.reveal())
+            self._client = client
+            sftp = client.open_sftp()
+            sftp.get_channel().settimeout(self.timeout)  # type: ignore[union-attr]
+            self._sftp = sftp
+            sftp.stat(self._abs(""))
+
+    def _new_client(self) -> paramiko.SSHClient:
+        client = paramiko.SSHClient()
+        if self._ssh.host_key is None:  # a pinned fingerprint replaces known_hosts entirely
+            known = self._ssh.known_hosts or Path("~/.ssh/known_hosts").expanduser()
+            if known.exists():
+                client.load_host_keys(str(known))
+        client.set_missing_host_key_policy(_RefuseUnknown(self._ssh.host_key))
+        return client
+
+    def _connect(self, client: paramiko.SSHClient, password: str | None) -> None:
+        keys = [str(k) for k in self._ssh.key_files]
+        client.connect(
+            self.host,
+            port=self.port,
+            username=self.location.user,
+            password=password,
+            key_filename=keys or None,
+            allow_agent=self._ssh.use_agent and password is None,
+            look_for_keys=not keys and password is None,
+            timeout=self.timeout,
+            banner_timeout=self.timeout,
+            auth_timeout=self.timeout,
+            channel_timeout=self.timeout,
+        )
+
+    @property
+    def sftp(self) -> paramiko.SFTPClient:
+        if self._sftp is None:
+            raise errors.ConnectionLost(f"not connected to {self.host}")
+        return self._sftp
+
+    def _abs(self, path: str) -> str:
+        parts = [*paths.split(self.location.path), *paths.split(path)]
+        return "/" + "/".join(parts)
+
+    def describe(self, path: str = "") -> str:
+        return str(self.location.child(path))
+
+    @contextmanager
+    def _mapped(self, path: str) -> Iterator[None]:
+        """Translate paramiko's and the socket's exceptions; the only place this backend catches them."""
+        where = self.describe(path)
+        try:
+            yield
+        except errors.BmrError:
+            raise
+        except paramiko.BadHostKeyException as exc:
+            raise errors.HostKeyRejected(
+                f"{self.host} presented key {fingerprint(exc.key)}, "
+                f"but known_hosts holds {fingerprint(exc.expected_key)}",
+                hint="The server's key changed or this is not the server you meant: confirm with its administrator.",
+            ) from exc
+        except paramiko.AuthenticationException as exc:
+            raise errors.AuthenticationFailed(f"{self.location.user}@{self.host} was refused: {exc}") from exc
+        except paramiko.ssh_exception.NoValidConnectionsError as exc:
+            raise errors.CannotConnect(f"cannot connect to {self.host}:{self.port}: connection refused") from exc
+        except TimeoutError as exc:
+            raise errors.TimedOut(f"{where}: no answer within {self.timeout:g} s") from exc
+        except socket.gaierror as exc:
+            raise errors.CannotConnect(f"cannot resolve '{self.host}': {exc.strerror}") from exc
+        except (EOFError, paramiko.SSHException) as exc:
+            text = str(exc) or type(exc).__name__
+            if isinstance(exc, EOFError) or "closed" in text.lower() or "reset" in text.lower():
+                raise errors.ConnectionLost(f"the connection to {self.host}:{self.port} dropped") from exc
+            raise errors.ProtocolError(f"{where}: {text}") from exc
+        except OSError as exc:
+            if exc.errno in _BY_ERRNO:
+                raise _BY_ERRNO[exc.errno](f"{where}: {exc.strerror}") from exc
+            if isinstance(exc, ConnectionError):
+                raise errors.ConnectionLost(f"the connection to {self.host}:{self.port} dropped") from exc
+            # A bare SSH_FX_FAILURE ("Failure") has no errno: OpenSSH says this on a full disk, among others.
+            raise errors.ShareError(f"{where}: the server answered '{exc.strerror or exc}'") from exc
+
+    # -- operations --------------------------------------------------------------------------------------------
+
+    def stat(self, path: str) -> Entry:
+        with self._mapped(path):
+            st = self.sftp.lstat(self._abs(path))
+        return _entry(paths.name(path), st)
+
+    def list(self, path: str) -> list[Entry]:
+        with self._mapped(path):
+            items = self.sftp.listdir_attr(self._abs(path))
+        return [_entry(item.filename, item) for item in items]
+
+    def open_read(self, path: str, offset: int = 0) -> Stream:
+        with self._mapped(path):
+            raw = self.sftp.open(self._abs(path), "rb")
+            if offset:
+                raw.seek(offset)
+        return Stream(raw, self._mapped, path)  # type: ignore[arg-type]
+
+    def open_write(self, path: str, offset: int = 0) -> Stream:
+        with self._mapped(path):
+            if offset:
+                raw = self.sftp.open(self._abs(path), "r+b")
+                raw.truncate(offset)
+                raw.seek(offset)
+            else:
+                raw = self.sftp.open(self._abs(path), "wb")
+            raw.set_pipelined(True)
+        return Stream(raw, self._mapped, path)  # type: ignore[arg-type]
+
+    def makedirs(self, path: str) -> None:
+        done: list[str] = []
+        for part in paths.split(path):
+            done.append(part)
+            sub = "/".join(done)
+            with self._mapped(sub):
+                try:
+                    st = self.sftp.stat(self._abs(sub))
+                except FileNotFoundError:
+                    self.sftp.mkdir(self._abs(sub))
+                    continue
+                if not stat_mod.S_ISDIR(st.st_mode or 0):
+                    raise errors.NotADirectory(f"{self.describe(sub)}: a file stands where a folder is needed")
+
+    def rename(self, src: str, dst: str, *, replace: bool = False) -> None:
+        with self._mapped(dst):
+            if not replace:
+                try:
+                    self.sftp.lstat(self._abs(dst))
+                except FileNotFoundError:
+                    pass
+                else:
+                    raise errors.AlreadyExists(f"{self.describe(dst)}: already exists")
+        with self._mapped(src):
+            self.sftp.posix_rename(self._abs(src), self._abs(dst))
+
+    def remove(self, path: str) -> None:
+        with self._mapped(path):
+            self.sftp.remove(self._abs(path))
+
+    def rmdir(self, path: str) -> None:
+        with self._mapped(path):
+            self.sftp.rmdir(self._abs(path))
+
+    def space(self, path: str = "") -> Space:
+        with self._mapped(path):
+            try:
+                return self._statvfs(self._abs(path))
+            except OSError:
+                pass
+            return self._df(self._abs(path))
+
+    def _statvfs(self, abspath: str) -> Space:
+        # paramiko has no statvfs: ask OpenSSH's extension directly (11 uint64 in the reply).
+        kind, msg = self.sftp._request(CMD_EXTENDED, "statvfs@openssh.com", abspath)  # type: ignore[attr-defined]
+        if kind != CMD_EXTENDED_REPLY:
+            raise OSError("statvfs@openssh.com not supported")
+        _bsize, frsize, blocks, _bfree, bavail = (msg.get_int64() for _ in range(5))
+        return Space(free=frsize * bavail, total=frsize * blocks)
+
+    def _df(self, abspath: str) -> Space:
+        assert self._client is not None
+        _in, out, _err = self._client.exec_command(f"df -P -B1 -- {shlex.quote(abspath)}", timeout=self.timeout)
+        lines = out.read().decode(errors="replace").splitlines()
+        try:
+            fields = lines[-1].split()
+            return Space(free=int(fields[3]), total=int(fields[1]))
+        except (IndexError, ValueError):
+            raise errors.ProtocolError(f"{self.describe()}: free space is not available on this server") from None
+
+    def facts(self) -> SessionFacts:
+        transport = self._client.get_transport() if self._client else None
+        address = None
+        if transport is not None:
+            address = str(transport.getpeername()[0])
+        return SessionFacts(
+            protocol="sftp",
+            server_address=address,
+            port=self.port,
+            dialect=transport.remote_version if transport is not None else None,
+            signing=True if transport is not None else None,  # SSH authenticates every packet
+            encryption=True if transport is not None else None,
+            guest=False if transport is not None else None,
+            user=self.location.user,
+        )
+
+    def run(self, command: str) -> tuple[int, str]:
+        """Run a shell command on the server (for `testparm`, `df`); returns (exit status, stdout)."""
+        with self._mapped(""):
+            assert self._client is not None
+            _in, out, _err = self._client.exec_command(command, timeout=self.timeout)
+            text = out.read().decode(errors="replace")
+            return out.channel.recv_exit_status(), text
+
+    def close(self) -> None:
+        sftp, client = self._sftp, self._client
+        self._sftp = self._client = None
+        for thing in (sftp, client):
+            if thing is not None:
+                # closing a dead link must not mask the error that brought us here
+                with contextlib.suppress(Exception):
+                    thing.close()
+
+
+def _entry(name: str, st: Any) -> Entry:
+    mode = st.st_mode or 0
+    if stat_mod.S_ISDIR(mode):
+        kind = Kind.DIR
+    elif stat_mod.S_ISREG(mode):
+        kind = Kind.FILE
+    else:
+        kind = Kind.OTHER
+    return Entry(name, kind, int(st.st_size or 0) if kind is Kind.FILE else 0, st.st_mtime)
+
+

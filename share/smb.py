@@ -1,0 +1,286 @@
+"""SMB 2/3 shares through smbprotocol, with every library exception mapped in :meth:`SmbBackend._mapped`."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import smbclient
+from smbprotocol.connection import Connection
+from smbprotocol.exceptions import (
+    SMBAuthenticationError,
+    SMBConnectionClosed,
+    SMBException,
+    SMBOSError,
+    SMBResponseException,
+)
+from smbprotocol.file_info import FileAttributes
+from smbprotocol.tree import TreeConnect
+
+from share import errors, paths
+from share.base import Backend, Entry, Features, Kind, SessionFacts, Space, Stream
+from share.credentials import Account, PasswordSource
+from share.location import Location
+
+DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2", 0x0311: "3.1.1"}
+
+# NTSTATUS -> our class. smbprotocol's own classes are not OSError subclasses (or are, with errno 0),
+# so the status code is the only reliable thing to classify by.
+_BY_STATUS: dict[int, type[errors.ShareError]] = {
+    0xC000006D: errors.AuthenticationFailed,  # STATUS_LOGON_FAILURE
+    0xC000006A: errors.AuthenticationFailed,  # STATUS_WRONG_PASSWORD
+    0xC000006E: errors.AuthenticationFailed,  # STATUS_ACCOUNT_RESTRICTION
+    0xC0000071: errors.AuthenticationFailed,  # STATUS_PASSWORD_EXPIRED
+    0xC0000072: errors.AuthenticationFailed,  # STATUS_ACCOUNT_DISABLED
+    0xC0000193: errors.AuthenticationFailed,  # STATUS_ACCOUNT_EXPIRED
+    0xC0000234: errors.AuthenticationFailed,  # STATUS_ACCOUNT_LOCKED_OUT
+    0xC0000022: errors.AccessDenied,  # STATUS_ACCESS_DENIED
+    0xC00000A2: errors.AccessDenied,  # STATUS_MEDIA_WRITE_PROTECTED
+    0xC0000061: errors.AccessDenied,  # STATUS_PRIVILEGE_NOT_HELD
+    0xC0000043: errors.AccessDenied,  # STATUS_SHARING_VIOLATION
+    0xC00000CC: errors.ShareNotFound,  # STATUS_BAD_NETWORK_NAME
+    0xC000000F: errors.NotFound,  # STATUS_NO_SUCH_FILE
+    0xC0000034: errors.NotFound,  # STATUS_OBJECT_NAME_NOT_FOUND
+    0xC000003A: errors.NotFound,  # STATUS_OBJECT_PATH_NOT_FOUND
+    0xC0000056: errors.NotFound,  # STATUS_DELETE_PENDING
+    0xC0000225: errors.NotFound,  # STATUS_NOT_FOUND
+    0xC0000035: errors.AlreadyExists,  # STATUS_OBJECT_NAME_COLLISION
+    0xC0000101: errors.AlreadyExists,  # STATUS_DIRECTORY_NOT_EMPTY
+    0xC0000103: errors.NotADirectory,  # STATUS_NOT_A_DIRECTORY
+    0xC000007F: errors.DiskFull,  # STATUS_DISK_FULL
+    0xC0000044: errors.DiskFull,  # STATUS_QUOTA_EXCEEDED
+    0xC00000B5: errors.TimedOut,  # STATUS_IO_TIMEOUT
+    0xC000020C: errors.ConnectionLost,  # STATUS_CONNECTION_DISCONNECTED
+    0xC000023A: errors.ConnectionLost,  # STATUS_CONNECTION_ABORTED
+}
+
+_STATUS_NAMES = {
+    0xC000006D: "unknown user name or bad password",
+    0xC000006A: "wrong password",
+    0xC000006E: "account restriction",
+    0xC0000071: "password expired",
+    0xC0000072: "account disabled",
+    0xC0000193: "account expired",
+    0xC0000234: "account locked out",
+}
+
+
+def _status_of(exc: BaseException) -> int | None:
+    status = getattr(exc, "ntstatus", None)
+    if status is None:
+        status = getattr(exc, "status", None)
+    return int(status) if isinstance(status, int) else None
+
+
+class SmbBackend(Backend):
+    features = Features(free_space=True, atomic_replace=True, case_insensitive=True, pipelined_write=True)
+
+    def __init__(self, location: Location, password: PasswordSource, *, timeout: float = 15.0) -> None:
+        if location.scheme != "smb" or not location.host or not location.share:
+            raise errors.InvalidLocation(f"not an SMB location: {location}")
+        if not location.user:
+            raise errors.UsageError(
+                f"no user name for {location}: give --user DOMAIN\\user or smb://DOMAIN;user@host/share"
+            )
+        self.location = location
+        self.account = Account.parse(location.user, location.domain)
+        self.host = location.host
+        self.port = location.port or 445
+        self.timeout = timeout
+        self._password = password
+        self._cache: dict[str, Any] = {}
+        self._session: Any = None
+        self._server_address: str | None = None
+        self.connect()
+
+    # -- connection -------------------------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Open (or reopen after a drop) the connection and session, and check the share and path exist."""
+        self.close()
+        secret = self._password.require(f"{self.account.windows()} on {self.describe()}")
+        with self._mapped(""):
+            self._server_address = _resolve(self.host, self.port)
+            conn = Connection(uuid.uuid4(), self.host, self.port, require_signing=True)
+            # smbprotocol waits 600 s of silence before it even probes a dead link; ours is the only knob.
+            conn._receive_timeout = max(int(self.timeout), 1)
+            conn.connect(timeout=self.timeout)
+            self._cache[f"{self.host.lower()}:{self.port}"] = conn
+            self._session = smbclient.register_session(
+                self.host,
+                username=self.account.windows(),
+                password=secret.reveal(),
+                port=self.port,
+                connection_cache=self._cache,
+                connection_timeout=self.timeout,
+            )
+            # smbclient reports a missing share as STATUS_NOT_FOUND from its DFS lookup; a plain tree
+            # connect gets the true STATUS_BAD_NETWORK_NAME, so ask that way once.
+            tree = TreeConnect(self._session, f"\\\\{self.host}\\{self.location.share}")
+            tree.connect()
+            tree.disconnect()
+            smbclient.stat(self._unc(""), **self._kw)
+
+    @property
+    def _kw(self) -> dict[str, Any]:
+        return {"port": self.port, "connection_cache": self._cache}
+
+    def _unc(self, path: str) -> str:
+        parts = [self.host, self.location.share or "", *paths.split(self.location.path), *paths.split(path)]
+        return "\\\\" + "\\".join(parts)
+
+    def describe(self, path: str = "") -> str:
+        return self._unc(path)
+
+    @contextmanager
+    def _mapped(self, path: str) -> Iterator[None]:
+        """Translate smbprotocol's exceptions; the only place this backend catches them."""
+        where = self.describe(path)
+        try:
+            yield
+        except errors.BmrError:
+            raise
+        except (SMBOSError, SMBResponseException) as exc:
+            cls = _BY_STATUS.get(_status_of(exc) or 0, errors.ShareError)
+            reason = getattr(exc, "strerror", None) or _first_line(exc)
+            if cls is errors.AuthenticationFailed:
+                name = _STATUS_NAMES.get(_status_of(exc) or 0, "logon failure")
+                raise cls(f"{self.account.windows()} was refused by {self.host}:{self.port} ({name})") from exc
+            if cls is errors.ShareNotFound:
+                raise cls(f"no share '{self.location.share}' on {self.host}") from exc
+            raise cls(f"{where}: {reason}") from exc
+        except SMBAuthenticationError as exc:
+            raise errors.AuthenticationFailed(f"{self.account.windows()} was refused by {where}") from exc
+        except SMBConnectionClosed as exc:
+            raise errors.ConnectionLost(f"the connection to {self.host}:{self.port} dropped") from exc
+        except SMBException as exc:
+            text = _first_line(exc)
+            if "guest" in text.lower():
+                raise errors.AuthenticationFailed(
+                    f"{self.host} offered only a guest session: Windows and WinRE refuse insecure guest logons",
+                    hint="Give the account a password on the server and disable guest access on the share.",
+                ) from exc
+            if "timeout" in text.lower():
+                raise errors.TimedOut(f"{where}: {text}") from exc
+            raise errors.ProtocolError(f"{where}: {text}") from exc
+        except ValueError as exc:  # smbprotocol reports TCP connect failures as ValueError
+            text = str(exc)
+            if not text.startswith("Failed to connect"):
+                raise
+            cls2: type[errors.ShareError] = errors.TimedOut if "timed out" in text else errors.CannotConnect
+            raise cls2(f"cannot connect to {self.host}:{self.port}: {text.split(': ', 1)[-1]}") from exc
+        except TimeoutError as exc:
+            raise errors.TimedOut(f"{where}: no answer within {self.timeout:g} s") from exc
+        except OSError as exc:  # socket-level failures outside smbprotocol's wrapping
+            raise errors.CannotConnect(f"cannot connect to {self.host}:{self.port}: {exc.strerror or exc}") from exc
+
+    # -- operations --------------------------------------------------------------------------------------------
+
+    def stat(self, path: str) -> Entry:
+        with self._mapped(path):
+            st = smbclient.stat(self._unc(path), follow_symlinks=False, **self._kw)
+        is_dir = bool(st.st_file_attributes & FileAttributes.FILE_ATTRIBUTE_DIRECTORY)
+        kind = Kind.DIR if is_dir else Kind.FILE
+        return Entry(paths.name(path), kind, 0 if is_dir else st.st_size, st.st_mtime)
+
+    def list(self, path: str) -> list[Entry]:
+        out: list[Entry] = []
+        with self._mapped(path):
+            for item in smbclient.scandir(self._unc(path), **self._kw):
+                info = item.smb_info
+                attrs = info.file_attributes
+                if attrs & FileAttributes.FILE_ATTRIBUTE_REPARSE_POINT:
+                    kind = Kind.OTHER
+                elif attrs & FileAttributes.FILE_ATTRIBUTE_DIRECTORY:
+                    kind = Kind.DIR
+                else:
+                    kind = Kind.FILE
+                size = info.end_of_file if kind is Kind.FILE else 0
+                out.append(Entry(item.name, kind, size, info.last_write_time.timestamp()))
+        return out
+
+    def open_read(self, path: str, offset: int = 0) -> Stream:
+        with self._mapped(path):
+            raw = smbclient.open_file(self._unc(path), mode="rb", share_access="r", **self._kw)
+            if offset:
+                raw.seek(offset)
+        return Stream(raw, self._mapped, path)
+
+    def open_write(self, path: str, offset: int = 0) -> Stream:
+        with self._mapped(path):
+            if offset:
+                raw = smbclient.open_file(self._unc(path), mode="r+b", **self._kw)
+                raw.truncate(offset)
+                raw.seek(offset)
+            else:
+                raw = smbclient.open_file(self._unc(path), mode="wb", **self._kw)
+        return Stream(raw, self._mapped, path)
+
+    def makedirs(self, path: str) -> None:
+        with self._mapped(path):
+            smbclient.makedirs(self._unc(path), exist_ok=True, **self._kw)
+
+    def rename(self, src: str, dst: str, *, replace: bool = False) -> None:
+        with self._mapped(dst):
+            if replace:
+                smbclient.replace(self._unc(src), self._unc(dst), **self._kw)
+            else:
+                smbclient.rename(self._unc(src), self._unc(dst), **self._kw)
+
+    def remove(self, path: str) -> None:
+        with self._mapped(path):
+            smbclient.remove(self._unc(path), **self._kw)
+
+    def rmdir(self, path: str) -> None:
+        with self._mapped(path):
+            smbclient.rmdir(self._unc(path), **self._kw)
+
+    def space(self, path: str = "") -> Space:
+        with self._mapped(path):
+            vol = smbclient.stat_volume(self._unc(path), **self._kw)
+        # caller_available_size honours per-user quotas, which is what a copy will run into.
+        return Space(free=vol.caller_available_size, total=vol.total_size)
+
+    def facts(self) -> SessionFacts:
+        session = self._session
+        conn = session.connection if session is not None else None
+        return SessionFacts(
+            protocol="smb",
+            server_address=self._server_address,
+            port=self.port,
+            dialect=DIALECTS.get(conn.dialect, hex(conn.dialect)) if conn is not None else None,
+            signing=bool(session.signing_required or session.encrypt_data) if session is not None else None,
+            encryption=bool(session.encrypt_data) if session is not None else None,
+            guest=False if session is not None else None,  # smbprotocol refuses guest sessions when signing
+            user=self.account.windows(),
+        )
+
+    @property
+    def session(self) -> Any:
+        """The smbprotocol Session, for the pipelined transfer code in this package."""
+        return self._session
+
+    def close(self) -> None:
+        cache, self._cache = self._cache, {}
+        self._session = None
+        if cache:
+            smbclient.reset_connection_cache(fail_on_error=False, connection_cache=cache)
+
+
+def _resolve(host: str, port: int) -> str:
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise errors.CannotConnect(
+            f"cannot resolve '{host}': {exc.strerror}",
+            hint="Use the file server's IP address (WinRE usually has no DNS either).",
+        ) from exc
+    return str(info[0][4][0])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0]
