@@ -28,7 +28,7 @@ class Secret:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str:
         raise TypeError("a Secret cannot be pickled")
 
     def __eq__(self, other: object) -> bool:

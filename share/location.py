@@ -15,8 +15,7 @@ Scheme = Literal["local", "smb", "sftp"]
 
 DEFAULT_PORTS: dict[str, int] = {"smb": 445, "sftp": 22}
 _FORMS = (
-    "a local path, \\\\host\\share\\path, smb://[DOMAIN;]user@host[:port]/share/path "
-    "or sftp://user@host[:port]/path"
+    "a local path, \\\\host\\share\\path, smb://[DOMAIN;]user@host[:port]/share/path or sftp://user@host[:port]/path"
 )
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 

@@ -47,7 +47,7 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
+class _RefuseUnknown(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]
     """Accept a key only when it matches the pinned fingerprint; otherwise refuse, showing the fingerprint."""
 
     def __init__(self, pinned: str | None) -> None:
@@ -69,9 +69,7 @@ class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
 class SftpBackend(Backend):
     features = Features(free_space=True, atomic_replace=True, case_insensitive=False, pipelined_write=True)
 
-    def __init__(
-        self, location: Location, password: PasswordSource, ssh: SshOptions, *, timeout: float = 15.0
-    ) -> None:
+    def __init__(self, location: Location, password: PasswordSource, ssh: SshOptions, *, timeout: float = 15.0) -> None:
         if location.scheme != "sftp" or not location.host:
             raise errors.InvalidLocation(f"not an SFTP location: {location}")
         if not location.user:
@@ -95,16 +93,21 @@ class SftpBackend(Backend):
             client = self._new_client()
             try:
                 self._connect(client, password=None)
-            except paramiko.AuthenticationException:
+            except paramiko.SSHException as first:
+                if not _needs_password(first):
+                    raise
                 secret = self._password.get(f"{self.location.user}@{self.host}")
                 if secret is None:
-                    raise
+                    raise errors.AuthenticationFailed(
+                        f"{self.location.user}@{self.host}: no key or agent identity was accepted and no password "
+                        "was given"
+                    ) from first
                 client.close()
                 client = self._new_client()
                 self._connect(client, password=secret.reveal())
             self._client = client
             sftp = client.open_sftp()
-            sftp.get_channel().settimeout(self.timeout)  # type: ignore[union-attr]
+            sftp.get_channel().settimeout(self.timeout)
             self._sftp = sftp
             sftp.stat(self._abs(""))
 
@@ -119,6 +122,20 @@ class SftpBackend(Backend):
 
     def _connect(self, client: paramiko.SSHClient, password: str | None) -> None:
         keys = [str(k) for k in self._ssh.key_files]
+        try:
+            self._client_connect(client, password, keys)
+        except paramiko.SSHException as exc:
+            transport = client.get_transport()
+            if not isinstance(exc, paramiko.AuthenticationException) and (
+                transport is None or not transport.remote_version
+            ):
+                # The TCP connection opened but no SSH banner came back in time: a hung or wrong service.
+                raise errors.TimedOut(
+                    f"{self.host}:{self.port} accepted the connection but sent no SSH banner within {self.timeout:g} s"
+                ) from exc
+            raise
+
+    def _client_connect(self, client: paramiko.SSHClient, password: str | None, keys: list[str]) -> None:
         client.connect(
             self.host,
             port=self.port,
@@ -178,7 +195,10 @@ class SftpBackend(Backend):
                 raise _BY_ERRNO[exc.errno](f"{where}: {exc.strerror}") from exc
             if isinstance(exc, ConnectionError):
                 raise errors.ConnectionLost(f"the connection to {self.host}:{self.port} dropped") from exc
-            # A bare SSH_FX_FAILURE ("Failure") has no errno: OpenSSH says this on a full disk, among others.
+            # A bare SSH_FX_FAILURE ("Failure") has no errno: OpenSSH says this on a full disk, among others,
+            # so look at the free space before calling it anything else.
+            if self._nearly_full(path):
+                raise errors.DiskFull(f"{where}: no space left on the server's volume") from exc
             raise errors.ShareError(f"{where}: the server answered '{exc.strerror or exc}'") from exc
 
     # -- operations --------------------------------------------------------------------------------------------
@@ -198,7 +218,7 @@ class SftpBackend(Backend):
             raw = self.sftp.open(self._abs(path), "rb")
             if offset:
                 raw.seek(offset)
-        return Stream(raw, self._mapped, path)  # type: ignore[arg-type]
+        return Stream(raw, self._mapped, path)
 
     def open_write(self, path: str, offset: int = 0) -> Stream:
         with self._mapped(path):
@@ -209,7 +229,7 @@ class SftpBackend(Backend):
             else:
                 raw = self.sftp.open(self._abs(path), "wb")
             raw.set_pipelined(True)
-        return Stream(raw, self._mapped, path)  # type: ignore[arg-type]
+        return Stream(raw, self._mapped, path)
 
     def makedirs(self, path: str) -> None:
         done: list[str] = []
@@ -253,9 +273,15 @@ class SftpBackend(Backend):
                 pass
             return self._df(self._abs(path))
 
+    def _nearly_full(self, path: str) -> bool:
+        try:
+            return self._statvfs(self._abs(paths.parent(path))).free < 1024 * 1024
+        except Exception:  # noqa: BLE001 - only a hint for classifying another error
+            return False
+
     def _statvfs(self, abspath: str) -> Space:
         # paramiko has no statvfs: ask OpenSSH's extension directly (11 uint64 in the reply).
-        kind, msg = self.sftp._request(CMD_EXTENDED, "statvfs@openssh.com", abspath)  # type: ignore[attr-defined]
+        kind, msg = self.sftp._request(CMD_EXTENDED, "statvfs@openssh.com", abspath)
         if kind != CMD_EXTENDED_REPLY:
             raise OSError("statvfs@openssh.com not supported")
         _bsize, frsize, blocks, _bfree, bavail = (msg.get_int64() for _ in range(5))
@@ -305,6 +331,12 @@ class SftpBackend(Backend):
                     thing.close()
 
 
+def _needs_password(exc: paramiko.SSHException) -> bool:
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return False
+    return isinstance(exc, paramiko.AuthenticationException) or "no authentication methods" in str(exc).lower()
+
+
 def _entry(name: str, st: Any) -> Entry:
     mode = st.st_mode or 0
     if stat_mod.S_ISDIR(mode):
@@ -314,5 +346,3 @@ def _entry(name: str, st: Any) -> Entry:
     else:
         kind = Kind.OTHER
     return Entry(name, kind, int(st.st_size or 0) if kind is Kind.FILE else 0, st.st_mtime)
-
-

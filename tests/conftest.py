@@ -1,0 +1,86 @@
+"""Session fixtures: a real smbd and a real sshd on 127.0.0.1, and one backend fixture over all three kinds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from share.base import Backend
+from share.connect import Access, open_backend
+from share.credentials import PasswordSource
+from share.location import parse_location
+from share.sftp import SshOptions
+from tests.servers import SMB_PASSWORD, SambaServer, SshServer
+
+PASSWORD_ENV = "BMR_TEST_PASSWORD"
+
+
+@pytest.fixture(scope="session")
+def samba(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaServer]:
+    server = SambaServer(tmp_path_factory.mktemp("samba"))
+    server.add_share("data")
+    server.add_share("ro", **{"read only": "yes"})
+    server.add_tmpfs_share("small", size="8m")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    server = SshServer(tmp_path_factory.mktemp("sshd")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def password_env(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test password in an environment variable of its own, as a user would give it."""
+    monkeypatch.setenv(PASSWORD_ENV, SMB_PASSWORD)
+    return PASSWORD_ENV
+
+
+@pytest.fixture
+def smb_access(password_env: str) -> Access:
+    return Access(password=PasswordSource(env=password_env), timeout=10)
+
+
+@pytest.fixture
+def ssh_access(sshd: SshServer) -> Access:
+    return Access(ssh=SshOptions(known_hosts=sshd.known_hosts, key_files=(sshd.client_key,)), timeout=10)
+
+
+@pytest.fixture
+def smb_folder(samba: SambaServer) -> tuple[str, Path]:
+    """A fresh folder on the 'data' share: (its smb:// URL, its path on the server's disk)."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    disk = samba.shares["data"].path / name
+    disk.mkdir()
+    return samba.url("data", name), disk
+
+
+@pytest.fixture(params=["local", "smb", "sftp"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def located(
+    kind: str, tmp_path: Path, smb_folder: tuple[str, Path], sshd: SshServer, smb_access: Access, ssh_access: Access
+) -> tuple[str, Path, Access]:
+    """For the conformance suite: (location string, the same folder on this machine's disk, access)."""
+    if kind == "smb":
+        return smb_folder[0], smb_folder[1], smb_access
+    if kind == "sftp":
+        return sshd.url(str(tmp_path)), tmp_path, ssh_access
+    return str(tmp_path), tmp_path, Access()
+
+
+@pytest.fixture
+def backend(located: tuple[str, Path, Access]) -> Iterator[Backend]:
+    location, _disk, access = located
+    with open_backend(parse_location(location), access) as b:
+        yield b

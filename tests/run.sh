@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Debian packages, then the project and its test tools in .venv)
+# and runs lint, type checks and the suite against real smbd and sshd. Run as root: the fixtures start
+# sshd and mount a small tmpfs for the disk-full cases.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || missing+=("$2"); }
+need smbd samba
+need smbclient smbclient
+need sshd openssh-server
+need qemu-img qemu-utils
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"
