@@ -79,7 +79,7 @@ def sftp(sshd: SshServer, ssh_access: Access) -> SftpBackend:
         (paramiko.SSHException("Socket is closed"), errors.ConnectionLost),
         (paramiko.SSHException("odd"), errors.ProtocolError),
         (EOFError(), errors.ConnectionLost),
-        (socket.timeout(), errors.TimedOut),
+        (TimeoutError(), errors.TimedOut),
         (socket.gaierror(-2, "Name or service not known"), errors.CannotConnect),
         (FileNotFoundError(errno.ENOENT, "No such file"), errors.NotFound),
         (PermissionError(errno.EACCES, "Permission denied"), errors.AccessDenied),
