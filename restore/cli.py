@@ -7,12 +7,15 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 
 from restore import __version__, exitcodes, report
+from restore.layout import inspect_location
+from restore.listing import list_versions
 from restore.options import HostKey, Json, KnownHosts, PasswordEnv, PasswordFile, SshKey, Timeout, User
 from restore.probe import probe as run_probe
 from share import errors
@@ -132,6 +135,75 @@ def probe(
         typer.echo(report.format_probe(result))
     if write_test and not result.writable:
         raise typer.Exit(exitcodes.ENVIRONMENT)
+
+
+Depth = Annotated[int, typer.Option("--depth", min=1, max=12, help="How many folder levels down to search.")]
+Machine = Annotated[str | None, typer.Option("--machine", "-m", help="Computer folder name (wbadmin's -machine:).")]
+
+
+@app.command()
+def inspect(
+    location: Annotated[str, typer.Argument(help="Where the tree is: local path, UNC, smb:// or sftp://")],
+    depth: Depth = 4,
+    as_json: Json = False,
+    user: User = None,
+    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
+    password_file: PasswordFile = None,
+    ssh_known_hosts: KnownHosts = None,
+    ssh_host_key: HostKey = None,
+    ssh_key: SshKey = None,
+    timeout: Timeout = 15.0,
+) -> None:
+    """Find WindowsImageBackup trees and report every recovery point: version, what it can recover, images.
+
+    Reads headers and metadata only, never whole images. Exit 0 when every point is complete,
+    1 when any has an error or nothing was found, 3 when the location cannot be reached.
+
+    Examples:
+
+      bmr inspect /mnt/usb/restore
+
+      BMR_PASSWORD=… bmr inspect 'smb://CORP;svc-restore@10.0.0.5/restore' --json
+    """
+    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
+    with _reported(as_json):
+        result = _connected(location, access, lambda b: inspect_location(b, depth))
+    typer.echo(json.dumps(result.to_json(), indent=2) if as_json else report.format_inspection(result))
+    raise typer.Exit(exitcodes.OK if result.ok else exitcodes.FAILED)
+
+
+@app.command()
+def versions(
+    location: Annotated[str, typer.Argument(help="Where the tree is: local path, UNC, smb:// or sftp://")],
+    machine: Machine = None,
+    depth: Depth = 4,
+    as_json: Json = False,
+    user: User = None,
+    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
+    password_file: PasswordFile = None,
+    ssh_known_hosts: KnownHosts = None,
+    ssh_host_key: HostKey = None,
+    ssh_key: SshKey = None,
+    timeout: Timeout = 15.0,
+) -> None:
+    """Print what `wbadmin get versions -backupTarget:... -machine:...` would show for this tree.
+
+    Backup time is in this machine's local time zone (as wbadmin shows it); the version identifier is UTC,
+    taken from the Backup folder's name, never from local time.
+
+    Example:
+
+      bmr versions '\\\\10.0.0.5\\restore' --user 'CORP\\svc-restore' --machine DC01
+    """
+    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
+    with _reported(as_json):
+        parsed = parse_location(location)
+        result = _connected(location, access, lambda b: inspect_location(b, depth))
+        listing = list_versions(parsed, result, machine, datetime.now().astimezone().tzinfo or UTC)
+    if as_json:
+        typer.echo(json.dumps(listing.to_json(), indent=2))
+    else:
+        typer.echo(listing.text)
 
 
 def main() -> None:

@@ -82,6 +82,23 @@ class Stream:
             written = self._raw.write(data)
         return len(data) if written is None else written
 
+    def seek(self, offset: int) -> int:
+        with self._mapped(self.path):
+            return self._raw.seek(offset)
+
+    def read_exact(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes at ``offset``; fewer only at the end of the file."""
+        self.seek(offset)
+        chunks: list[bytes] = []
+        remaining = size
+        while remaining > 0:
+            chunk = self.read(remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
     def tell(self) -> int:
         with self._mapped(self.path):
             return self._raw.tell()
@@ -182,16 +199,8 @@ class Backend(ABC):
 
     def read_range(self, path: str, offset: int, size: int) -> bytes:
         """``size`` bytes at ``offset`` (fewer at the end of the file)."""
-        with self.open_read(path, offset) as stream:
-            chunks: list[bytes] = []
-            remaining = size
-            while remaining > 0:
-                chunk = stream.read(remaining)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                remaining -= len(chunk)
-            return b"".join(chunks)
+        with self.open_read(path) as stream:
+            return stream.read_exact(offset, size)
 
     def __enter__(self) -> Backend:
         return self

@@ -60,6 +60,19 @@ class Location:
             joined = "/" + joined
         return Location(self.scheme, joined, self.host, self.port, self.share, self.user, self.domain)
 
+    def parent(self, levels: int = 1) -> Location | None:
+        """This location ``levels`` folders up; None when that would leave the share (or the file system root)."""
+        if self.scheme == "local":
+            path = Path(self.path)
+            return Location("local", str(path.parents[levels - 1])) if levels <= len(path.parents) else None
+        parts = [p for p in self.path.split("/") if p]
+        if levels > len(parts):
+            return None
+        rest = "/".join(parts[: len(parts) - levels])
+        if self.scheme == "sftp":
+            rest = "/" + rest
+        return Location(self.scheme, rest, self.host, self.port, self.share, self.user, self.domain)
+
     def display(self) -> str:
         """What messages show: never holds a secret, because a location never carries one."""
         if self.scheme == "local":

@@ -14,6 +14,7 @@ from share.credentials import PasswordSource
 from share.location import parse_location
 from share.sftp import SshOptions
 from tests.servers import SMB_PASSWORD, SambaServer, SshServer
+from tests.treebuilder import ImageCache
 
 PASSWORD_ENV = "BMR_TEST_PASSWORD"
 
@@ -84,3 +85,8 @@ def backend(located: tuple[str, Path, Access]) -> Iterator[Backend]:
     location, _disk, access = located
     with open_backend(parse_location(location), access) as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory: pytest.TempPathFactory) -> ImageCache:
+    return ImageCache(tmp_path_factory.mktemp("images"))

@@ -1,0 +1,173 @@
+"""The recovery-point model: what a WindowsImageBackup tree holds, as frozen values with a JSON form."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: Severity
+    code: str  # stable: scripts may match on it
+    message: str  # what is wrong and what it means for the restore
+
+    def to_json(self) -> dict[str, str]:
+        return {"severity": str(self.severity), "code": self.code, "message": self.message}
+
+
+def error(code: str, message: str) -> Problem:
+    return Problem(Severity.ERROR, code, message)
+
+
+def warning(code: str, message: str) -> Problem:
+    return Problem(Severity.WARNING, code, message)
+
+
+@dataclass(frozen=True)
+class Volume:
+    guid: str
+    access_path: str
+    label: str
+    image: str | None  # file name in the Backup folder, None when missing
+    format: str | None  # "vhdx", "vhd", "unknown"
+    size: int | None  # bytes of the image file
+    virtual_size: int | None  # bytes of the disk it holds
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "guid": self.guid,
+            "access_path": self.access_path,
+            "label": self.label,
+            "image": self.image,
+            "format": self.format,
+            "size": self.size,
+            "virtual_size": self.virtual_size,
+        }
+
+
+@dataclass(frozen=True)
+class RecoveryPoint:
+    folder: str
+    version: str | None  # wbadmin's MM/DD/YYYY-HH:MM (UTC); None when the folder name is malformed
+    backup_time_utc: datetime | None
+    system_state: bool
+    bare_metal: bool
+    can_recover: tuple[str, ...]
+    roles: tuple[str, ...]
+    writers: tuple[tuple[str, str], ...]  # (id, name)
+    volumes: tuple[Volume, ...]
+    size_bytes: int
+    files: tuple[tuple[str, int], ...]  # every file a copy of this point needs: (path in the computer folder, size)
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity is Severity.ERROR for p in self.problems)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "folder": self.folder,
+            "version": self.version,
+            "backup_time_utc": self.backup_time_utc.isoformat().replace("+00:00", "Z")
+            if self.backup_time_utc
+            else None,
+            "can_recover": list(self.can_recover),
+            "system_state": self.system_state,
+            "bare_metal": self.bare_metal,
+            "roles": list(self.roles),
+            "writers": [{"id": i, "name": n} for i, n in self.writers],
+            "volumes": [v.to_json() for v in self.volumes],
+            "size_bytes": self.size_bytes,
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class Machine:
+    name: str
+    path: str  # backend-relative path of the computer folder
+    recovery_points: tuple[RecoveryPoint, ...]
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return (
+            bool(self.recovery_points)
+            and all(p.ok for p in self.recovery_points)
+            and not any(p.severity is Severity.ERROR for p in self.problems)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "recovery_points": [p.to_json() for p in self.recovery_points],
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One WindowsImageBackup tree found at or below (or around) a location."""
+
+    location: str  # the location as given, displayed
+    relative_path: str  # the WindowsImageBackup folder relative to the location: "WindowsImageBackup", "x/y/...", "."
+    inside: str | None  # None, or where the location points inside a tree: "windowsimagebackup", "computer", "backup"
+    folder_name: str  # the tree folder's real name (may be misnamed, e.g. "WindowsImageBackup - Copy")
+    path: str  # backend-relative path of the tree folder ("" when the location is inside it)
+    machines: tuple[Machine, ...]
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def share_root(self) -> str:
+        """The folder, relative to the location, that must be the share root so that it holds WindowsImageBackup."""
+        if self.inside == "windowsimagebackup":
+            return ".."
+        if self.inside == "computer":
+            return "../.."
+        if self.inside == "backup":
+            return "../../.."
+        parts = self.relative_path.split("/")
+        return "/".join(parts[:-1]) or "."
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "relative_path": self.relative_path,
+            "inside": self.inside,
+            "folder_name": self.folder_name,
+            "share_root": self.share_root,
+            "machines": [m.to_json() for m in self.machines],
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class Inspection:
+    location: str
+    trees: tuple[Tree, ...]
+    problems: tuple[Problem, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        points = [p for t in self.trees for m in t.machines for p in m.recovery_points]
+        return (
+            bool(points)
+            and all(m.ok for t in self.trees for m in t.machines)
+            and not any(p.severity is Severity.ERROR for t in self.trees for p in t.problems)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "ok": self.ok,
+            "trees": [t.to_json() for t in self.trees],
+            "problems": [p.to_json() for p in self.problems],
+        }
