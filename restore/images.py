@@ -120,11 +120,17 @@ def check_vhd(read: Reader, file_size: int) -> ImageCheck:
     if file_size < 512:
         return ImageCheck("vhd", None, f"only {file_size} bytes: too short for a VHD image (truncated copy?)")
     footer = read(file_size - 512, 512)
+    if len(footer) < 512:
+        return ImageCheck("vhd", None, "the file ended before its footer could be read: the image is truncated")
     if footer[:8] != b"conectix":
         # Dynamic disks keep a copy of the footer at the start; a truncated file keeps only that one.
         copy = read(0, 512)
-        if copy[:8] == b"conectix":
-            return ImageCheck("vhd", _vhd_size(copy), "the footer at the end is missing: the image is truncated")
+        if len(copy) == 512 and copy[:8] == b"conectix":
+            return ImageCheck(
+                "vhd",
+                _vhd_size(copy),
+                "the footer at the end is missing or damaged: the image is truncated or corrupted",
+            )
         return ImageCheck("unknown", None, "no 'conectix' footer: not a VHD image")
     (stored,) = struct.unpack_from(">I", footer, 64)
     if stored != vhd_footer_checksum(footer):

@@ -129,7 +129,11 @@ def parse_location(text: str) -> Location:
         return _parse_unc(original)
     if _SCHEME_RE.match(original):
         return _parse_url(original)
-    return Location("local", str(Path(original).expanduser().absolute()))
+    try:
+        local = Path(original).expanduser()
+    except RuntimeError:
+        raise InvalidLocation(f"cannot expand the home folder in {original!r}: no such user") from None
+    return Location("local", str(local.absolute()))
 
 
 def _parse_unc(text: str) -> Location:
