@@ -8,16 +8,23 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 
 from restore import __version__, exitcodes, report
+from restore.checks import Status
+from restore.inventory import point_size
+from restore.junit import render_junit
 from restore.layout import inspect_location
 from restore.listing import list_versions
 from restore.options import HostKey, Json, KnownHosts, PasswordEnv, PasswordFile, SshKey, Timeout, User
+from restore.preflight import PreflightRequest, run_preflight
 from restore.probe import probe as run_probe
+from restore.serverside import server_share_check
+from restore.versions import parse_version
 from share import errors
 from share.base import Backend
 from share.connect import Access, open_backend
@@ -204,6 +211,95 @@ def versions(
         typer.echo(json.dumps(listing.to_json(), indent=2))
     else:
         typer.echo(listing.text)
+
+
+class Purpose(StrEnum):
+    bmr = "bmr"
+    systemstate = "systemstate"
+
+
+def _style(text: str, colour: str) -> str:
+    return typer.style(text, fg=colour, bold=colour in ("red", "green"))
+
+
+@app.command()
+def preflight(
+    location: Annotated[str, typer.Argument(help="The share the restore will use: \\\\ip\\share or smb://…")],
+    purpose: Annotated[Purpose, typer.Option("--for", help="What the restore is: bmr or systemstate.")],
+    machine: Machine = None,
+    version: Annotated[str | None, typer.Option("--version", help="Version identifier MM/DD/YYYY-HH:MM.")] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Where a copy will come from: checks write access and free space.")
+    ] = None,
+    stage_size: Annotated[
+        int | None, typer.Option("--stage-size", min=0, metavar="BYTES", help="Bytes about to be copied here.")
+    ] = None,
+    margin: Annotated[float, typer.Option("--margin", min=1.0, help="Free space needed = size x margin.")] = 1.1,
+    ssh: Annotated[
+        str | None,
+        typer.Option("--ssh", metavar="USER@HOST[:PORT]", help="Also check the Samba share's folder over SSH."),
+    ] = None,
+    ssh_smb_conf: Annotated[
+        str | None, typer.Option("--ssh-smb-conf", metavar="PATH", help="smb.conf on the file server, if not default.")
+    ] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")] = None,
+    depth: Depth = 4,
+    as_json: Json = False,
+    user: User = None,
+    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
+    password_file: PasswordFile = None,
+    ssh_known_hosts: KnownHosts = None,
+    ssh_host_key: HostKey = None,
+    ssh_key: SshKey = None,
+    timeout: Timeout = 15.0,
+) -> None:
+    """Check that WinRE and wbadmin will find and open the recovery point on this share.
+
+    Checks: connect, dialect, signing, auth, share, unc-name, read, share-root, machine, recovery-point,
+    path-length; with --source or --stage-size also write and free-space; with --ssh also server-share.
+    Exit 0 when nothing fails (warnings allowed), 1 when a check fails, 3 when the share cannot be
+    reached or the logon is refused.
+
+    Examples:
+
+      BMR_PASSWORD=… bmr preflight 'smb://CORP;svc-restore@10.0.0.5/restore' --for bmr --machine DC01
+
+      bmr preflight '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --for systemstate --json --junit drill.xml
+
+      bmr preflight smb://FS01;copy@10.0.0.5/restore --for bmr --source /mnt/mabs/export
+    """
+    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
+    if source is not None and stage_size is not None:
+        raise typer.BadParameter("give --source or --stage-size, not both", param_hint="--source")
+    with _reported(as_json):
+        parsed = parse_location(location)
+        if version is not None:
+            version = _valid_version(version)
+        if source is not None:
+            stage_size = _connected(source, access, lambda b: point_size(b, machine, version, depth))
+        request = PreflightRequest(parsed, purpose.value, machine, version, stage_size, margin, depth)
+        server_share = None
+        if ssh is not None:
+            ssh_location = parse_location(f"sftp://{ssh}/")
+            unc_share = parsed.share or ""
+            server_share = lambda unc: server_share_check(ssh_location, access, unc_share, unc, ssh_smb_conf)  # noqa: E731
+        result = run_preflight(request, access, server_share=server_share)
+    if junit is not None:
+        junit.write_text(render_junit([(result.machine or parsed.display(), result.checks)]), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        typer.echo(report.format_preflight(result, _style))
+    if result.unreachable:
+        raise typer.Exit(exitcodes.ENVIRONMENT)
+    raise typer.Exit(exitcodes.FAILED if result.status is Status.FAIL else exitcodes.OK)
+
+
+def _valid_version(text: str) -> str:
+    try:
+        return parse_version(text)
+    except ValueError as exc:
+        raise errors.UsageError(str(exc)) from None
 
 
 def main() -> None:

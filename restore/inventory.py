@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from restore.layout import inspect_location
 from restore.model import Inspection, Machine, RecoveryPoint, Tree
 from share import errors, paths
+from share.base import Backend
 from share.location import Location
 
 
@@ -53,6 +55,13 @@ def choose_point(machine: Machine, version: str | None) -> RecoveryPoint:
         have = ", ".join(p.version or p.folder for p in points)
         raise NotInTree(f"{machine.name} has no version {version}; it has: {have}")
     return max(points, key=lambda p: (p.backup_time_utc is not None, p.backup_time_utc or 0))
+
+
+def point_size(backend: Backend, machine: str | None, version: str | None, depth: int = 4) -> int:
+    """Bytes a copy of the chosen point needs (Catalog, MediaId, SPPMetadataCache and the Backup folder)."""
+    inspection = inspect_location(backend, depth)
+    _tree, found = choose_machine(inspection, machine)
+    return choose_point(found, version).size_bytes
 
 
 def backup_target(location: Location, tree: Tree, host: str | None = None) -> str | None:

@@ -138,7 +138,15 @@ def inspect_point(
     problems: list[Problem] = list(context.problems)
     path = "" if here else paths.join(machine_path, folder)
     moment = folder_time(folder)
-    if moment is None:
+    if moment is None and here:
+        problems.append(
+            warning(
+                "version-unknown",
+                "the location is the Backup folder itself (a share root?): its name, and so its version "
+                "identifier, cannot be seen from here",
+            )
+        )
+    elif moment is None:
         problems.append(
             error("bad-folder-name", f"'{folder}' is not named 'Backup YYYY-MM-DD HHMMSS': wbadmin will not list it")
         )

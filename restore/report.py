@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from restore.checks import Check, Status
 from restore.model import Inspection, Problem, RecoveryPoint, Severity
+from restore.preflight import Preflight
 from restore.probe import ProbeResult
+from restore.units import human_bytes
 from share import errors
-
-
-def human_bytes(value: int | None) -> str:
-    if value is None:
-        return "unknown"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def _yes_no(value: bool | None) -> str:
@@ -101,3 +94,31 @@ def format_inspection(result: Inspection) -> str:
     verdict = "every recovery point found is complete" if result.ok else "NOT restorable as it stands (see above)"
     lines.append(f"Result: {verdict}")
     return "\n".join(lines)
+
+
+_STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.SKIP: "bright_black"}
+
+
+def format_checks(checks: tuple[Check, ...], style: Callable[[str, str], str]) -> str:
+    """A table of checks; ``style(text, colour)`` adds colour (the CLI passes one that does so on terminals only)."""
+    width = max((len(c.id) for c in checks), default=10)
+    lines = []
+    for check in checks:
+        badge = style(f"{check.status.value.upper():<4}", _STATUS_STYLE[check.status])
+        lines.append(f"  {badge}  {check.id:<{width}}  {check.message}")
+        if check.fix and check.status in (Status.FAIL, Status.WARN):
+            lines.append(f"  {'':4}  {'':<{width}}  fix: {check.fix}")
+    return "\n".join(lines)
+
+
+def format_preflight(result: Preflight, style: Callable[[str, str], str]) -> str:
+    head = [
+        f"Preflight of {result.location}",
+        f"  computer: {result.machine or '-'}   version: {result.version or '-'}",
+        f"  -backupTarget: {result.backup_target or '(none works yet: see share-root)'}",
+        "",
+        format_checks(result.checks, style),
+        "",
+        f"Result: {style(result.status.value.upper(), _STATUS_STYLE[result.status])}",
+    ]
+    return "\n".join(head)

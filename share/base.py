@@ -50,6 +50,7 @@ class SessionFacts:
     encryption: bool | None = None
     guest: bool | None = None
     user: str | None = None
+    server_requires_signing: bool | None = None
 
 
 @dataclass(frozen=True)

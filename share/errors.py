@@ -9,7 +9,8 @@
         ├── CannotConnect          no TCP connection (refused, unreachable, DNS)
         │   └── TimedOut           the server stopped answering in time      (retryable)
         ├── ConnectionLost         an open connection dropped mid-operation  (retryable)
-        ├── AuthenticationFailed   credentials refused, or a guest session offered
+        ├── AuthenticationFailed   credentials refused
+        │   └── GuestRefused       the server offered only a guest session (Windows refuses those)
         ├── HostKeyRejected        SSH host key unknown or different from the pinned one
         ├── AccessDenied
         ├── ShareNotFound
@@ -71,6 +72,10 @@ class ConnectionLost(ShareError):
 
 class AuthenticationFailed(ShareError):
     """Check the user name (DOMAIN\\user or SERVER\\user) and the password; guest logons are refused by Windows."""
+
+
+class GuestRefused(AuthenticationFailed):
+    """Give the account a password on the server and turn off guest access: WinRE refuses insecure guest logons."""
 
 
 class HostKeyRejected(ShareError):

@@ -6,10 +6,11 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import smbclient
-from smbprotocol.connection import Connection
+from smbprotocol.connection import Connection, SecurityMode
 from smbprotocol.exceptions import (
     SMBAuthenticationError,
     SMBConnectionClosed,
@@ -137,45 +138,8 @@ class SmbBackend(Backend):
 
     @contextmanager
     def _mapped(self, path: str) -> Iterator[None]:
-        """Translate smbprotocol's exceptions; the only place this backend catches them."""
-        where = self.describe(path)
-        try:
+        with smb_errors(self.describe(path), self.host, self.port, self.account.windows(), self.location.share):
             yield
-        except errors.BmrError:
-            raise
-        except (SMBOSError, SMBResponseException) as exc:
-            cls = _BY_STATUS.get(_status_of(exc) or 0, errors.ShareError)
-            reason = getattr(exc, "strerror", None) or _first_line(exc)
-            if cls is errors.AuthenticationFailed:
-                name = _STATUS_NAMES.get(_status_of(exc) or 0, "logon failure")
-                raise cls(f"{self.account.windows()} was refused by {self.host}:{self.port} ({name})") from exc
-            if cls is errors.ShareNotFound:
-                raise cls(f"no share '{self.location.share}' on {self.host}") from exc
-            raise cls(f"{where}: {reason}") from exc
-        except SMBAuthenticationError as exc:
-            raise errors.AuthenticationFailed(f"{self.account.windows()} was refused by {where}") from exc
-        except SMBConnectionClosed as exc:
-            raise errors.ConnectionLost(f"the connection to {self.host}:{self.port} dropped") from exc
-        except SMBException as exc:
-            text = _first_line(exc)
-            if "guest" in text.lower():
-                raise errors.AuthenticationFailed(
-                    f"{self.host} offered only a guest session: Windows and WinRE refuse insecure guest logons",
-                    hint="Give the account a password on the server and disable guest access on the share.",
-                ) from exc
-            if "timeout" in text.lower():
-                raise errors.TimedOut(f"{where}: {text}") from exc
-            raise errors.ProtocolError(f"{where}: {text}") from exc
-        except ValueError as exc:  # smbprotocol reports TCP connect failures as ValueError
-            text = str(exc)
-            if not text.startswith("Failed to connect"):
-                raise
-            cls2: type[errors.ShareError] = errors.TimedOut if "timed out" in text else errors.CannotConnect
-            raise cls2(f"cannot connect to {self.host}:{self.port}: {text.split(': ', 1)[-1]}") from exc
-        except TimeoutError as exc:
-            raise errors.TimedOut(f"{where}: no answer within {self.timeout:g} s") from exc
-        except OSError as exc:  # socket-level failures outside smbprotocol's wrapping
-            raise errors.CannotConnect(f"cannot connect to {self.host}:{self.port}: {exc.strerror or exc}") from exc
 
     # -- operations --------------------------------------------------------------------------------------------
 
@@ -256,6 +220,11 @@ class SmbBackend(Backend):
             encryption=bool(session.encrypt_data) if session is not None else None,
             guest=False if session is not None else None,  # smbprotocol refuses guest sessions when signing
             user=self.account.windows(),
+            server_requires_signing=bool(
+                int(conn.server_security_mode or 0) & SecurityMode.SMB2_NEGOTIATE_SIGNING_REQUIRED
+            )
+            if conn is not None
+            else None,
         )
 
     @property
@@ -268,6 +237,76 @@ class SmbBackend(Backend):
         self._session = None
         if cache:
             smbclient.reset_connection_cache(fail_on_error=False, connection_cache=cache)
+
+
+@contextmanager
+def smb_errors(where: str, host: str, port: int, account: str | None, share: str | None) -> Iterator[None]:
+    """Translate smbprotocol's exceptions into share.errors; the only place they are caught."""
+    try:
+        yield
+    except errors.BmrError:
+        raise
+    except (SMBOSError, SMBResponseException) as exc:
+        status = _status_of(exc) or 0
+        cls = _BY_STATUS.get(status, errors.ShareError)
+        reason = getattr(exc, "strerror", None) or _first_line(exc)
+        if cls is errors.AuthenticationFailed:
+            raise cls(f"{account} was refused by {host}:{port} ({_STATUS_NAMES.get(status, 'logon failure')})") from exc
+        if cls is errors.ShareNotFound:
+            raise cls(f"no share '{share}' on {host}") from exc
+        raise cls(f"{where}: {reason}") from exc
+    except SMBAuthenticationError as exc:
+        raise errors.AuthenticationFailed(f"{account} was refused by {host}:{port}") from exc
+    except SMBConnectionClosed as exc:
+        raise errors.ConnectionLost(f"the connection to {host}:{port} dropped") from exc
+    except SMBException as exc:
+        text = _first_line(exc)
+        if "guest" in text.lower():
+            raise errors.GuestRefused(
+                f"{host} offered only a guest session for {account}: Windows and WinRE refuse insecure guest logons"
+            ) from exc
+        if "timeout" in text.lower():
+            raise errors.TimedOut(f"{where}: {text}") from exc
+        raise errors.ProtocolError(f"{where}: {text}") from exc
+    except ValueError as exc:  # smbprotocol reports TCP connect failures as ValueError
+        text = str(exc)
+        if not text.startswith("Failed to connect"):
+            raise
+        cls2: type[errors.ShareError] = errors.TimedOut if "timed out" in text else errors.CannotConnect
+        raise cls2(f"cannot connect to {host}:{port}: {text.split(': ', 1)[-1]}") from exc
+    except TimeoutError as exc:
+        raise errors.TimedOut(f"{where}: no answer in time") from exc
+    except OSError as exc:  # socket-level failures outside smbprotocol's wrapping
+        raise errors.CannotConnect(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from exc
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """What an SMB server offers before anyone logs on."""
+
+    dialect: str
+    signing_enabled: bool
+    signing_required: bool
+    encryption: bool
+
+
+def negotiate(host: str, port: int = 445, timeout: float = 5.0) -> Negotiated:
+    """Negotiate only (no logon): the dialect and signing the server offers. Raises CannotConnect, TimedOut."""
+    where = f"{host}:{port}"
+    with smb_errors(where, host, port, None, None):
+        conn = Connection(uuid.uuid4(), host, port, require_signing=False)
+        conn._receive_timeout = max(int(timeout), 1)
+        conn.connect(timeout=timeout)
+        try:
+            mode = int(conn.server_security_mode or 0)
+            return Negotiated(
+                dialect=DIALECTS.get(conn.dialect, hex(conn.dialect)),
+                signing_enabled=bool(mode & SecurityMode.SMB2_NEGOTIATE_SIGNING_ENABLED),
+                signing_required=bool(mode & SecurityMode.SMB2_NEGOTIATE_SIGNING_REQUIRED),
+                encryption=bool(conn.supports_encryption),
+            )
+        finally:
+            conn.disconnect()
 
 
 def _resolve(host: str, port: int) -> str:

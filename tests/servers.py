@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SMB_USER = getpass.getuser()
+SMB_DOMAIN = "BMRFILES"  # the server's NetBIOS name: SERVER\user is how Windows names its local accounts
 SMB_PASSWORD = "Bmr-t3st-Passw0rd!"  # a test secret: the suite checks it never appears in any output
 
 
@@ -52,8 +53,16 @@ class Share:
 class SambaServer:
     """A private smbd: standalone, its own passdb with one user, signing mandatory, SMB2.1 minimum."""
 
-    def __init__(self, base: Path, *, min_protocol: str = "SMB2_10", signing: str = "mandatory") -> None:
+    def __init__(
+        self,
+        base: Path,
+        *,
+        min_protocol: str = "SMB2_10",
+        signing: str = "mandatory",
+        extra_global: dict[str, str] | None = None,
+    ) -> None:
         self.base = base
+        self.extra_global = {"map to guest": "never", **(extra_global or {})}
         self.port = free_port()
         self.conf = base / "smb.conf"
         self.log = base / "smbd.log"
@@ -89,7 +98,7 @@ class SambaServer:
             "[global]",
             "server role = standalone server",
             "workgroup = BMRTEST",
-            "netbios name = BMRFILES",
+            f"netbios name = {SMB_DOMAIN}",
             f"smb ports = {self.port}",
             "interfaces = 127.0.0.1",
             "bind interfaces only = yes",
@@ -109,8 +118,8 @@ class SambaServer:
             "disable spoolss = yes",
             f"server min protocol = {self.min_protocol}",
             f"server signing = {self.signing}",
-            "map to guest = never",
             "smb encrypt = if_required",
+            *(f"{k} = {v}" for k, v in self.extra_global.items()),
             "",
         ]
         for share in self.shares.values():
@@ -162,8 +171,9 @@ class SambaServer:
         self.mounts.clear()
 
     def url(self, share: str, path: str = "", user: str | None = None) -> str:
+        """An smb:// URL for a share, with the account qualified by the server's name, as WinRE needs it."""
         tail = f"/{path}" if path else ""
-        return f"smb://{user or SMB_USER}@127.0.0.1:{self.port}/{share}{tail}"
+        return f"smb://{user or SMB_DOMAIN + ';' + SMB_USER}@127.0.0.1:{self.port}/{share}{tail}"
 
 
 class SshServer:
