@@ -1,0 +1,64 @@
+"""Benchmark: the whole preflight of one computer against a loopback Samba (goal: under 2 s).
+
+Run as root from the repository root:  .venv/bin/python -m benchmarks.preflight_one
+Side by side in the same run: Samba's `smbclient` doing one logon and one `ls` of the computer folder,
+the least any check of that share can cost, reported as a ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from restore.checks import Status
+from restore.preflight import PreflightRequest, run_preflight
+from share.connect import Access
+from share.credentials import PasswordSource
+from share.location import parse_location
+from tests.servers import SMB_PASSWORD, SMB_USER, SambaServer
+from tests.treebuilder import ImageCache, bmr_dc, write_tree
+
+RUNS = 5
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        samba = SambaServer(base / "samba")
+        share = samba.add_share("restore")
+        write_tree(share, {"DC01": bmr_dc()}, ImageCache(base / "images"))
+        samba.start()
+        try:
+            os.environ["BMR_BENCH_PW"] = SMB_PASSWORD
+            access = Access(password=PasswordSource(env="BMR_BENCH_PW"))
+            request = PreflightRequest(parse_location(samba.url("restore")), "bmr", stage_size=1 << 20)
+            ours = []
+            for _ in range(RUNS):
+                started = time.perf_counter()
+                result = run_preflight(request, access)
+                ours.append(time.perf_counter() - started)
+            assert result.status is not Status.FAIL, result.checks
+            theirs = []
+            for _ in range(RUNS):
+                started = time.perf_counter()
+                subprocess.run(
+                    ["smbclient", "//127.0.0.1/restore", "-p", str(samba.port), "-U", SMB_USER,
+                     "-c", "ls WindowsImageBackup\\DC01\\*"],
+                    check=True,
+                    capture_output=True,
+                    env={**os.environ, "PASSWD": SMB_PASSWORD},
+                )  # fmt: skip
+                theirs.append(time.perf_counter() - started)
+        finally:
+            samba.stop()
+    best, floor = min(ours), min(theirs)
+    print(f"checks: {len(result.checks)} ({', '.join(c.id for c in result.checks)})")
+    print(f"bmr preflight: best {best:.3f} s of {RUNS} (goal < 2 s): {'PASS' if best < 2 else 'FAIL'}")
+    print(f"smbclient logon + ls: best {floor:.3f} s; ratio bmr/smbclient = {best / floor:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
