@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from tqdm import tqdm
 
 from restore import __version__, exitcodes, report
 from restore.checks import Status
@@ -24,6 +25,7 @@ from restore.options import HostKey, Json, KnownHosts, PasswordEnv, PasswordFile
 from restore.preflight import PreflightRequest, run_preflight
 from restore.probe import probe as run_probe
 from restore.serverside import server_share_check
+from restore.stage import run_stage
 from restore.versions import parse_version
 from share import errors
 from share.base import Backend
@@ -293,6 +295,94 @@ def preflight(
     if result.unreachable:
         raise typer.Exit(exitcodes.ENVIRONMENT)
     raise typer.Exit(exitcodes.FAILED if result.status is Status.FAIL else exitcodes.OK)
+
+
+@app.command()
+def stage(
+    source: Annotated[str, typer.Argument(help="Where the recovery point is: local path, UNC, smb:// or sftp://")],
+    target: Annotated[str, typer.Argument(help="The share (and sub-folder) that will be -backupTarget:")],
+    machine: Machine = None,
+    version: Annotated[str | None, typer.Option("--version", help="Version identifier MM/DD/YYYY-HH:MM.")] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="Read every copied file back and compare (default on).")
+    ] = True,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Copy an incomplete point, or replace a different one already on the target."),
+    ] = False,
+    margin: Annotated[float, typer.Option("--margin", min=1.0, help="Free space needed = size x margin.")] = 1.1,
+    source_password_env: Annotated[
+        str | None, typer.Option("--source-password-env", metavar="NAME", help="Password variable for the source.")
+    ] = None,
+    depth: Depth = 4,
+    as_json: Json = False,
+    user: User = None,
+    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
+    password_file: PasswordFile = None,
+    ssh_known_hosts: KnownHosts = None,
+    ssh_host_key: HostKey = None,
+    ssh_key: SshKey = None,
+    timeout: Timeout = 15.0,
+) -> None:
+    """Copy a recovery point to the share a restore will use: resumable, and verified byte for byte.
+
+    The target's root gets WindowsImageBackup\\<Computer>\\... plus SHA256SUMS and bmr-manifest.json.
+    Rerun the same command after an interruption: it continues where it stopped, after checking that
+    what is already there matches the source.
+
+    Examples:
+
+      BMR_PASSWORD=… bmr stage /mnt/mabs/export 'smb://CORP;svc-restore@10.0.0.5/restore' --machine DC01
+
+      bmr stage sftp://backup@10.0.0.9/mabs '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --json
+    """
+    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
+    source_access = access
+    if source_password_env is not None:
+        source_access = Access(
+            password=PasswordSource(env=source_password_env), ssh=access.ssh, user=None, timeout=timeout
+        )
+    with _reported(as_json):
+        if version is not None:
+            version = _valid_version(version)
+        with (
+            open_backend(parse_location(source), source_access) as src,
+            open_backend(parse_location(target), access) as dst,
+            _progress_bar() as (progress, on_file),
+        ):
+            result = run_stage(
+                src, dst, machine=machine, version=version, verify=verify, force=force, margin=margin,
+                depth=depth, progress=progress, on_file=on_file,
+            )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        typer.echo(report.format_stage(result, _style))
+    raise typer.Exit(exitcodes.OK if result.ok else exitcodes.FAILED)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[tuple[Callable[[str, int], None], Callable[[str, int], None]]]:
+    """tqdm on stderr when it is a terminal: bytes with rate and ETA, the current file and phase."""
+    bar = tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, disable=None, dynamic_ncols=True)
+    state = {"file": ""}
+
+    def on_file(path: str, size: int) -> None:
+        state["file"] = path.rsplit("/", 1)[-1]
+        bar.total = (bar.total or 0) + size
+        bar.refresh()
+
+    def progress(phase: str, count: int) -> None:
+        if phase == "verify":
+            bar.set_postfix_str(f"verify {state['file']}", refresh=False)
+            return
+        bar.set_postfix_str(f"{phase} {state['file']}", refresh=False)
+        bar.update(count)
+
+    try:
+        yield progress, on_file
+    finally:
+        bar.close()
 
 
 def _valid_version(text: str) -> str:

@@ -189,7 +189,7 @@ def inspect_point(
         can.append("System State")
 
     own_files: list[tuple[str, int]] = []
-    prefix = "" if here else folder + "/"
+    prefix = folder + "/"  # files are named relative to the computer folder, always
     for name, entry in sorted(entries.items()):
         if entry.kind is Kind.FILE:
             own_files.append((prefix + entry.name, entry.size))

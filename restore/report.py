@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from restore.checks import Check, Status
+from restore.checks import Check, Status, overall
 from restore.model import Inspection, Problem, RecoveryPoint, Severity
 from restore.preflight import Preflight
 from restore.probe import ProbeResult
-from restore.units import human_bytes
+from restore.stage import StageResult
+from restore.units import human_bytes, human_seconds
 from share import errors
 
 
@@ -122,3 +123,25 @@ def format_preflight(result: Preflight, style: Callable[[str, str], str]) -> str
         f"Result: {style(result.status.value.upper(), _STATUS_STYLE[result.status])}",
     ]
     return "\n".join(head)
+
+
+def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
+    rate = result.bytes_copied / result.seconds if result.seconds > 0 else 0.0
+    lines = [
+        f"Staged {result.machine} version {result.version or '?'} to {result.backup_target}",
+        f"  files: {len(result.files)}   total: {human_bytes(result.bytes_total)}   "
+        f"copied: {human_bytes(result.bytes_copied)}   already there (verified): {human_bytes(result.bytes_reused)}",
+        f"  time: {human_seconds(result.seconds)}   copy rate: {human_bytes(int(rate))}/s",
+        "  verification: "
+        + ("every file read back and compared" if result.verified else "SKIPPED (--no-verify): sizes only"),
+        f"  manifest: {result.manifest} (and SHA256SUMS beside it)",
+    ]
+    if result.replaced:
+        lines.append(f"  replaced: {', '.join(result.replaced)}")
+    lines += [
+        "",
+        format_checks(result.checks, style),
+        "",
+        f"Result: {style(overall(result.checks).value.upper(), _STATUS_STYLE[overall(result.checks)])}",
+    ]
+    return "\n".join(lines)

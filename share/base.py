@@ -129,6 +129,51 @@ class Stream:
             self.abandon()
 
 
+class Sink:
+    """Sequential writing of one file with requests in flight. ``write`` may return before the server
+    acknowledged; the buffer passed in is free for reuse when it returns. ``close`` waits for every
+    acknowledgement and raises the first failure. Default: a plain :class:`Stream`, where every write is final."""
+
+    def __init__(self, stream: Stream, offset: int) -> None:
+        self._stream = stream
+        self._position = offset
+
+    def write(self, data: memoryview) -> None:
+        self._stream.write(data)
+        self._position += len(data)
+
+    def confirmed(self) -> int:
+        """Offset up to which every byte is known to be on the server (after a failure: where to resume)."""
+        return self._position
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def abandon(self) -> None:
+        self._stream.abandon()
+
+
+class Source:
+    """Sequential reading of one file into caller-owned buffers. Default: a plain :class:`Stream`."""
+
+    def __init__(self, stream: Stream) -> None:
+        self._stream = stream
+
+    def readinto(self, buffer: memoryview) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def chunks(self, size: int = 4 * 1024 * 1024) -> Iterator[memoryview]:
+        """The rest of the file as views into a reused buffer; each view is valid until the next one."""
+        buffer = memoryview(bytearray(size))
+        while count := self.readinto(buffer):
+            yield buffer[:count]
+
+    def close(self) -> None:
+        self._stream.abandon()
+
+
 class Backend(ABC):
     """One connected location. Use as a context manager, or call :meth:`close`."""
 
@@ -183,6 +228,18 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections. Raises nothing."""
+
+    def open_sink(self, path: str, offset: int = 0) -> Sink:
+        """Like :meth:`open_write`, pipelined where the backend can. Raises what open_write raises."""
+        return Sink(self.open_write(path, offset), offset)
+
+    def open_source(self, path: str, offset: int = 0) -> Source:
+        """Like :meth:`open_read`, with read-ahead where the backend can. Raises what open_read raises."""
+        return Source(self.open_read(path, offset))
+
+    @abstractmethod
+    def reconnect(self) -> None:
+        """Open the connection again after ConnectionLost. Raises the errors of connecting."""
 
     def exists(self, path: str) -> bool:
         """True when something is at ``path``. Raises AccessDenied and connection errors, not NotFound."""

@@ -19,7 +19,7 @@ import paramiko
 from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
 from share import errors, paths
-from share.base import Backend, Entry, Features, Kind, SessionFacts, Space, Stream
+from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import PasswordSource
 from share.location import Location
 
@@ -231,6 +231,22 @@ class SftpBackend(Backend):
             raw.set_pipelined(True)
         return Stream(raw, self._mapped, path)
 
+    def open_sink(self, path: str, offset: int = 0) -> Sink:
+        stream = self.open_write(path, offset)
+        return _SftpSink(stream, offset)
+
+    def open_source(self, path: str, offset: int = 0) -> Source:
+        with self._mapped(path):
+            raw = self.sftp.open(self._abs(path), "rb")
+            size = raw.stat().st_size or 0
+            if offset:
+                raw.seek(offset)
+            raw.prefetch(max(size - offset, 0))
+        return Source(Stream(raw, self._mapped, path))
+
+    def reconnect(self) -> None:
+        self.connect()
+
     def makedirs(self, path: str) -> None:
         done: list[str] = []
         for part in paths.split(path):
@@ -329,6 +345,38 @@ class SftpBackend(Backend):
                 # closing a dead link must not mask the error that brought us here
                 with contextlib.suppress(Exception):
                     thing.close()
+
+
+class _SftpSink(Sink):
+    """paramiko's pipelined writes, drained every few MiB so that a failure has a known resume point."""
+
+    CHECKPOINT = 32 * 1024 * 1024
+
+    def __init__(self, stream: Stream, offset: int) -> None:
+        super().__init__(stream, offset)
+        self._confirmed = offset
+
+    def write(self, data: memoryview) -> None:
+        self._stream.write(bytes(data))  # paramiko's message packing takes bytes only
+        self._position += len(data)
+        if self._position - self._confirmed >= self.CHECKPOINT:
+            self._drain()
+
+    def _drain(self) -> None:
+        # paramiko checks pipelined write replies only now and then and may drop the last ones at close:
+        # collect every reply here, so that errors surface and confirmed() is true.
+        raw: Any = self._stream._raw
+        with self._stream._mapped(self._stream.path):
+            while raw._reqs:
+                raw.sftp._read_response(raw._reqs.popleft())
+        self._confirmed = self._position
+
+    def confirmed(self) -> int:
+        return self._confirmed
+
+    def close(self) -> None:
+        self._drain()
+        self._stream.close()
 
 
 def _needs_password(exc: paramiko.SSHException) -> bool:

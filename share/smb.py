@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,10 +23,11 @@ from smbprotocol.exceptions import (
 from smbprotocol.file_info import FileAttributes
 from smbprotocol.tree import TreeConnect
 
-from share import errors, paths
-from share.base import Backend, Entry, Features, Kind, SessionFacts, Space, Stream
+from share import errors, paths, smbbulk
+from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import Account, PasswordSource
 from share.location import Location
+from share.smbbulk import BulkChannel, ReadSlot
 
 DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2", 0x0311: "3.1.1"}
 
@@ -94,6 +97,7 @@ class SmbBackend(Backend):
         self._password = password
         self._cache: dict[str, Any] = {}
         self._session: Any = None
+        self._channel: BulkChannel | None = None
         self._server_address: str | None = None
         self.connect()
 
@@ -183,6 +187,45 @@ class SmbBackend(Backend):
                 raw = smbclient.open_file(self._unc(path), mode="wb", **self._kw)
         return Stream(raw, self._mapped, path)
 
+    def _channel_for(self, raw: Any) -> BulkChannel | None:
+        """The fast bulk channel for an open file's connection, or None where it does not apply."""
+        tree = raw.fd.tree_connect
+        session = tree.session
+        conn = session.connection
+        if not smbbulk.supported(conn, session, tree):
+            return None
+        channel = self._channel
+        if channel is None or channel.conn is not conn or channel.tree_id != tree.tree_connect_id:
+            if channel is not None:
+                channel.close()
+            channel = self._channel = BulkChannel(conn, session, tree, timeout=self.timeout)
+        return channel
+
+    def open_sink(self, path: str, offset: int = 0) -> Sink:
+        with self._mapped(path):
+            if offset:
+                raw = smbclient.open_file(self._unc(path), mode="r+b", buffering=0, **self._kw)
+                raw.truncate(offset)
+            else:
+                raw = smbclient.open_file(self._unc(path), mode="wb", buffering=0, **self._kw)
+            channel = self._channel_for(raw)
+        if channel is None:
+            raw.seek(offset)
+            return Sink(Stream(raw, self._mapped, path), offset)
+        return _SmbSink(raw, channel, self._mapped, path, offset)
+
+    def open_source(self, path: str, offset: int = 0) -> Source:
+        with self._mapped(path):
+            raw = smbclient.open_file(self._unc(path), mode="rb", share_access="r", buffering=0, **self._kw)
+            channel = self._channel_for(raw)
+        if channel is None:
+            raw.seek(offset)
+            return Source(Stream(raw, self._mapped, path))
+        return _SmbSource(raw, channel, self._mapped, path, offset)
+
+    def reconnect(self) -> None:
+        self.connect()
+
     def makedirs(self, path: str) -> None:
         with self._mapped(path):
             smbclient.makedirs(self._unc(path), exist_ok=True, **self._kw)
@@ -235,8 +278,127 @@ class SmbBackend(Backend):
     def close(self) -> None:
         cache, self._cache = self._cache, {}
         self._session = None
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
         if cache:
             smbclient.reset_connection_cache(fail_on_error=False, connection_cache=cache)
+
+
+class _SmbSink(Sink):
+    """WRITEs through the bulk channel, a few in flight; ``confirmed`` is the contiguous acknowledged prefix."""
+
+    DEPTH = 4
+
+    def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
+        self._raw = raw
+        self._channel = channel
+        self._mapped = mapped
+        self._path = path
+        self._file_id = raw.fd.file_id
+        self._next = self._confirmed = offset
+        self._pending: deque[tuple[Any, int, int]] = deque()
+        self._piece = min(channel.max_write, 4 * 1024 * 1024)
+
+    def write(self, data: memoryview) -> None:
+        for start in range(0, len(data), self._piece):
+            piece = data[start : start + self._piece]
+            while len(self._pending) >= self.DEPTH:
+                self._wait_oldest()
+            with self._mapped(self._path):
+                request = self._channel.send_write(self._file_id, self._next, piece)
+            self._next += len(piece)
+            self._pending.append((request, self._next, len(piece)))
+
+    def _wait_oldest(self) -> None:
+        request, end, length = self._pending.popleft()
+        with self._mapped(self._path):
+            written = self._channel.wait_write(request)
+        if written != length:
+            raise errors.DiskFull(f"{self._path}: the server wrote {written} of {length} bytes")
+        self._confirmed = end
+
+    def confirmed(self) -> int:
+        return self._confirmed
+
+    def close(self) -> None:
+        while self._pending:
+            self._wait_oldest()
+        with self._mapped(self._path):
+            self._raw.close()
+
+    def abandon(self) -> None:
+        self._pending.clear()
+        with contextlib.suppress(Exception):
+            self._raw.close()
+
+
+class _SmbSource(Source):
+    """READs through the bulk channel with read-ahead into reused buffers."""
+
+    DEPTH = 4
+
+    def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
+        self._raw = raw
+        self._channel = channel
+        self._mapped = mapped
+        self._path = path
+        self._file_id = raw.fd.file_id
+        self._size = int(raw.fd.end_of_file)
+        self._next = offset
+        size = min(channel.max_read, 8 * 1024 * 1024)
+        self._free = [ReadSlot(memoryview(bytearray(size))) for _ in range(self.DEPTH)]
+        self._flight: deque[ReadSlot] = deque()
+        self._current: memoryview | None = None
+
+    def _fill(self) -> None:
+        while self._free and self._next < self._size:
+            slot = self._free.pop()
+            length = min(len(slot.buffer), self._size - self._next)
+            with self._mapped(self._path):
+                self._channel.send_read(self._file_id, self._next, length, slot)
+            self._next += length
+            self._flight.append(slot)
+
+    def _take(self) -> tuple[ReadSlot, int] | None:
+        self._fill()
+        if not self._flight:
+            return None
+        slot = self._flight.popleft()
+        with self._mapped(self._path):
+            length = self._channel.wait_read(slot)
+        return slot, length
+
+    def chunks(self, size: int = 0) -> Iterator[memoryview]:
+        while (taken := self._take()) is not None:
+            slot, length = taken
+            if length == 0:
+                self._free.append(slot)
+                return
+            yield slot.buffer[:length]
+            self._free.append(slot)
+
+    def readinto(self, buffer: memoryview) -> int:
+        if self._current is None or not len(self._current):
+            taken = self._take()
+            if taken is None or taken[1] == 0:
+                return 0
+            slot, length = taken
+            self._current = slot.buffer[:length]
+            self._free.append(slot)  # re-armed only after this data is consumed (single consumer)
+        count = min(len(buffer), len(self._current))
+        buffer[:count] = self._current[:count]
+        self._current = self._current[count:]
+        return count
+
+    def close(self) -> None:
+        # Collect answers still on the way so the channel stays in step, then close the handle.
+        for slot in self._flight:
+            with contextlib.suppress(Exception):
+                self._channel.wait_read(slot)
+        self._flight.clear()
+        with contextlib.suppress(Exception):
+            self._raw.close()
 
 
 @contextmanager

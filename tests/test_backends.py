@@ -258,3 +258,40 @@ def test_password_is_not_exposed(smb_access: Access) -> None:
 
     with pytest.raises(TypeError):
         pickle.dumps(secret)
+
+
+def test_sink_and_source_round_trip(backend: Backend) -> None:
+    data = os.urandom(19 * 1024 * 1024 + 12345)  # several full-size requests and a ragged tail
+    sink = backend.open_sink("big.bin")
+    view = memoryview(data)
+    for start in range(0, len(data), 3 * 1024 * 1024):
+        sink.write(view[start : start + 3 * 1024 * 1024])
+    sink.close()
+    assert sink.confirmed() == len(data)
+    source = backend.open_source("big.bin")
+    assert b"".join(bytes(chunk) for chunk in source.chunks()) == data
+    source.close()
+    source = backend.open_source("big.bin", 5_000_000)
+    buffer = memoryview(bytearray(1_000_000))
+    got = bytearray()
+    while count := source.readinto(buffer):
+        got += buffer[:count]
+    source.close()
+    assert bytes(got) == data[5_000_000:]
+    # Resuming: a sink at an offset keeps what is before it and replaces the rest.
+    sink = backend.open_sink("big.bin", 7_000_000)
+    sink.write(memoryview(b"resumed"))
+    sink.close()
+    assert backend.read_bytes("big.bin", 10**8) == data[:7_000_000] + b"resumed"
+
+
+def test_sink_reports_disk_full(samba: SambaServer, smb_access: Access) -> None:
+    with open_backend(parse_location(samba.url("small")), smb_access) as backend:
+        sink = backend.open_sink("full.bin")
+        with pytest.raises(errors.DiskFull):
+            for _ in range(12):
+                sink.write(memoryview(bytes(1024 * 1024)))
+            sink.close()
+        sink.abandon()
+        assert sink.confirmed() <= 8 * 1024 * 1024
+        backend.remove("full.bin")

@@ -1,0 +1,333 @@
+"""Copy one file between backends: streamed, pipelined, hashed while read, resumable, verified.
+
+The main thread reads the source into a small pool of reused buffers and hands each to the target's sink;
+a hashing thread computes SHA-256 (for the manifest) and BLAKE3 (for the read-back check) of the same
+buffers. Memory stays at about POOL x CHUNK whatever the file size.
+
+Resume, in order of preference:
+- after a dropped connection in this run: continue at the sink's last acknowledged offset, with the hash
+  state saved at that offset;
+- after an interruption (Ctrl-C, kill, earlier run): compare the temporary file with the source block by
+  block and continue after the last block that matches; its size alone is never trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import blake3
+
+from share import errors
+from share.base import Backend
+
+CHUNK = 4 * 1024 * 1024
+POOL = 8
+COMPARE_BLOCK = 8 * 1024 * 1024
+PARTIAL_SUFFIX = ".bmr-partial"
+
+Progress = Callable[[str, int], None]  # (phase, bytes) where phase is "copy", "reuse" or "verify"
+
+
+class VerificationFailed(errors.BmrError):
+    """Copy the file again (bmr stage resumes and re-verifies); if it repeats, check the target's storage."""
+
+
+class SourceChanged(errors.BmrError):
+    """The source changed while it was copied; make sure nothing writes to the recovery point, then rerun."""
+
+
+@dataclass(frozen=True)
+class FileJob:
+    source_path: str
+    target_path: str
+    size: int
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    size: int
+    sha256: str
+    blake3: str
+    bytes_copied: int
+    bytes_reused: int
+    verified: bool
+
+
+class _Hashes:
+    """SHA-256 and BLAKE3 of one stream, with saved states at recent offsets (for resuming after a drop)."""
+
+    KEEP = 32
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.sha256: Any = hashlib.sha256()
+        self.blake3: Any = blake3.blake3()
+        self.offset = 0
+        self.saved: dict[int, tuple[Any, Any]] = {}
+
+    def mark(self) -> None:
+        """Save the state at the current offset (where an attempt starts)."""
+        self.saved[self.offset] = (self.sha256.copy(), self.blake3.copy())
+
+    def update(self, data: memoryview) -> None:
+        self.sha256.update(data)
+        self.blake3.update(data)
+        self.offset += len(data)
+        self.saved[self.offset] = (self.sha256.copy(), self.blake3.copy())
+        if len(self.saved) > self.KEEP:
+            del self.saved[min(self.saved)]
+
+    def rewind(self, offset: int) -> bool:
+        """Go back to the state at ``offset`` if it was saved."""
+        if offset == self.offset:
+            return True
+        state = self.saved.get(offset)
+        if state is None:
+            return False
+        self.sha256, self.blake3 = state[0].copy(), state[1].copy()
+        self.offset = offset
+        self.saved = {k: v for k, v in self.saved.items() if k <= offset}
+        return True
+
+
+class _HashWorker:
+    """Hashes buffers on a thread of its own (hashlib and blake3 release the GIL) and recycles them."""
+
+    def __init__(self, hashes: _Hashes, free: queue.Queue[bytearray]) -> None:
+        self.hashes = hashes
+        self.free = free
+        self.todo: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="bmr-hash", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.todo.get()) is not None:
+            buffer, count = item
+            try:
+                if self.error is None:
+                    self.hashes.update(memoryview(buffer)[:count])
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                self.error = exc
+            finally:
+                self.free.put(buffer)
+                self.todo.task_done()
+        self.todo.task_done()
+
+    def submit(self, buffer: bytearray, count: int) -> None:
+        self.todo.put((buffer, count))
+
+    def drain(self) -> None:
+        self.todo.join()
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        self.todo.put(None)
+        self.thread.join(timeout=60)
+
+
+class Transfer:
+    """Copies files from one backend to another. ``retries`` bounds reconnects per file (never for logons)."""
+
+    def __init__(
+        self,
+        source: Backend,
+        target: Backend,
+        *,
+        verify: bool = True,
+        progress: Progress | None = None,
+        retries: int = 5,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.verify = verify
+        self.progress = progress or (lambda phase, count: None)
+        self.retries = retries
+        self.backoff = backoff
+        self.sleep = sleep
+        self._confirmed_at_failure = 0
+
+    # -- public ---------------------------------------------------------------------------------------------
+
+    def copy(self, job: FileJob) -> FileOutcome:
+        """Copy (or resume) ``job`` into ``target_path`` + PARTIAL_SUFFIX, verify, then rename into place."""
+        partial = job.target_path + PARTIAL_SUFFIX
+        hashes = _Hashes()
+        reused = self._retrying(lambda: self._matching_prefix(job, partial, hashes))
+        copied = self._retrying_copy(job, partial, hashes)
+        if self.source.stat(job.source_path).size != job.size:
+            raise SourceChanged(f"{self.source.describe(job.source_path)} changed size during the copy")
+        sha, b3 = hashes.sha256.hexdigest(), hashes.blake3.hexdigest()
+        if self.verify:
+            self._retrying(lambda: self._verify(job, partial, b3))
+        elif self.target.stat(partial).size != job.size:
+            raise VerificationFailed(f"{self.target.describe(partial)}: size differs from the source")
+        self.target.rename(partial, job.target_path, replace=True)
+        return FileOutcome(job.target_path, job.size, sha, b3, copied, reused, self.verify)
+
+    def hash_existing(self, job: FileJob) -> FileOutcome | None:
+        """If ``target_path`` already holds exactly the source's bytes, say so (verified); else None."""
+        try:
+            existing = self.target.stat(job.target_path)
+        except errors.NotFound:
+            return None
+        if existing.size != job.size:
+            return None
+        hashes = _Hashes()
+        buffer = memoryview(bytearray(CHUNK))
+        source = self.source.open_source(job.source_path)
+        try:
+            while count := source.readinto(buffer):
+                hashes.update(buffer[:count])
+        finally:
+            source.close()
+        if hashes.offset != job.size or self._blake3_of(job.target_path, "reuse") != hashes.blake3.hexdigest():
+            return None
+        return FileOutcome(
+            job.target_path, job.size, hashes.sha256.hexdigest(), hashes.blake3.hexdigest(), 0, job.size, True
+        )
+
+    # -- steps ----------------------------------------------------------------------------------------------
+
+    def _retrying(self, step: Callable[[], Any]) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                return step()
+            except errors.BmrError as exc:
+                if not exc.retryable or attempt == self.retries:
+                    raise
+                self._recover(attempt)
+        raise AssertionError("unreachable")
+
+    def _recover(self, attempt: int) -> None:
+        self.sleep(min(self.backoff * (2**attempt), 30.0))
+        for backend in (self.source, self.target):
+            with contextlib.suppress(errors.ShareError):
+                backend.reconnect()
+
+    def _matching_prefix(self, job: FileJob, partial: str, hashes: _Hashes) -> int:
+        """Bytes at the start of an earlier partial copy that equal the source, compared block by block."""
+        hashes.reset()  # a retry starts the comparison over
+        try:
+            existing = min(self.target.stat(partial).size, job.size)
+        except errors.NotFound:
+            return 0
+        if existing == 0:
+            return 0
+        ours = memoryview(bytearray(COMPARE_BLOCK))
+        theirs = memoryview(bytearray(COMPARE_BLOCK))
+        source = self.source.open_source(job.source_path)
+        target = self.target.open_source(partial)
+        matched = 0
+        try:
+            while matched < existing:
+                want = min(COMPARE_BLOCK, existing - matched)
+                got_ours = _fill(source, ours[:want])
+                got_theirs = _fill(target, theirs[:want])
+                if got_ours != want or got_theirs != want or ours[:want] != theirs[:want]:
+                    break
+                hashes.update(ours[:want])
+                matched += want
+                self.progress("reuse", want)
+        finally:
+            source.close()
+            target.close()
+        return matched
+
+    def _retrying_copy(self, job: FileJob, partial: str, hashes: _Hashes) -> int:
+        copied = 0
+        for attempt in range(self.retries + 1):
+            start = hashes.offset
+            try:
+                copied += self._stream(job, partial, hashes, start)
+                return copied
+            except errors.BmrError as exc:
+                if not exc.retryable or attempt == self.retries:
+                    raise
+                resume = self._confirmed_at_failure
+                self._recover(attempt)
+                if not hashes.rewind(resume):
+                    # No saved state at the acknowledged offset: compare with the source again.
+                    self._retrying(lambda: self._matching_prefix(job, partial, hashes))
+        raise AssertionError("unreachable")
+
+    def _stream(self, job: FileJob, partial: str, hashes: _Hashes, start: int) -> int:
+        """Copy source[start:] to the partial file. On a retryable failure the error carries ``resume_at``."""
+        free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(POOL):
+            free.put(bytearray(CHUNK))
+        hashes.mark()
+        worker = _HashWorker(hashes, free)
+        sink = self.target.open_sink(partial, start)
+        source = None
+        offset = start
+        try:
+            source = self.source.open_source(job.source_path, start)
+            while offset < job.size:
+                buffer = free.get()
+                want = min(CHUNK, job.size - offset)
+                count = _fill(source, memoryview(buffer)[:want])
+                if count == 0:
+                    free.put(buffer)
+                    raise SourceChanged(f"{self.source.describe(job.source_path)} ended early at byte {offset}")
+                sink.write(memoryview(buffer)[:count])
+                worker.submit(buffer, count)
+                offset += count
+                self.progress("copy", count)
+            sink.close()
+            worker.drain()
+            return offset - start
+        except errors.BmrError:
+            sink.abandon()
+            with contextlib.suppress(Exception):
+                worker.drain()
+            self._confirmed_at_failure = sink.confirmed()
+            raise
+        except BaseException:
+            sink.abandon()
+            raise
+        finally:
+            worker.stop()
+            if source is not None:
+                source.close()
+
+    def _blake3_of(self, path: str, phase: str) -> str:
+        digest: Any = blake3.blake3()
+        source = self.target.open_source(path)
+        try:
+            for chunk in source.chunks():
+                digest.update(chunk)
+                self.progress(phase, len(chunk))
+        finally:
+            source.close()
+        return str(digest.hexdigest())
+
+    def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+        if self._blake3_of(partial, "verify") != expected:
+            raise VerificationFailed(
+                f"{self.target.describe(job.target_path)}: the copy read back differs from the source"
+            )
+
+
+def _fill(source: Any, view: memoryview) -> int:
+    """Read until ``view`` is full or the stream ends."""
+    got = 0
+    while got < len(view):
+        count = source.readinto(view[got:])
+        if not count:
+            break
+        got += count
+    return got
