@@ -25,7 +25,7 @@ from restore.options import HostKey, Json, KnownHosts, PasswordEnv, PasswordFile
 from restore.preflight import PreflightRequest, run_preflight
 from restore.probe import probe as run_probe
 from restore.serverside import server_share_check
-from restore.stage import run_stage
+from restore.stage import open_target, run_stage
 from restore.versions import parse_version
 from share import errors
 from share.base import Backend
@@ -347,7 +347,7 @@ def stage(
             version = _valid_version(version)
         with (
             open_backend(parse_location(source), source_access) as src,
-            open_backend(parse_location(target), access) as dst,
+            open_target(parse_location(target), access) as dst,
             _progress_bar() as (progress, on_file),
         ):
             result = run_stage(

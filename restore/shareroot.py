@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from restore.checks import Check, failed, passed
+from restore.checks import Check, failed, passed, warned
 from restore.layout import is_tree_name
 from restore.model import Inspection, Tree
 from share import paths
@@ -56,18 +56,8 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
                 passed("share-root", f"the copy will create WindowsImageBackup at the root of {here}"), None, here
             )
         if staging:
-            folder = location.path
-            return ShareRoot(
-                failed(
-                    "share-root",
-                    f"the copy would land in {location.unc(host)}\\WindowsImageBackup, below the share root",
-                    f"stage into the share root ({here}), or share the folder '{folder}' as its own share and "
-                    f"stage there",
-                    folder=folder,
-                ),
-                None,
-                None,
-            )
+            return ShareRoot(_subfolder(location, host, location.path, "the copy will put WindowsImageBackup"),
+                             None, location.unc(host))  # fmt: skip
         return ShareRoot(
             failed(
                 "share-root",
@@ -94,8 +84,12 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
     tree = trees[0]
     holder = holder_of(location, tree)
     misnamed = not is_tree_name(tree.folder_name)
-    if holder == "" and not misnamed:
+    if not misnamed and holder == "":
         return ShareRoot(passed("share-root", f"{here} holds WindowsImageBackup at its root"), tree, here)
+    if not misnamed and holder and (tree.inside is not None or holder == location.path):
+        # The tree sits right in a named sub-folder: wbadmin takes that UNC, the WinRE GUI search does not.
+        return ShareRoot(_subfolder(location, host, holder, "WindowsImageBackup sits"), tree, location.unc(host)
+                         if tree.inside is None else target_for(location, host, holder))  # fmt: skip
 
     problems: list[str] = []
     fixes: list[str] = []
@@ -117,7 +111,7 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
         if tree.inside is not None:
             problems.append(f"the location points at {_WHAT[tree.inside]}")
         else:
-            problems.append(f"WindowsImageBackup sits in {where}, not at the share root")
+            problems.append(f"WindowsImageBackup sits in {where}, not at the share root or the named folder")
         name = _suggested_share(holder)
         target = "\\\\" + f"{host}\\{name}"
         fixes.append(
@@ -128,4 +122,19 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
         failed("share-root", "; ".join(problems), "; then ".join(fixes), **details),
         tree,
         target if not misnamed else None,
+    )
+
+
+def _subfolder(location: Location, host: str, folder: str, what: str) -> Check:
+    name = _suggested_share(folder)
+    unc = target_for(location, host, folder)
+    return warned(
+        "share-root",
+        f"{what} in the sub-folder '{folder}' of share '{location.share}': wbadmin accepts "
+        f"-backupTarget:{unc}, but WinRE's 'Search for a system image on the network' needs a share root",
+        f"for a restore from the WinRE wizard, share '{folder}' as its own share (for example '{name}') "
+        f"and use \\\\{host}\\{name}",
+        folder=folder,
+        suggested_share=name,
+        backup_target_after_fix=f"\\\\{host}\\{name}",
     )

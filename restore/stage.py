@@ -26,6 +26,8 @@ from restore.units import human_bytes
 from restore.versions import looks_like_backup_folder
 from share import errors, paths
 from share.base import Backend, Kind
+from share.connect import Access, open_backend
+from share.location import Location
 
 TREE = "WindowsImageBackup"
 
@@ -81,6 +83,26 @@ class StageResult:
             "replaced": list(self.replaced),
             "checks": [c.to_json() for c in self.checks],
         }
+
+
+def open_target(location: Location, access: Access) -> Backend:
+    """Connect to the target folder, creating it (and only the missing folders of the path named) if needed."""
+    try:
+        return open_backend(location, access)
+    except errors.NotFound:
+        pass
+    parts = [p for p in location.path.split("/") if p]
+    for up in range(1, len(parts) + 1):
+        base = location.parent(up)
+        if base is None:
+            break
+        try:
+            with open_backend(base, access) as backend:
+                backend.makedirs("/".join(parts[len(parts) - up :]))
+        except errors.NotFound:
+            continue
+        return open_backend(location, access)
+    return open_backend(location, access)  # raises the original NotFound
 
 
 def plan_copy(choice: Choice) -> list[PlannedFile]:
@@ -192,6 +214,8 @@ def run_stage(
 
     for old in others:
         _remove_tree(target, old)
+    if others:
+        _remove_stale_spp(target, choice.machine.name, {p.target_path.lower() for p in planned})
     manifest = _write_manifest(
         target,
         outcomes,
@@ -231,6 +255,19 @@ def _remove_tree(target: Backend, path: str) -> None:
         else:
             target.remove(child)
     target.rmdir(path)
+
+
+def _remove_stale_spp(target: Backend, machine: str, keep: set[str]) -> None:
+    """The replaced point's SPPMetadataCache entry goes with it; the new point's stays."""
+    folder = paths.join(TREE, machine, "SPPMetadataCache")
+    try:
+        entries = target.list(folder)
+    except errors.NotFound:
+        return
+    for entry in entries:
+        path = paths.join(folder, entry.name)
+        if entry.kind is Kind.FILE and path.lower() not in keep:
+            target.remove(path)
 
 
 def _write_manifest(target: Backend, outcomes: list[FileOutcome], info: ManifestInfo) -> str:

@@ -69,10 +69,13 @@ ErrorMapper = Callable[[str], AbstractContextManager[None]]
 class Stream:
     """A file opened on a backend; every read, write and close goes through the backend's error mapping."""
 
-    def __init__(self, raw: IO[bytes], mapped: ErrorMapper, path: str) -> None:
+    def __init__(
+        self, raw: IO[bytes], mapped: ErrorMapper, path: str, forget: Callable[[Any], None] | None = None
+    ) -> None:
         self._raw = raw
         self._mapped = mapped
         self.path = path
+        self._forget = forget
 
     def read(self, size: int = -1) -> bytes:
         with self._mapped(self.path):
@@ -114,6 +117,9 @@ class Stream:
 
     def abandon(self) -> None:
         """Close after a failure without raising again: the first error is the one worth reporting."""
+        if self._forget is not None:
+            self._forget(self._raw)
+            return
         with contextlib.suppress(Exception):
             self._raw.close()
 

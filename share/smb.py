@@ -175,7 +175,7 @@ class SmbBackend(Backend):
             raw = smbclient.open_file(self._unc(path), mode="rb", share_access="r", **self._kw)
             if offset:
                 raw.seek(offset)
-        return Stream(raw, self._mapped, path)
+        return Stream(raw, self._mapped, path, forget)
 
     def open_write(self, path: str, offset: int = 0) -> Stream:
         with self._mapped(path):
@@ -185,7 +185,7 @@ class SmbBackend(Backend):
                 raw.seek(offset)
             else:
                 raw = smbclient.open_file(self._unc(path), mode="wb", **self._kw)
-        return Stream(raw, self._mapped, path)
+        return Stream(raw, self._mapped, path, forget)
 
     def _channel_for(self, raw: Any) -> BulkChannel | None:
         """The fast bulk channel for an open file's connection, or None where it does not apply."""
@@ -211,7 +211,7 @@ class SmbBackend(Backend):
             channel = self._channel_for(raw)
         if channel is None:
             raw.seek(offset)
-            return Sink(Stream(raw, self._mapped, path), offset)
+            return Sink(Stream(raw, self._mapped, path, forget), offset)
         return _SmbSink(raw, channel, self._mapped, path, offset)
 
     def open_source(self, path: str, offset: int = 0) -> Source:
@@ -220,7 +220,7 @@ class SmbBackend(Backend):
             channel = self._channel_for(raw)
         if channel is None:
             raw.seek(offset)
-            return Source(Stream(raw, self._mapped, path))
+            return Source(Stream(raw, self._mapped, path, forget))
         return _SmbSource(raw, channel, self._mapped, path, offset)
 
     def reconnect(self) -> None:
@@ -329,8 +329,7 @@ class _SmbSink(Sink):
 
     def abandon(self) -> None:
         self._pending.clear()
-        with contextlib.suppress(Exception):
-            self._raw.close()
+        forget(self._raw)
 
 
 class _SmbSource(Source):
@@ -397,8 +396,17 @@ class _SmbSource(Source):
             with contextlib.suppress(Exception):
                 self._channel.wait_read(slot)
         self._flight.clear()
-        with contextlib.suppress(Exception):
-            self._raw.close()
+        forget(self._raw)
+
+
+def forget(raw: Any) -> None:
+    """Close a file handle after a failure. If the connection is gone, the server dropped the handle with it:
+    mark it closed so that smbclient does not warn about it later."""
+    try:
+        raw.close()
+    except Exception:  # noqa: BLE001 - the first error is the one being reported
+        with contextlib.suppress(AttributeError):
+            raw.fd._connected = False
 
 
 @contextmanager

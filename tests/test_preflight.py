@@ -128,8 +128,13 @@ def test_nested_mabs_copy(samba: SambaServer, shares: dict[str, Path], password_
 def test_location_with_subpath_to_the_tree_holder(
     samba: SambaServer, shares: dict[str, Path], password_env: str
 ) -> None:
-    # smb://…/pf-nested/MABS/RP-01 names the folder that holds the tree, but it is not the share root.
+    # smb://…/pf-nested/MABS/RP-01 names the folder that holds the tree: wbadmin can use it, the WinRE wizard not.
     code, data = _preflight(samba, "pf-nested/MABS/RP-01", "--for", "bmr")
+    assert code == 0 and _check(data, "share-root")["status"] == "warn"
+    assert data["backup_target"] == "\\\\127.0.0.1\\pf-nested\\MABS\\RP-01"
+    assert _check(data, "share-root")["details"]["folder"] == "MABS/RP-01"
+    # …one level too high is a failure: the tree is not in the named folder.
+    code, data = _preflight(samba, "pf-nested/MABS", "--for", "bmr")
     assert code == 1 and _failing(data) == {"share-root"}
     # …while a sub-path INTO the tree from the right share root is fine: the share root holds it.
     code, data = _preflight(samba, "pf-good/WindowsImageBackup", "--for", "bmr")

@@ -44,6 +44,7 @@ class PointSpec:
         default_factory=lambda: [VolumeSpec("", "EFI system partition"), VolumeSpec("C:", "System")]
     )
     image_format: str = "vhdx"
+    pad_mb: int = 0  # random bytes appended to the first image: a big file for copy tests, header still valid
     backup_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
@@ -119,13 +120,17 @@ def write_machine(tree: Path, name: str, spec: PointSpec, images: ImageCache, *,
         (point / f"{spec.backup_id}{suffix}").write_bytes(bom + f"<{suffix[1:-4]}/>".encode("utf-16-le"))
     for writer in spec.writers:
         (point / f"{spec.backup_id}_Writer{writer}.xml").write_bytes(bom + b"<\x00W\x00/\x00>\x00")
-    for vol in spec.volumes:
+    for index, vol in enumerate(spec.volumes):
         template = images.get(spec.image_format, vol.virtual_mb)
         target = point / f"{vol.guid}.{spec.image_format}"
-        if copy_images:
+        if copy_images or (spec.pad_mb and index == 0):
             shutil.copyfile(template, target)
         else:
             os.link(template, target)
+        if spec.pad_mb and index == 0 and spec.image_format == "vhdx":
+            with open(target, "ab") as image:
+                for _ in range(spec.pad_mb):
+                    image.write(os.urandom(1024 * 1024))
     return point
 
 

@@ -1,0 +1,5 @@
+"""`python -m restore` runs the bmr command line."""
+
+from restore.cli import main
+
+main()

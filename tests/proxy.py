@@ -1,0 +1,72 @@
+"""A TCP proxy on 127.0.0.1 that cuts its first connection after N client bytes: the one fault (a dropped
+link mid-copy) that a real server will not produce on demand. Later connections pass through untouched."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+
+class CuttingProxy:
+    def __init__(self, upstream_port: int, cut_after: int, cuts: int = 1) -> None:
+        self.upstream_port = upstream_port
+        self.cut_after = cut_after
+        self.cuts_left = cuts
+        self.cuts_done = 0
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.listener.settimeout(0.2)
+        self.port = int(self.listener.getsockname()[1])
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                continue
+            server = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
+            server.settimeout(None)
+            client.settimeout(None)
+            with self._lock:
+                self._sockets += [client, server]
+                cut = self.cut_after if self.cuts_left > 0 else None
+                if cut is not None:
+                    self.cuts_left -= 1
+            threading.Thread(target=self._pump, args=(client, server, cut), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, None), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, cut: int | None) -> None:
+        passed = 0
+        try:
+            while not self._stop.is_set():
+                data = src.recv(256 * 1024)
+                if not data:
+                    break
+                if cut is not None and passed + len(data) > cut:
+                    dst.sendall(data[: cut - passed])
+                    self.cuts_done += 1
+                    break
+                dst.sendall(data)
+                passed += len(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.close()
