@@ -23,6 +23,13 @@ from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Sourc
 from share.credentials import PasswordSource
 from share.location import Location
 
+DEFAULT_REQUEST = 32 * 1024  # what every SFTP server takes
+MAX_REQUEST = 255 * 1024  # OpenSSH's sftp-server takes messages up to 256 KiB
+WINDOW = 16 * 1024 * 1024
+PACKET = 256 * 1024
+# AES-GCM first: paramiko's per-packet cost is lower with it than with CTR + HMAC (measured 1.6x on loopback).
+FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+
 _BY_ERRNO: dict[int, type[errors.ShareError]] = {
     errno.ENOENT: errors.NotFound,
     errno.EACCES: errors.AccessDenied,
@@ -82,6 +89,7 @@ class SftpBackend(Backend):
         self._ssh = ssh
         self._client: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
+        self._max_read = self._max_write = DEFAULT_REQUEST
         self.connect()
 
     # -- connection -------------------------------------------------------------------------------------------
@@ -110,6 +118,18 @@ class SftpBackend(Backend):
             sftp.get_channel().settimeout(self.timeout)
             self._sftp = sftp
             sftp.stat(self._abs(""))
+            self._max_read, self._max_write = self._limits()
+
+    def _limits(self) -> tuple[int, int]:
+        """(max read, max write) request sizes: OpenSSH says them in limits@openssh.com; others get 32 KiB."""
+        try:
+            kind, msg = self.sftp._request(CMD_EXTENDED, "limits@openssh.com")
+        except (OSError, paramiko.SSHException):
+            return DEFAULT_REQUEST, DEFAULT_REQUEST
+        if kind != CMD_EXTENDED_REPLY:
+            return DEFAULT_REQUEST, DEFAULT_REQUEST
+        _packet, read, write = (msg.get_int64() for _ in range(3))
+        return (min(read, MAX_REQUEST) or DEFAULT_REQUEST, min(write, MAX_REQUEST) or DEFAULT_REQUEST)
 
     def _new_client(self) -> paramiko.SSHClient:
         client = paramiko.SSHClient()
@@ -137,7 +157,8 @@ class SftpBackend(Backend):
 
     def _client_connect(self, client: paramiko.SSHClient, password: str | None, keys: list[str]) -> None:
         client.connect(
-            self.host,
+            transport_factory=_fast_transport,
+            hostname=self.host,
             port=self.port,
             username=self.location.user,
             password=password,
@@ -233,6 +254,7 @@ class SftpBackend(Backend):
 
     def open_sink(self, path: str, offset: int = 0) -> Sink:
         stream = self.open_write(path, offset)
+        stream._raw.MAX_REQUEST_SIZE = self._max_write  # type: ignore[attr-defined]  # fewer, larger requests
         return _SftpSink(stream, offset)
 
     def open_source(self, path: str, offset: int = 0) -> Source:
@@ -241,6 +263,7 @@ class SftpBackend(Backend):
             size = raw.stat().st_size or 0
             if offset:
                 raw.seek(offset)
+            raw.MAX_REQUEST_SIZE = self._max_read
             raw.prefetch(max(size - offset, 0))
         return Source(Stream(raw, self._mapped, path))
 
@@ -345,6 +368,17 @@ class SftpBackend(Backend):
                 # closing a dead link must not mask the error that brought us here
                 with contextlib.suppress(Exception):
                     thing.close()
+
+
+def _fast_transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
+    """A Transport with wide windows and AES-GCM preferred (others still offered, for older servers)."""
+    transport = paramiko.Transport(sock, default_window_size=WINDOW, default_max_packet_size=PACKET, **kwargs)
+    options = transport.get_security_options()
+    offered = tuple(options.ciphers)
+    options.ciphers = tuple(c for c in FAST_CIPHERS if c in offered) + tuple(
+        c for c in offered if c not in FAST_CIPHERS
+    )
+    return transport
 
 
 class _SftpSink(Sink):
