@@ -24,6 +24,7 @@ from restore.listing import list_versions
 from restore.options import HostKey, Json, KnownHosts, PasswordEnv, PasswordFile, SshKey, Timeout, User
 from restore.preflight import PreflightRequest, run_preflight
 from restore.probe import probe as run_probe
+from restore.runbooks import Gathered, command_lines, commands_json, gather, runbook_input
 from restore.serverside import server_share_check
 from restore.stage import open_target, run_stage
 from restore.versions import parse_version
@@ -33,6 +34,8 @@ from share.connect import Access, open_backend
 from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource
 from share.location import parse_location
 from share.sftp import SshOptions
+from winre.formats import render_html, render_markdown, render_pdf, render_text
+from winre.runbook import RunbookInput
 
 app = typer.Typer(
     name="bmr",
@@ -383,6 +386,147 @@ def _progress_bar() -> Iterator[tuple[Callable[[str, int], None], Callable[[str,
         yield progress, on_file
     finally:
         bar.close()
+
+
+class Scenario(StrEnum):
+    os_damaged = "os-damaged"
+    server_lost_data_intact = "server-lost-data-intact"
+    server_lost_data_lost = "server-lost-data-lost"
+
+
+class Format(StrEnum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+    txt = "txt"
+
+
+ServerIp = Annotated[
+    str | None, typer.Option("--server-ip", metavar="IP", help="The file server's IP as WinRE will reach it.")
+]
+ShareUnc = Annotated[
+    str | None,
+    typer.Option(
+        "--share-unc", metavar="\\\\IP\\SHARE", help="For a local or SFTP location: the UNC it will be shared as."
+    ),
+]
+ForPurpose = Annotated[
+    Purpose | None, typer.Option("--for", help="bmr or systemstate (default: what the point can do, BMR first).")
+]
+VersionOption = Annotated[str | None, typer.Option("--version", help="Version identifier MM/DD/YYYY-HH:MM.")]
+
+
+@app.command()
+def commands(
+    location: Annotated[str, typer.Argument(help="The share holding the tree: \\\\ip\\share or smb://…")],
+    machine: Machine = None,
+    version: VersionOption = None,
+    purpose: ForPurpose = None,
+    server_ip: ServerIp = None,
+    share_unc: ShareUnc = None,
+    authoritative_sysvol: Annotated[
+        bool, typer.Option("--authoritative-sysvol", help="Add -authsysvol (first domain controller only).")
+    ] = False,
+    depth: Depth = 4,
+    as_json: Json = False,
+    user: User = None,
+    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
+    password_file: PasswordFile = None,
+    ssh_known_hosts: KnownHosts = None,
+    ssh_host_key: HostKey = None,
+    ssh_key: SshKey = None,
+    timeout: Timeout = 15.0,
+) -> None:
+    """Print the net use and wbadmin command lines for this recovery point, ready to paste.
+
+    Version and computer come from the tree when not given (a given version must exist); the server is
+    named by IP.
+
+    Examples:
+
+      BMR_PASSWORD=… bmr commands 'smb://CORP;svc-restore@10.0.0.5/restore' --machine DC01 --for systemstate
+
+      bmr commands /srv/restore --share-unc '\\\\10.0.0.5\\restore' --user 'CORP\\svc-restore' --json
+    """
+    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
+    with _reported(as_json):
+        if version is not None:
+            version = _valid_version(version)
+        chosen = purpose.value if purpose else None
+
+        def build(backend: Backend) -> tuple[Gathered, list[str]]:
+            found = gather(backend, machine=machine, version=version, purpose=chosen,  # type: ignore[arg-type]
+                           server_ip=server_ip, share_unc=share_unc, user=user, depth=depth)  # fmt: skip
+            return found, command_lines(found, authoritative_sysvol)
+
+        found, lines = _connected(location, access, build)
+    typer.echo(json.dumps(commands_json(found, lines), indent=2) if as_json else "\n".join(lines))
+
+
+@app.command()
+def checklist(
+    location: Annotated[str, typer.Argument(help="The share holding the tree: \\\\ip\\share or smb://…")],
+    machine: Machine = None,
+    version: VersionOption = None,
+    purpose: ForPurpose = None,
+    server_ip: ServerIp = None,
+    share_unc: ShareUnc = None,
+    scenario: Annotated[Scenario | None, typer.Option("--scenario", help="What was lost (picks the path).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="md, html, pdf or txt.")] = Format.md,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write here.")] = None,
+    depth: Depth = 4,
+    user: User = None,
+    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
+    password_file: PasswordFile = None,
+    ssh_known_hosts: KnownHosts = None,
+    ssh_host_key: HostKey = None,
+    ssh_key: SshKey = None,
+    timeout: Timeout = 15.0,
+) -> None:
+    """Write a printable restore runbook with tick boxes, from the real recovery point and share.
+
+    For an SMB location a preflight runs first and its result (with its time) goes into the runbook.
+
+    Examples:
+
+      BMR_PASSWORD=… bmr checklist 'smb://CORP;svc-restore@10.0.0.5/restore' -m DC01 --format pdf -o DC01.pdf
+
+      bmr checklist /srv/restore --share-unc '\\\\10.0.0.5\\restore' --format html -o r.html
+    """
+    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
+    if fmt is Format.pdf and output is None and sys.stdout.isatty():
+        raise typer.BadParameter("a PDF goes to a file: add -o FILE", param_hint="--format")
+    with _reported(False):
+        if version is not None:
+            version = _valid_version(version)
+        parsed = parse_location(location)
+        chosen = purpose.value if purpose else None
+        found = _connected(location, access, lambda b: gather(b, machine=machine, version=version,
+                           purpose=chosen, server_ip=server_ip, share_unc=share_unc, user=user, depth=depth))  # type: ignore[arg-type]  # fmt: skip
+        checked = None
+        if parsed.scheme == "smb":
+            request = PreflightRequest(parsed, found.purpose, found.choice.machine.name, found.choice.point.version)
+            checked = run_preflight(request, access)
+        inp = runbook_input(found, parsed.display(), scenario.value if scenario else None, checked)
+        document = _render(fmt, inp)
+    if output is not None:
+        if isinstance(document, bytes):
+            output.write_bytes(document)
+        else:
+            output.write_text(document, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+    elif isinstance(document, bytes):
+        sys.stdout.buffer.write(document)
+    else:
+        typer.echo(document, nl=False)
+
+
+def _render(fmt: Format, inp: RunbookInput) -> str | bytes:
+    if fmt is Format.pdf:
+        return render_pdf(inp)
+    if fmt is Format.html:
+        return render_html(inp)
+    return render_text(inp) if fmt is Format.txt else render_markdown(inp)
 
 
 def _valid_version(text: str) -> str:

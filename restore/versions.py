@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from winre.wbadmin import check_version
+
 _FOLDER_RE = re.compile(r"^Backup (\d{4})-(\d{2})-(\d{2}) (\d{2})(\d{2})(\d{2})$")
-_VERSION_RE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2})$")
 
 
 def looks_like_backup_folder(name: str) -> bool:
@@ -38,12 +39,4 @@ def folder_name(moment: datetime) -> str:
 
 def parse_version(text: str) -> str:
     """Validate a user-given identifier (``MM/DD/YYYY-HH:MM``); returns it normalized or raises ValueError."""
-    match = _VERSION_RE.match(text.strip())
-    if not match:
-        raise ValueError(f"'{text}' is not a version identifier; wbadmin's form is MM/DD/YYYY-HH:MM (UTC)")
-    month, day, year, hour, minute = (int(g) for g in match.groups())
-    try:
-        datetime(year, month, day, hour, minute)
-    except ValueError as exc:
-        raise ValueError(f"'{text}' is not a real date and time: {exc}") from None
-    return text.strip()
+    return check_version(text)
