@@ -11,6 +11,8 @@ need smbd samba
 need smbclient smbclient
 need sshd openssh-server
 need qemu-img qemu-utils
+need chromium chromium
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
