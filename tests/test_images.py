@@ -100,3 +100,15 @@ def test_random_corruption_of_a_real_vhdx_never_raises(images: ImageCache, flips
         data[offset] = value
     check = check_image("a.vhdx", lambda o, n: bytes(data[o : o + n]), 8 * 1024 * 1024)
     assert check.problem is None or isinstance(check.problem, str)
+
+
+@pytest.mark.parametrize("mb", [1, 100, 61440, 4 * 1024 * 1024])
+def test_builtin_vhdx_writer_makes_images_qemu_accepts(tmp_path: Path, mb: int) -> None:
+    from restore.vhdx import write_vhdx
+
+    path = tmp_path / "demo.vhdx"
+    write_vhdx(path, mb * 1024 * 1024)
+    check = _check(path)
+    assert check.problem is None and check.virtual_size == mb * 1024 * 1024  # type: ignore[attr-defined]
+    assert _qemu_virtual_size(path) == mb * 1024 * 1024
+    subprocess.run(["qemu-img", "check", "-q", str(path)], check=True)
