@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,10 @@ from tqdm import tqdm
 
 from restore import __version__, exitcodes, report
 from restore.checks import Status
+from restore.demo import run_demo, samba_usable
+from restore.drill import DrillOptions, run_drill
+from restore.drillplan import InventoryError, load_inventory
+from restore.drillreport import drill_json, write_report
 from restore.inventory import point_size
 from restore.junit import render_junit
 from restore.layout import inspect_location
@@ -519,6 +524,100 @@ def checklist(
         sys.stdout.buffer.write(document)
     else:
         typer.echo(document, nl=False)
+
+
+@app.command()
+def drill(
+    inventory: Annotated[Path, typer.Argument(help="The inventory: a TOML file of [[server]] tables.")],
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", metavar="DIR", help="Where the report goes (default: a new folder).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Shares checked at once.")] = 16,
+    junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")] = None,
+    server_timeout: Annotated[
+        float, typer.Option("--server-timeout", min=1.0, help="Seconds one server may take before it is failed.")
+    ] = 120.0,
+    as_json: Json = False,
+    ssh_known_hosts: KnownHosts = None,
+    ssh_host_key: HostKey = None,
+    ssh_key: SshKey = None,
+    timeout: Timeout = 10.0,
+) -> None:
+    """Rehearse disaster recovery for many servers: preflight (and optionally stage) every one, then report.
+
+    Writes drill.json, drill.html, junit.xml and one checklist per server into the report folder.
+    Exit 0 when every server passes (warnings allowed), 1 when any fails, 3 when the inventory cannot be read.
+
+    Inventory example (the password is never in it, only the name of the variable that holds it):
+
+      [[server]]
+      name = "DC01"
+      location = "smb://CORP;svc-restore@10.0.0.5/restore"
+      purpose = "bmr"
+      password_env = "DR_RESTORE_PW"
+    """
+    with _reported(as_json):
+        try:
+            entries = load_inventory(inventory)
+        except InventoryError as exc:
+            _emit_error(exc, as_json)
+            raise typer.Exit(exitcodes.ENVIRONMENT) from None
+        options = DrillOptions(
+            concurrency=concurrency,
+            server_timeout=server_timeout,
+            timeout=timeout,
+            ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
+        )
+        bar = tqdm(total=len(entries), unit="server", disable=None)
+        try:
+            results = run_drill(entries, options, on_done=lambda r: bar.update(1))
+        finally:
+            bar.close()
+        now = datetime.now(UTC)
+        folder = report_dir or Path(f"drill-report-{now:%Y%m%d-%H%M%S}")
+        write_report(folder, results, now, junit)
+    if as_json:
+        typer.echo(json.dumps({**drill_json(results, now), "report_dir": str(folder)}, indent=2))
+    else:
+        typer.echo(report.format_drill(results, _style))
+        typer.echo(f"Report: {folder / 'drill.html'} (and drill.json, junit.xml, checklists/)")
+    raise typer.Exit(exitcodes.FAILED if any(r.status is Status.FAIL for r in results) else exitcodes.OK)
+
+
+@app.command()
+def demo(
+    folder: Annotated[
+        Path | None, typer.Option("--dir", metavar="DIR", help="An empty or new folder for the demo's files.")
+    ] = None,
+    no_samba: Annotated[
+        bool, typer.Option("--no-samba", help="Use a local folder even where smbd is installed.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Show the whole job with no real server: sample point -> staged share -> preflight -> commands -> checklists.
+
+    Uses a throwaway Samba on 127.0.0.1 when smbd is installed (and run as root), else a local folder, and
+    stops what it started. The files stay, and the last lines say where.
+    """
+    with _reported(as_json):
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="bmr-demo-"))
+        elif folder.exists() and any(folder.iterdir()):
+            raise errors.UsageError(f"{folder} is not empty; give a new or empty folder (nothing there is touched)")
+        folder.mkdir(parents=True, exist_ok=True)
+        say = (lambda text: None) if as_json else typer.echo
+        with _progress_bar() as (progress, _on_file):
+            result = run_demo(folder.resolve(), use_samba=samba_usable() and not no_samba, say=say, progress=progress)
+    if as_json:
+        typer.echo(json.dumps({
+            "folder": str(result.folder), "source": str(result.source), "target": result.target,
+            "samba": result.used_samba, "staged": result.staged.to_json(),
+            "preflight": [c.to_json() for c in result.preflight] if result.preflight else None,
+            "commands": result.commands, "checklists": [str(p) for p in result.files],
+        }, indent=2))  # fmt: skip
+    else:
+        typer.echo(f"Everything is in {result.folder}: mabs-export/ (the sample), share/ (the staged copy with "
+                   "SHA256SUMS and bmr-manifest.json), checklists/.")  # fmt: skip
 
 
 def _render(fmt: Format, inp: RunbookInput) -> str | bytes:

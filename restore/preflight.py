@@ -103,8 +103,11 @@ def run_preflight(
     access: Access,
     *,
     server_share: Callable[[str], Check] | None = None,
+    backend: Backend | None = None,
 ) -> Preflight:
-    """Run every check that applies. ``server_share`` (given the UNC target) adds the SSH-side check."""
+    """Run every check that applies. ``server_share`` (given the UNC target) adds the SSH-side check.
+
+    ``backend``, when given, is an open session to the location (shared between runs); it is not closed."""
     location = request.location
     if location.scheme != "smb" or not location.host:
         raise errors.UsageError("preflight checks an SMB share (UNC or smb://): WinRE restores only from SMB shares")
@@ -117,11 +120,15 @@ def run_preflight(
         return Preflight(display, None, request.machine, request.version, run.finish("not reachable", wanted))
     _check_dialect(run, ip, location.port or 445, access.timeout)
     run.add(_unc_name(location, ip))
-    backend = _logon(run, location, access)
-    if backend is None:
-        return Preflight(display, None, request.machine, request.version, run.finish("no logon", wanted))
-    with backend:
+    if backend is not None:
+        run.add(_auth_ok(location, access, backend.facts().user))
+        run.add(passed("share", f"share '{location.share}' exists"))
         return _checks_on_share(run, wanted, request, backend, ip, server_share)
+    opened = _logon(run, location, access)
+    if opened is None:
+        return Preflight(display, None, request.machine, request.version, run.finish("no logon", wanted))
+    with opened:
+        return _checks_on_share(run, wanted, request, opened, ip, server_share)
 
 
 def _checks_on_share(

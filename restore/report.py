@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from restore.checks import Check, Status, overall
+from restore.drill import ServerResult
 from restore.model import Inspection, Problem, RecoveryPoint, Severity
 from restore.preflight import Preflight
 from restore.probe import ProbeResult
@@ -144,4 +145,18 @@ def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
         "",
         f"Result: {style(overall(result.checks).value.upper(), _STATUS_STYLE[overall(result.checks)])}",
     ]
+    return "\n".join(lines)
+
+
+def format_drill(results: list[ServerResult], style: Callable[[str, str], str]) -> str:
+    width = max((len(r.entry.name) for r in results), default=6)
+    lines = []
+    for r in results:
+        failing = ", ".join(c.id for c in r.checks if c.status is Status.FAIL) or "-"
+        badge = style(f"{r.status.value.upper():<4}", _STATUS_STYLE[r.status])
+        lines.append(f"  {badge}  {r.entry.name:<{width}}  {r.version or '-':<16}  failing: {failing}")
+    counts = {s: sum(1 for r in results if r.status is s) for s in (Status.PASS, Status.WARN, Status.FAIL)}
+    lines.append(
+        f"{len(results)} servers: {counts[Status.PASS]} pass, {counts[Status.WARN]} warn, {counts[Status.FAIL]} fail"
+    )
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from restore import __version__
 from restore.inventory import Choice, backup_target, choose_machine, choose_point, machines_of
 from restore.layout import inspect_location
+from restore.model import Inspection
 from restore.preflight import Preflight
 from share import errors
 from share.base import Backend
@@ -48,8 +49,23 @@ def gather(
     depth: int = 4,
 ) -> Gathered:
     """Inspect the tree and settle every value the commands need. Raises NotInTree, NotRestorable, UsageError."""
+    return gather_from(backend, inspect_location(backend, depth), machine=machine, version=version,
+                       purpose=purpose, server_ip=server_ip, share_unc=share_unc, user=user)  # fmt: skip
+
+
+def gather_from(
+    backend: Backend,
+    inspection: Inspection,
+    *,
+    machine: str | None,
+    version: str | None,
+    purpose: Purpose | None,
+    server_ip: str | None = None,
+    share_unc: str | None = None,
+    user: str | None = None,
+) -> Gathered:
+    """:func:`gather` for a tree already inspected (preflight's)."""
     location = backend.location
-    inspection = inspect_location(backend, depth)
     tree, found = choose_machine(inspection, machine)
     point = choose_point(found, version)
     chosen: Purpose = purpose or ("bmr" if point.bare_metal else "systemstate")
