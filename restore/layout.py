@@ -95,7 +95,9 @@ def find_trees(backend: Backend, depth: int = 4) -> tuple[list[Spot], list[Probl
         # No tree folder anywhere: perhaps the location IS one under another name (its children are computers).
         children = [e for e in root.values() if e.kind is Kind.DIR]
         if children and all(_looks_like_computer(backend, e.name, problems) for e in children[:20]):
-            spots.append(Spot("", "windowsimagebackup", here))
+            # At a share root the folder's own name is hidden behind the share's: do not call it misnamed.
+            at_share_root = backend.location.scheme == "smb" and not backend.location.path
+            spots.append(Spot("", "windowsimagebackup", TREE_NAME if at_share_root else here))
     return spots, problems
 
 
