@@ -480,6 +480,7 @@ def checklist(
     fmt: Annotated[Format, typer.Option("--format", help="md, html, pdf or txt.")] = Format.md,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write here.")] = None,
     depth: Depth = 4,
+    as_json: Json = False,
     user: User = None,
     password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
     password_file: PasswordFile = None,
@@ -499,9 +500,9 @@ def checklist(
       bmr checklist /srv/restore --share-unc '\\\\10.0.0.5\\restore' --format html -o r.html
     """
     access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
-    if fmt is Format.pdf and output is None and sys.stdout.isatty():
+    if fmt is Format.pdf and output is None and (sys.stdout.isatty() or as_json):
         raise typer.BadParameter("a PDF goes to a file: add -o FILE", param_hint="--format")
-    with _reported(False):
+    with _reported(as_json):
         if version is not None:
             version = _valid_version(version)
         parsed = parse_location(location)
@@ -520,9 +521,16 @@ def checklist(
         else:
             output.write_text(document, encoding="utf-8")
         typer.echo(f"wrote {output}", err=True)
-    elif isinstance(document, bytes):
+    if as_json:
+        typer.echo(json.dumps({
+            "machine": inp.machine.text, "version": inp.version.text, "purpose": inp.purpose,
+            "scenario": inp.scenario, "format": fmt.value, "output": str(output) if output else None,
+            "preflight": checked.status.value if checked else None,
+            "document": document if output is None and isinstance(document, str) else None,
+        }, indent=2))  # fmt: skip
+    elif output is None and isinstance(document, bytes):
         sys.stdout.buffer.write(document)
-    else:
+    elif output is None:
         typer.echo(document, nl=False)
 
 
