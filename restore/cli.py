@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from restore.inventory import point_size
 from restore.junit import render_junit
 from restore.layout import inspect_location
 from restore.listing import list_versions
-from restore.options import HostKey, Json, KnownHosts, PasswordEnv, PasswordFile, SshKey, Timeout, User
+from restore.options import ACCESS, HostKey, Json, KnownHosts, SshKey, Timeout, with_access
 from restore.preflight import PreflightRequest, run_preflight
 from restore.probe import probe as run_probe
 from restore.runbooks import Gathered, command_lines, commands_json, gather, runbook_input
@@ -36,7 +35,7 @@ from restore.versions import parse_version
 from share import errors
 from share.base import Backend
 from share.connect import Access, open_backend
-from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource
+from share.credentials import PasswordSource
 from share.location import parse_location
 from share.sftp import SshOptions
 from winre.formats import render_html, render_markdown, render_pdf, render_text
@@ -72,28 +71,6 @@ def _main(
     """
 
 
-def _prompt(purpose: str) -> str:
-    return getpass.getpass(f"Password for {purpose}: ")
-
-
-def _access(
-    user: str | None,
-    password_env: str,
-    password_file: Path | None,
-    known_hosts: Path | None,
-    host_key: str | None,
-    ssh_key: list[Path] | None,
-    timeout: float,
-) -> Access:
-    prompt = _prompt if sys.stdin.isatty() else None
-    return Access(
-        password=PasswordSource(env=password_env, file=password_file, prompt=prompt),
-        ssh=SshOptions(known_hosts=known_hosts, host_key=host_key, key_files=tuple(ssh_key or ())),
-        user=user,
-        timeout=timeout,
-    )
-
-
 @contextmanager
 def _reported(as_json: bool) -> Iterator[None]:
     """Turn our errors and Ctrl-C into a message and an exit code; never a traceback."""
@@ -119,19 +96,14 @@ def _connected(location: str, access: Access, fn: Callable[[Backend], T]) -> T:
 
 
 @app.command()
+@with_access
 def probe(
     location: Annotated[str, typer.Argument(help="Local path, \\\\host\\share\\path, smb://… or sftp://…")],
     write_test: Annotated[
         bool, typer.Option("--write-test", help="Create, read back and delete a small temporary file.")
     ] = False,
     as_json: Json = False,
-    user: User = None,
-    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
-    password_file: PasswordFile = None,
-    ssh_known_hosts: KnownHosts = None,
-    ssh_host_key: HostKey = None,
-    ssh_key: SshKey = None,
-    timeout: Timeout = 15.0,
+    access: Access = ACCESS,
 ) -> None:
     """Connect, authenticate and report protocol, dialect, signing, encryption and free space.
 
@@ -143,7 +115,6 @@ def probe(
 
       bmr probe sftp://backup@10.0.0.9/srv/mabs --ssh-known-hosts ~/.ssh/known_hosts
     """
-    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
     with _reported(as_json):
         result = _connected(location, access, lambda b: run_probe(b, write_test=write_test))
     if as_json:
@@ -159,17 +130,12 @@ Machine = Annotated[str | None, typer.Option("--machine", "-m", help="Computer f
 
 
 @app.command()
+@with_access
 def inspect(
     location: Annotated[str, typer.Argument(help="Where the tree is: local path, UNC, smb:// or sftp://")],
     depth: Depth = 4,
     as_json: Json = False,
-    user: User = None,
-    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
-    password_file: PasswordFile = None,
-    ssh_known_hosts: KnownHosts = None,
-    ssh_host_key: HostKey = None,
-    ssh_key: SshKey = None,
-    timeout: Timeout = 15.0,
+    access: Access = ACCESS,
 ) -> None:
     """Find WindowsImageBackup trees and report every recovery point: version, what it can recover, images.
 
@@ -182,7 +148,6 @@ def inspect(
 
       BMR_PASSWORD=… bmr inspect 'smb://CORP;svc-restore@10.0.0.5/restore' --json
     """
-    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
     with _reported(as_json):
         result = _connected(location, access, lambda b: inspect_location(b, depth))
     typer.echo(json.dumps(result.to_json(), indent=2) if as_json else report.format_inspection(result))
@@ -190,18 +155,13 @@ def inspect(
 
 
 @app.command()
+@with_access
 def versions(
     location: Annotated[str, typer.Argument(help="Where the tree is: local path, UNC, smb:// or sftp://")],
     machine: Machine = None,
     depth: Depth = 4,
     as_json: Json = False,
-    user: User = None,
-    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
-    password_file: PasswordFile = None,
-    ssh_known_hosts: KnownHosts = None,
-    ssh_host_key: HostKey = None,
-    ssh_key: SshKey = None,
-    timeout: Timeout = 15.0,
+    access: Access = ACCESS,
 ) -> None:
     """Print what `wbadmin get versions -backupTarget:... -machine:...` would show for this tree.
 
@@ -212,7 +172,6 @@ def versions(
 
       bmr versions '\\\\10.0.0.5\\restore' --user 'CORP\\svc-restore' --machine DC01
     """
-    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
     with _reported(as_json):
         parsed = parse_location(location)
         result = _connected(location, access, lambda b: inspect_location(b, depth))
@@ -233,6 +192,7 @@ def _style(text: str, colour: str) -> str:
 
 
 @app.command()
+@with_access
 def preflight(
     location: Annotated[str, typer.Argument(help="The share the restore will use: \\\\ip\\share or smb://…")],
     purpose: Annotated[Purpose, typer.Option("--for", help="What the restore is: bmr or systemstate.")],
@@ -255,13 +215,7 @@ def preflight(
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")] = None,
     depth: Depth = 4,
     as_json: Json = False,
-    user: User = None,
-    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
-    password_file: PasswordFile = None,
-    ssh_known_hosts: KnownHosts = None,
-    ssh_host_key: HostKey = None,
-    ssh_key: SshKey = None,
-    timeout: Timeout = 15.0,
+    access: Access = ACCESS,
 ) -> None:
     """Check that WinRE and wbadmin will find and open the recovery point on this share.
 
@@ -278,7 +232,6 @@ def preflight(
 
       bmr preflight smb://FS01;copy@10.0.0.5/restore --for bmr --source /mnt/mabs/export
     """
-    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
     if source is not None and stage_size is not None:
         raise typer.BadParameter("give --source or --stage-size, not both", param_hint="--source")
     with _reported(as_json):
@@ -306,6 +259,7 @@ def preflight(
 
 
 @app.command()
+@with_access
 def stage(
     source: Annotated[str, typer.Argument(help="Where the recovery point is: local path, UNC, smb:// or sftp://")],
     target: Annotated[str, typer.Argument(help="The share (and sub-folder) that will be -backupTarget:")],
@@ -324,13 +278,7 @@ def stage(
     ] = None,
     depth: Depth = 4,
     as_json: Json = False,
-    user: User = None,
-    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
-    password_file: PasswordFile = None,
-    ssh_known_hosts: KnownHosts = None,
-    ssh_host_key: HostKey = None,
-    ssh_key: SshKey = None,
-    timeout: Timeout = 15.0,
+    access: Access = ACCESS,
 ) -> None:
     """Copy a recovery point to the share a restore will use: resumable, and verified byte for byte.
 
@@ -344,11 +292,10 @@ def stage(
 
       bmr stage sftp://backup@10.0.0.9/mabs '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --json
     """
-    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
     source_access = access
     if source_password_env is not None:
         source_access = Access(
-            password=PasswordSource(env=source_password_env), ssh=access.ssh, user=None, timeout=timeout
+            password=PasswordSource(env=source_password_env), ssh=access.ssh, user=None, timeout=access.timeout
         )
     with _reported(as_json):
         if version is not None:
@@ -422,6 +369,7 @@ VersionOption = Annotated[str | None, typer.Option("--version", help="Version id
 
 
 @app.command()
+@with_access
 def commands(
     location: Annotated[str, typer.Argument(help="The share holding the tree: \\\\ip\\share or smb://…")],
     machine: Machine = None,
@@ -434,13 +382,7 @@ def commands(
     ] = False,
     depth: Depth = 4,
     as_json: Json = False,
-    user: User = None,
-    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
-    password_file: PasswordFile = None,
-    ssh_known_hosts: KnownHosts = None,
-    ssh_host_key: HostKey = None,
-    ssh_key: SshKey = None,
-    timeout: Timeout = 15.0,
+    access: Access = ACCESS,
 ) -> None:
     """Print the net use and wbadmin command lines for this recovery point, ready to paste.
 
@@ -453,7 +395,6 @@ def commands(
 
       bmr commands /srv/restore --share-unc '\\\\10.0.0.5\\restore' --user 'CORP\\svc-restore' --json
     """
-    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
     with _reported(as_json):
         if version is not None:
             version = _valid_version(version)
@@ -461,7 +402,7 @@ def commands(
 
         def build(backend: Backend) -> tuple[Gathered, list[str]]:
             found = gather(backend, machine=machine, version=version, purpose=chosen,  # type: ignore[arg-type]
-                           server_ip=server_ip, share_unc=share_unc, user=user, depth=depth)  # fmt: skip
+                           server_ip=server_ip, share_unc=share_unc, user=access.user, depth=depth)  # fmt: skip
             return found, command_lines(found, authoritative_sysvol)
 
         found, lines = _connected(location, access, build)
@@ -469,6 +410,7 @@ def commands(
 
 
 @app.command()
+@with_access
 def checklist(
     location: Annotated[str, typer.Argument(help="The share holding the tree: \\\\ip\\share or smb://…")],
     machine: Machine = None,
@@ -481,13 +423,7 @@ def checklist(
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write here.")] = None,
     depth: Depth = 4,
     as_json: Json = False,
-    user: User = None,
-    password_env: PasswordEnv = DEFAULT_PASSWORD_ENV,
-    password_file: PasswordFile = None,
-    ssh_known_hosts: KnownHosts = None,
-    ssh_host_key: HostKey = None,
-    ssh_key: SshKey = None,
-    timeout: Timeout = 15.0,
+    access: Access = ACCESS,
 ) -> None:
     """Write a printable restore runbook with tick boxes, from the real recovery point and share.
 
@@ -499,7 +435,6 @@ def checklist(
 
       bmr checklist /srv/restore --share-unc '\\\\10.0.0.5\\restore' --format html -o r.html
     """
-    access = _access(user, password_env, password_file, ssh_known_hosts, ssh_host_key, ssh_key, timeout)
     if fmt is Format.pdf and output is None and (sys.stdout.isatty() or as_json):
         raise typer.BadParameter("a PDF goes to a file: add -o FILE", param_hint="--format")
     with _reported(as_json):
@@ -508,7 +443,7 @@ def checklist(
         parsed = parse_location(location)
         chosen = purpose.value if purpose else None
         found = _connected(location, access, lambda b: gather(b, machine=machine, version=version,
-                           purpose=chosen, server_ip=server_ip, share_unc=share_unc, user=user, depth=depth))  # type: ignore[arg-type]  # fmt: skip
+                           purpose=chosen, server_ip=server_ip, share_unc=share_unc, user=access.user, depth=depth))  # type: ignore[arg-type]  # fmt: skip
         checked = None
         if parsed.scheme == "smb":
             request = PreflightRequest(parsed, found.purpose, found.choice.machine.name, found.choice.point.version)

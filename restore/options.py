@@ -1,11 +1,20 @@
-"""Command-line options shared by every command that reaches a location (typer annotations, no logic)."""
+"""Command-line options shared by every command that reaches a location, and the decorator that adds them."""
 
 from __future__ import annotations
 
+import functools
+import getpass
+import inspect
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from share.connect import Access
+from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource
+from share.sftp import SshOptions
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 User = Annotated[
@@ -36,3 +45,59 @@ Timeout = Annotated[
     float,
     typer.Option("--timeout", min=1.0, max=600.0, help="Seconds to wait for a server before giving up."),
 ]
+
+
+ACCESS = Access()  # a placeholder default: @with_access always passes the real one
+
+_ACCESS_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "user": (User, None),
+    "password_env": (PasswordEnv, DEFAULT_PASSWORD_ENV),
+    "password_file": (PasswordFile, None),
+    "ssh_known_hosts": (KnownHosts, None),
+    "ssh_host_key": (HostKey, None),
+    "ssh_key": (SshKey, None),
+    "timeout": (Timeout, 15.0),
+}
+
+
+def _prompt(purpose: str) -> str:
+    return getpass.getpass(f"Password for {purpose}: ")
+
+
+def build_access(
+    user: str | None,
+    password_env: str,
+    password_file: Path | None,
+    ssh_known_hosts: Path | None,
+    ssh_host_key: str | None,
+    ssh_key: list[Path] | None,
+    timeout: float,
+) -> Access:
+    """How to reach a location, from the options every command shares. Prompts only on a terminal."""
+    prompt = _prompt if sys.stdin.isatty() else None
+    return Access(
+        password=PasswordSource(env=password_env, file=password_file, prompt=prompt),
+        ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
+        user=user,
+        timeout=timeout,
+    )
+
+
+def with_access(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared connection options (--user, --password-env, --ssh-key, --timeout, …) and
+    hand it one ``access: Access`` built from them, instead of each command declaring seven parameters."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "access"]
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for name, (annotation, default) in _ACCESS_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> Any:
+        shared = {name: kwargs.pop(name) for name in _ACCESS_OPTIONS}
+        return command(access=build_access(**shared), **kwargs)
+
+    run.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in own + extra}
+    return run

@@ -12,8 +12,10 @@ says when the fast path applies; otherwise callers use the ordinary file object.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import select
+import socket
 import struct
 import threading
 import time
@@ -155,9 +157,21 @@ class BulkChannel:
         with self.transport._sock_lock:
             if not self.transport.connected:
                 raise errors.ConnectionLost("the SMB connection is closed")
+            # Never block inside the lock: a peer that stops reading would hold it, and the receive thread
+            # needs it to close the connection. Send what fits, wait (bounded) for room, repeat.
+            deadline = time.monotonic() + self.timeout
             try:
                 while views:
-                    sent = sock.sendmsg(views)
+                    try:
+                        sent = sock.sendmsg(views, [], socket.MSG_DONTWAIT)
+                    except BlockingIOError:
+                        left = deadline - time.monotonic()
+                        if left <= 0 or not select.select([], [sock], [], left)[1]:
+                            with contextlib.suppress(OSError):
+                                sock.shutdown(socket.SHUT_RDWR)  # wakes the receive thread, which closes up
+                            raise errors.ConnectionLost(f"the server took no data for {self.timeout:g} s") from None
+                        continue
+                    deadline = time.monotonic() + self.timeout
                     while sent:
                         if sent >= len(views[0]):
                             sent -= len(views[0])
