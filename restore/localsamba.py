@@ -21,6 +21,18 @@ from pathlib import Path
 SMB_DOMAIN = "BMRFILES"  # the server's NetBIOS name: SERVER\\user is how Windows names its local accounts
 
 
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """TERM the server's process group, then KILL it if it has not gone within 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -164,13 +176,7 @@ class SambaServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+            stop_process(self.proc)
             self.proc = None
         for mount in self.mounts:
             subprocess.run(["umount", "-l", str(mount)], check=False)

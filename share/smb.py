@@ -285,8 +285,8 @@ class SmbBackend(Backend):
             smbclient.reset_connection_cache(fail_on_error=False, connection_cache=cache)
 
 
-class _SmbSink(Sink):
-    """WRITEs through the bulk channel, a few in flight; ``confirmed`` is the contiguous acknowledged prefix."""
+class _BulkFile:
+    """An open smbclient file used through the bulk channel."""
 
     DEPTH = 4
 
@@ -296,7 +296,15 @@ class _SmbSink(Sink):
         self._mapped = mapped
         self._path = path
         self._file_id = raw.fd.file_id
-        self._next = self._confirmed = offset
+        self._next = offset
+
+
+class _SmbSink(_BulkFile, Sink):
+    """WRITEs through the bulk channel, a few in flight; ``confirmed`` is the contiguous acknowledged prefix."""
+
+    def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
+        super().__init__(raw, channel, mapped, path, offset)
+        self._confirmed = offset
         self._pending: deque[tuple[Any, int, int]] = deque()
         self._piece = min(channel.max_write, 4 * 1024 * 1024)
 
@@ -332,19 +340,12 @@ class _SmbSink(Sink):
         forget(self._raw)
 
 
-class _SmbSource(Source):
+class _SmbSource(_BulkFile, Source):
     """READs through the bulk channel with read-ahead into reused buffers."""
 
-    DEPTH = 4
-
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
-        self._raw = raw
-        self._channel = channel
-        self._mapped = mapped
-        self._path = path
-        self._file_id = raw.fd.file_id
+        super().__init__(raw, channel, mapped, path, offset)
         self._size = int(raw.fd.end_of_file)
-        self._next = offset
         size = min(channel.max_read, 8 * 1024 * 1024)
         self._free = [ReadSlot(memoryview(bytearray(size))) for _ in range(self.DEPTH)]
         self._flight: deque[ReadSlot] = deque()

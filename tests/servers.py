@@ -4,16 +4,13 @@ never a skip."""
 
 from __future__ import annotations
 
-import contextlib
 import getpass
-import os
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from restore import localsamba
-from restore.localsamba import SMB_DOMAIN, free_port, require_binary, wait_for_port
+from restore.localsamba import SMB_DOMAIN, free_port, require_binary, stop_process, wait_for_port
 
 SMB_USER = getpass.getuser()
 SMB_PASSWORD = "Bmr-t3st-Passw0rd!"  # a test secret: the suite checks it never appears in any output
@@ -91,10 +88,5 @@ class SshServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            stop_process(self.proc)
             self.proc = None
