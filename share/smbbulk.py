@@ -109,6 +109,8 @@ class BulkChannel:
         self.max_read = int(connection.max_read_size)
         self._reads: dict[int, ReadSlot] = {}
         self._reads_lock = threading.Lock()
+        seconds = max(int(timeout), 1)
+        self.transport._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, 0))
         self._original_recv = self.transport.recv
         self.transport.recv = self._recv  # the receive thread looks it up on every message
         self._bank_credits()
@@ -157,21 +159,11 @@ class BulkChannel:
         with self.transport._sock_lock:
             if not self.transport.connected:
                 raise errors.ConnectionLost("the SMB connection is closed")
-            # Never block inside the lock: a peer that stops reading would hold it, and the receive thread
-            # needs it to close the connection. Send what fits, wait (bounded) for room, repeat.
-            deadline = time.monotonic() + self.timeout
+            # A send must never block for ever inside the lock: a peer that stops reading would hold it, and the
+            # receive thread needs it to close the connection. SO_SNDTIMEO (set in __init__) bounds each call.
             try:
                 while views:
-                    try:
-                        sent = sock.sendmsg(views, [], socket.MSG_DONTWAIT)
-                    except BlockingIOError:
-                        left = deadline - time.monotonic()
-                        if left <= 0 or not select.select([], [sock], [], left)[1]:
-                            with contextlib.suppress(OSError):
-                                sock.shutdown(socket.SHUT_RDWR)  # wakes the receive thread, which closes up
-                            raise errors.ConnectionLost(f"the server took no data for {self.timeout:g} s") from None
-                        continue
-                    deadline = time.monotonic() + self.timeout
+                    sent = sock.sendmsg(views)
                     while sent:
                         if sent >= len(views[0]):
                             sent -= len(views[0])
@@ -179,6 +171,10 @@ class BulkChannel:
                         else:
                             views[0] = views[0][sent:]
                             sent = 0
+            except (BlockingIOError, TimeoutError):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes the receive thread, which closes up
+                raise errors.ConnectionLost(f"the server took no data for {self.timeout:g} s") from None
             except OSError as exc:
                 raise errors.ConnectionLost(f"sending to the server failed: {exc.strerror or exc}") from exc
 

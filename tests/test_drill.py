@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from restore.cli import app
-from tests.servers import SMB_PASSWORD, SambaServer
+from tests.servers import SMB_PASSWORD, SambaServer, SshServer
 from tests.test_runbook import _chromium
 from tests.treebuilder import ImageCache, bmr_dc, system_state_only, write_tree
 
@@ -144,3 +144,27 @@ def test_share_that_is_the_tree_is_not_called_misnamed(drill_shares: dict[str, s
                                  "--password-env", password_env])  # fmt: skip
     check = next(c for c in json.loads(result.stdout)["checks"] if c["id"] == "share-root")
     assert check["status"] == "fail" and "rename" not in check["fix"] and "level(s) above" in check["fix"]
+
+
+def test_drill_stages_from_a_source_and_checks_the_server_side(
+    samba: SambaServer, sshd: SshServer, tmp_path: Path, images: ImageCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    source = tmp_path / "mabs-export"
+    write_tree(source, {"FS09": system_state_only()}, images)
+    empty = samba.base / "drill-empty"
+    empty.mkdir()
+    samba.add_share("de", empty)
+    inventory = _inventory(tmp_path, [{
+        "name": "FS09", "location": samba.url("de"), "purpose": "systemstate", "password_env": "DR_GOOD_PW",
+        "source": str(source), "ssh": f"{sshd.user}@127.0.0.1:{sshd.port}", "ssh_smb_conf": str(samba.conf),
+    }])  # fmt: skip
+    report = tmp_path / "report"
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(report), "--ssh-known-hosts",
+                                 str(sshd.known_hosts), "--ssh-key", str(sshd.client_key)])  # fmt: skip
+    assert result.exit_code == 0, result.stdout + result.stderr
+    server = json.loads((report / "drill.json").read_text())["servers"][0]
+    assert server["status"] == "pass" and server["staged"]["ok"] is True and server["staged"]["verified"] is True
+    checks = {c["id"]: c["status"] for c in server["checks"]}
+    assert checks["server-share"] == "pass" and checks["recovery-point"] == "pass"
+    assert (empty / "WindowsImageBackup" / "FS09").is_dir() and (empty / "SHA256SUMS").exists()
