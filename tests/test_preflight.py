@@ -298,3 +298,18 @@ def test_ssh_server_share(samba: SambaServer, shares: dict[str, Path], sshd: Ssh
     assert check["details"]["free"] > 0
     code, data = _preflight(samba, "pf-nested", "--for", "bmr", *ssh)
     assert _failing(data) == {"share-root", "server-share"}
+
+
+def test_old_dialect_fails(tmp_path: Path, images: ImageCache, password_env: str) -> None:
+    server = SambaServer(tmp_path / "old", min_protocol="SMB2_02", extra_global={"server max protocol": "SMB2_02"})
+    root = server.add_share("old")
+    write_tree(root, {"DC01": bmr_dc()}, images)
+    server.start()
+    try:
+        result = runner.invoke(app, ["preflight", server.url("old"), "--for", "bmr", "--json",
+                                     "--password-env", password_env])  # fmt: skip
+    finally:
+        server.stop()
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and _failing(data) == {"dialect"}
+    assert "2.0.2" in _check(data, "dialect")["message"] and "SMB2_10" in _check(data, "dialect")["fix"]
