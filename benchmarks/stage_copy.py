@@ -24,33 +24,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import best, smbclient
 from restore.stage import run_stage
 from restore.transfer import PARTIAL_SUFFIX, Transfer
 from share.connect import Access, open_backend
 from share.credentials import PasswordSource
 from share.location import parse_location
 from share.sftp import SshOptions
-from tests.servers import SMB_PASSWORD, SMB_USER, SambaServer, SshServer
+from tests.servers import SMB_PASSWORD, SambaServer, SshServer
 from tests.treebuilder import ImageCache, PointSpec, write_tree
 
 ENV_PW = "BMR_BENCH_PW"
-
-
-def best(runs: int, action: object) -> float:
-    times = []
-    for _ in range(runs):
-        os.sync()  # start each run with no dirty pages of the previous one pending
-        started = time.perf_counter()
-        action()  # type: ignore[operator]
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
-def smbclient(samba: SambaServer, command: str) -> None:
-    subprocess.run(
-        ["smbclient", "//127.0.0.1/bench", "-p", str(samba.port), "-U", SMB_USER, "-c", command],
-        check=True, capture_output=True, env={**os.environ, "PASSWD": SMB_PASSWORD},
-    )  # fmt: skip
 
 
 def main() -> None:
@@ -81,7 +65,7 @@ def main() -> None:
             access = Access(password=PasswordSource(env=ENV_PW))
             url = samba.url("bench")
             # -- SMB copy vs smbclient put ------------------------------------------------------------------
-            put = best(args.runs, lambda: smbclient(samba, f'put "{image}" ref.bin'))
+            put = best(args.runs, lambda: smbclient(samba, "bench", f'put "{image}" ref.bin'))
             (share / "ref.bin").unlink()
 
             def ours() -> None:
@@ -97,7 +81,7 @@ def main() -> None:
             print(f"smbclient put {size / put / 1e6:.0f} MB/s; bmr stage to SMB {total / copy / 1e6:.0f} MB/s")
             # -- read-back vs smbclient get --------------------------------------------------------------------
             remote_name = str(image.relative_to(source)).replace("/", "\\")
-            get = best(args.runs, lambda: smbclient(samba, f'get "{remote_name}" /dev/null'))
+            get = best(args.runs, lambda: smbclient(samba, "bench", f'get "{remote_name}" /dev/null'))
             relative = image.relative_to(source).as_posix()
             with open_backend(parse_location(url), access) as dst:
                 engine = Transfer(dst, dst)
