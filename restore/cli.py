@@ -48,6 +48,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals would print passwords
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts carry [[server]] and \\ip\share literally
 )
 T = TypeVar("T")
 
@@ -109,10 +110,13 @@ def probe(
 
     Examples:
 
+    \b
       BMR_PASSWORD=… bmr probe 'smb://CORP;svc-restore@10.0.0.5/restore' --write-test
 
+    \b
       bmr probe '\\\\10.0.0.5\\restore' --user 'CORP\\svc-restore' --password-file pw.txt --json
 
+    \b
       bmr probe sftp://backup@10.0.0.9/srv/mabs --ssh-known-hosts ~/.ssh/known_hosts
     """
     with _reported(as_json):
@@ -144,8 +148,10 @@ def inspect(
 
     Examples:
 
+    \b
       bmr inspect /mnt/usb/restore
 
+    \b
       BMR_PASSWORD=… bmr inspect 'smb://CORP;svc-restore@10.0.0.5/restore' --json
     """
     with _reported(as_json):
@@ -170,6 +176,7 @@ def versions(
 
     Example:
 
+    \b
       bmr versions '\\\\10.0.0.5\\restore' --user 'CORP\\svc-restore' --machine DC01
     """
     with _reported(as_json):
@@ -226,11 +233,14 @@ def preflight(
 
     Examples:
 
+    \b
       BMR_PASSWORD=… bmr preflight 'smb://CORP;svc-restore@10.0.0.5/restore' --for bmr --machine DC01
 
+    \b
       bmr preflight '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --for systemstate --json --junit drill.xml
 
-      bmr preflight smb://FS01;copy@10.0.0.5/restore --for bmr --source /mnt/mabs/export
+    \b
+      bmr preflight 'smb://FS01;copy@10.0.0.5/restore' --for bmr --source /mnt/mabs/export
     """
     if source is not None and stage_size is not None:
         raise typer.BadParameter("give --source or --stage-size, not both", param_hint="--source")
@@ -288,8 +298,10 @@ def stage(
 
     Examples:
 
+    \b
       BMR_PASSWORD=… bmr stage /mnt/mabs/export 'smb://CORP;svc-restore@10.0.0.5/restore' --machine DC01
 
+    \b
       bmr stage sftp://backup@10.0.0.9/mabs '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --json
     """
     source_access = access
@@ -391,8 +403,10 @@ def commands(
 
     Examples:
 
+    \b
       BMR_PASSWORD=… bmr commands 'smb://CORP;svc-restore@10.0.0.5/restore' --machine DC01 --for systemstate
 
+    \b
       bmr commands /srv/restore --share-unc '\\\\10.0.0.5\\restore' --user 'CORP\\svc-restore' --json
     """
     with _reported(as_json):
@@ -431,8 +445,10 @@ def checklist(
 
     Examples:
 
+    \b
       BMR_PASSWORD=… bmr checklist 'smb://CORP;svc-restore@10.0.0.5/restore' -m DC01 --format pdf -o DC01.pdf
 
+    \b
       bmr checklist /srv/restore --share-unc '\\\\10.0.0.5\\restore' --format html -o r.html
     """
     if fmt is Format.pdf and output is None and (sys.stdout.isatty() or as_json):
@@ -493,6 +509,7 @@ def drill(
 
     Inventory example (the password is never in it, only the name of the variable that holds it):
 
+    \b
       [[server]]
       name = "DC01"
       location = "smb://CORP;svc-restore@10.0.0.5/restore"
