@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from share.connect import Access, open_backend
 from share.credentials import PasswordSource
 from share.location import parse_location
 from share.sftp import SshOptions
+from tests.proxy import SilentServer
 from tests.servers import SMB_PASSWORD, SambaServer, SshServer
 
 
@@ -209,30 +209,9 @@ def test_ssh_wrong_password_after_keys_fail(sshd: SshServer, monkeypatch: pytest
 
 @pytest.fixture
 def silent_server() -> Iterator[int]:
-    """Accepts TCP connections and never answers: the one fault a real server won't produce on demand."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-                held.append(conn)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield int(listener.getsockname()[1])
-    stop.set()
-    thread.join(timeout=5)
-    for conn in held:
-        conn.close()
-    listener.close()
+    server = SilentServer()
+    yield server.port
+    server.close()
 
 
 @pytest.mark.parametrize("scheme", ["smb", "sftp"])

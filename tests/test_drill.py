@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from restore.cli import app
+from tests.proxy import SilentServer
 from tests.servers import SMB_PASSWORD, SambaServer, SshServer
 from tests.test_runbook import _chromium
 from tests.treebuilder import ImageCache, bmr_dc, system_state_only, write_tree
@@ -168,3 +170,25 @@ def test_drill_stages_from_a_source_and_checks_the_server_side(
     checks = {c["id"]: c["status"] for c in server["checks"]}
     assert checks["server-share"] == "pass" and checks["recovery-point"] == "pass"
     assert (empty / "WindowsImageBackup" / "FS09").is_dir() and (empty / "SHA256SUMS").exists()
+
+
+def test_a_hung_server_does_not_hold_up_the_rest(
+    drill_shares: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    hung = SilentServer()
+    try:
+        inventory = _inventory(tmp_path, [
+            {"name": "HUNG", "location": f"smb://BMRFILES;root@127.0.0.1:{hung.port}/x", "purpose": "bmr",
+             "password_env": "DR_GOOD_PW"},
+            {"name": "DC01", "location": drill_shares["good"], "purpose": "bmr", "password_env": "DR_GOOD_PW"},
+        ])  # fmt: skip
+        started = time.monotonic()
+        result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(tmp_path / "r"), "--json",
+                                     "--timeout", "2", "--server-timeout", "3", "--concurrency", "2"])  # fmt: skip
+        elapsed = time.monotonic() - started
+    finally:
+        hung.close()
+    data = json.loads(result.stdout)
+    assert [(s["name"], s["status"]) for s in data["servers"]] == [("HUNG", "fail"), ("DC01", "pass")]
+    assert elapsed < 15  # bounded by the per-server budget, not by the hung server
