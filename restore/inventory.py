@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from restore.layout import inspect_location
-from restore.model import Inspection, Machine, RecoveryPoint, Tree
+from restore.model import LEVELS_ABOVE, Inspection, Machine, RecoveryPoint, Tree
 from share import errors, paths
 from share.base import Backend
 from share.location import Location
@@ -64,14 +64,18 @@ def point_size(backend: Backend, machine: str | None, version: str | None, depth
     return choose_point(found, version).size_bytes
 
 
+def holder_location(location: Location, tree: Tree) -> Location | None:
+    """The folder that holds the tree's WindowsImageBackup; None when it lies above the share."""
+    if tree.inside is not None:
+        return location.parent(LEVELS_ABOVE[tree.inside])
+    return location.child(paths.parent(tree.path))
+
+
 def backup_target(location: Location, tree: Tree, host: str | None = None) -> str | None:
     """The ``-backupTarget:`` value for a tree: the UNC of the folder that holds WindowsImageBackup.
 
     None when that folder is above the share (the location points inside a tree at the share root)."""
-    if tree.inside is not None:
-        base = location.parent({"windowsimagebackup": 1, "computer": 2, "backup": 3}[tree.inside])
-    else:
-        base = location.child(paths.parent(tree.path))
+    base = holder_location(location, tree)
     if base is None:
         return None
     return base.unc(host) if base.scheme == "smb" else base.display()

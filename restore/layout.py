@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from restore.model import Inspection, Machine, Problem, Tree, error, warning
+from restore.model import LEVELS_ABOVE, Inspection, Machine, Problem, Tree, error, up, warning
 from restore.points import inspect_lone_point, inspect_machine, listing
 from restore.versions import folder_time, looks_like_backup_folder
 from share import paths
@@ -109,12 +109,12 @@ def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
         "backup": "a Backup folder",
     }
     if spot.inside is not None:
-        up = {"windowsimagebackup": "..", "computer": "../..", "backup": "../../.."}[spot.inside]
+        holder = up(LEVELS_ABOVE[spot.inside])
         problems.append(
             warning(
                 "inside-tree",
                 f"the location points at {what[spot.inside]} inside a tree; for a restore the share root must be "
-                f"the folder that holds WindowsImageBackup ({up} from here)",
+                f"the folder that holds WindowsImageBackup ({holder} from here)",
             )
         )
     if is_misnamed_tree(spot.folder_name):
@@ -154,7 +154,7 @@ def inspect_tree(backend: Backend, spot: Spot) -> Tree:
                 machines.append(inspect_machine(backend, paths.join(spot.path, entry.name), entry.name))
         if not machines:
             problems.append(error("no-computers", "the WindowsImageBackup folder holds no computer folder"))
-    relative = {"windowsimagebackup": ".", "computer": "..", "backup": "../.."}.get(spot.inside or "", spot.path)
+    relative = up(LEVELS_ABOVE[spot.inside] - 1) if spot.inside else spot.path
     return Tree(
         location=location.display(),
         relative_path=relative,

@@ -113,6 +113,16 @@ class Machine:
         }
 
 
+# Where a location can point inside a tree, and how many folders up the folder that holds
+# WindowsImageBackup (the share root a restore needs) then is.
+LEVELS_ABOVE = {"windowsimagebackup": 1, "computer": 2, "backup": 3}
+
+
+def up(levels: int) -> str:
+    """A relative path ``levels`` folders up ("." for none)."""
+    return "/".join([".."] * levels) or "."
+
+
 @dataclass(frozen=True)
 class Tree:
     """One WindowsImageBackup tree found at or below (or around) a location."""
@@ -128,12 +138,8 @@ class Tree:
     @property
     def share_root(self) -> str:
         """The folder, relative to the location, that must be the share root so that it holds WindowsImageBackup."""
-        if self.inside == "windowsimagebackup":
-            return ".."
-        if self.inside == "computer":
-            return "../.."
-        if self.inside == "backup":
-            return "../../.."
+        if self.inside is not None:
+            return up(LEVELS_ABOVE[self.inside])
         parts = self.relative_path.split("/")
         return "/".join(parts[:-1]) or "."
 

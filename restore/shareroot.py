@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from restore.checks import Check, failed, passed, warned
+from restore.inventory import holder_location
 from restore.layout import is_tree_name
-from restore.model import Inspection, Tree
+from restore.model import LEVELS_ABOVE, Inspection, Tree
 from share import paths
 from share.location import Location
 
-_UP = {"windowsimagebackup": 1, "computer": 2, "backup": 3}
 _WHAT = {
     "windowsimagebackup": "the WindowsImageBackup folder itself",
     "computer": "a computer folder inside WindowsImageBackup",
@@ -24,10 +24,8 @@ _WHAT = {
 
 def holder_of(location: Location, tree: Tree) -> str | None:
     """Share-relative folder that holds the tree folder; None when that folder lies above the share."""
-    if tree.inside is not None:
-        parent = location.parent(_UP[tree.inside])
-        return parent.path if parent is not None else None
-    return location.child(paths.parent(tree.path)).path
+    holder = holder_location(location, tree)
+    return holder.path if holder is not None else None
 
 
 def target_for(location: Location, host: str, folder: str = "") -> str:
@@ -101,8 +99,9 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
     if holder is None:
         what = _WHAT[tree.inside or "windowsimagebackup"]
         problems.append(f"the share {here} is {what}")
+        levels = LEVELS_ABOVE[tree.inside or "windowsimagebackup"]
         fixes.append(
-            f"on the file server, share the folder {_UP[tree.inside or 'windowsimagebackup']} level(s) above this "
+            f"on the file server, share the folder {levels} level(s) above this "
             "share's folder, the one that holds WindowsImageBackup, and use that share as -backupTarget:"
         )
         target = None
