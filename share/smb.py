@@ -177,14 +177,18 @@ class SmbBackend(Backend):
                 raw.seek(offset)
         return Stream(raw, self._mapped, path, forget)
 
+    def _open_for_writing(self, path: str, offset: int, **options: Any) -> Any:
+        """Create ``path``, or keep its first ``offset`` bytes and drop the rest; positioned at ``offset``."""
+        if not offset:
+            return smbclient.open_file(self._unc(path), mode="wb", **options, **self._kw)
+        raw = smbclient.open_file(self._unc(path), mode="r+b", **options, **self._kw)
+        raw.truncate(offset)
+        raw.seek(offset)
+        return raw
+
     def open_write(self, path: str, offset: int = 0) -> Stream:
         with self._mapped(path):
-            if offset:
-                raw = smbclient.open_file(self._unc(path), mode="r+b", **self._kw)
-                raw.truncate(offset)
-                raw.seek(offset)
-            else:
-                raw = smbclient.open_file(self._unc(path), mode="wb", **self._kw)
+            raw = self._open_for_writing(path, offset)
         return Stream(raw, self._mapped, path, forget)
 
     def _channel_for(self, raw: Any) -> BulkChannel | None:
@@ -203,14 +207,9 @@ class SmbBackend(Backend):
 
     def open_sink(self, path: str, offset: int = 0) -> Sink:
         with self._mapped(path):
-            if offset:
-                raw = smbclient.open_file(self._unc(path), mode="r+b", buffering=0, **self._kw)
-                raw.truncate(offset)
-            else:
-                raw = smbclient.open_file(self._unc(path), mode="wb", buffering=0, **self._kw)
+            raw = self._open_for_writing(path, offset, buffering=0)
             channel = self._channel_for(raw)
         if channel is None:
-            raw.seek(offset)
             return Sink(Stream(raw, self._mapped, path, forget), offset)
         return _SmbSink(raw, channel, self._mapped, path, offset)
 
