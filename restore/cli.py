@@ -458,12 +458,14 @@ def checklist(
             version = _valid_version(version)
         parsed = parse_location(location)
         chosen = purpose.value if purpose else None
-        found = _connected(location, access, lambda b: gather(b, machine=machine, version=version,
-                           purpose=chosen, server_ip=server_ip, share_unc=share_unc, user=access.user, depth=depth))  # type: ignore[arg-type]  # fmt: skip
         checked = None
-        if parsed.scheme == "smb":
-            request = PreflightRequest(parsed, found.purpose, found.choice.machine.name, found.choice.point.version)
-            checked = run_preflight(request, access)
+        with open_backend(parsed, access) as backend:  # one logon serves the tree and the preflight
+            found = gather(backend, machine=machine, version=version, purpose=chosen,  # type: ignore[arg-type]
+                           server_ip=server_ip, share_unc=share_unc, user=access.user, depth=depth)  # fmt: skip
+            if parsed.scheme == "smb":
+                point = found.choice.point
+                request = PreflightRequest(parsed, found.purpose, found.choice.machine.name, point.version)
+                checked = run_preflight(request, access, backend=backend)
         inp = runbook_input(found, parsed.display(), scenario.value if scenario else None, checked)
         document = _render(fmt, inp)
     if output is not None:
