@@ -7,7 +7,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from tests.servers import SMB_PASSWORD, SMB_USER, SambaServer
+from tests.lib.servers import SMB_PASSWORD, SMB_USER, SambaServer
 
 
 def best(runs: int, action: Callable[[], object]) -> float:

@@ -14,14 +14,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from restore.drill import DrillOptions, run_drill
-from restore.drillplan import load_inventory
-from restore.drillreport import write_report
-from restore.preflight import PreflightRequest, run_preflight
+from restore.checks.preflight import PreflightRequest, run_preflight
+from restore.drill.inventory import load_inventory
+from restore.drill.report import write_report
+from restore.drill.run import DrillOptions, run_drill
 from share.connect import Access
 from share.credentials import PasswordSource
-from tests.servers import SMB_PASSWORD, SambaServer
-from tests.treebuilder import ImageCache, bmr_dc, write_tree
+from tests.lib.servers import SMB_PASSWORD, SambaServer
+from tests.lib.treebuilder import ImageCache, bmr_dc, write_tree
 
 
 def main() -> None:

@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 
 from benchmarks.common import best, smbclient
-from restore.layout import inspect_location
+from restore.tree.find import inspect_location
 from share.connect import Access, open_backend
 from share.credentials import PasswordSource
 from share.location import parse_location
-from tests.servers import SMB_PASSWORD, SambaServer
-from tests.treebuilder import ImageCache, bmr_dc, system_state_only, write_tree
+from tests.lib.servers import SMB_PASSWORD, SambaServer
+from tests.lib.treebuilder import ImageCache, bmr_dc, system_state_only, write_tree
 
 
 def main() -> None:

@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 from benchmarks.common import best, smbclient
-from restore.checks import Status
-from restore.preflight import PreflightRequest, run_preflight
+from restore.checks.check import Status
+from restore.checks.preflight import PreflightRequest, run_preflight
 from share.connect import Access
 from share.credentials import PasswordSource
 from share.location import parse_location
-from tests.servers import SMB_PASSWORD, SambaServer
-from tests.treebuilder import ImageCache, bmr_dc, write_tree
+from tests.lib.servers import SMB_PASSWORD, SambaServer
+from tests.lib.treebuilder import ImageCache, bmr_dc, write_tree
 
 RUNS = 5
 

@@ -25,14 +25,14 @@ import time
 from pathlib import Path
 
 from benchmarks.common import best, smbclient
-from restore.stage import run_stage
-from restore.transfer import PARTIAL_SUFFIX, Transfer
+from restore.staging.stage import run_stage
+from restore.staging.transfer import PARTIAL_SUFFIX, Transfer
 from share.connect import Access, open_backend
 from share.credentials import PasswordSource
 from share.location import parse_location
 from share.sftp import SshOptions
-from tests.servers import SMB_PASSWORD, SambaServer, SshServer
-from tests.treebuilder import ImageCache, PointSpec, write_tree
+from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
+from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
 
 ENV_PW = "BMR_BENCH_PW"
 

@@ -1,5 +1,5 @@
 """`python -m restore` runs the bmr command line."""
 
-from restore.cli import main
+from restore.cli.app import main
 
 main()

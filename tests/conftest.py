@@ -13,8 +13,8 @@ from share.connect import Access, open_backend
 from share.credentials import PasswordSource
 from share.location import parse_location
 from share.sftp import SshOptions
-from tests.servers import SMB_PASSWORD, SambaServer, SshServer
-from tests.treebuilder import ImageCache
+from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
+from tests.lib.treebuilder import ImageCache
 
 PASSWORD_ENV = "BMR_TEST_PASSWORD"
 

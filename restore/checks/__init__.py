@@ -1,0 +1,1 @@
+"""Checks: the vocabulary, the ordered list of check ids, preflight, share root, probe, server side, JUnit."""

@@ -1,0 +1,409 @@
+"""`bmr preflight`: will WinRE and wbadmin find and open this recovery point on this share, with these credentials?
+
+One logon, one walk of the tree, headers not images. Every check has a stable id and, when not passing, a fix.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from restore.checks import shareroot
+from restore.checks.check import Check, Status, failed, overall, passed, skipped, warned
+from restore.checks.probe import try_write
+from restore.tree.choose import NotInTree, choose_point
+from restore.tree.find import inspect_location
+from restore.tree.model import Inspection, Machine, RecoveryPoint, Severity, Tree
+from restore.units import human_bytes
+from share import errors
+from share.base import Backend
+from share.connect import Access, open_backend
+from share.credentials import Account
+from share.location import Location
+from share.smb import Negotiated, negotiate
+
+Purpose = Literal["bmr", "systemstate"]
+MAX_UNC = 110  # a real restore failed with 0x80070001 on a longer path to the image
+ENVIRONMENT_CHECKS = ("connect", "auth", "share")
+ORDER = (
+    "connect", "dialect", "signing", "auth", "share", "unc-name", "read", "write", "share-root", "machine",
+    "recovery-point", "path-length", "free-space", "server-share",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PreflightRequest:
+    location: Location
+    purpose: Purpose
+    machine: str | None = None
+    version: str | None = None
+    stage_size: int | None = None  # bytes about to be copied here; enables the write and free-space checks
+    margin: float = 1.1
+    depth: int = 4
+
+
+@dataclass(frozen=True)
+class Preflight:
+    location: str
+    backup_target: str | None
+    machine: str | None
+    version: str | None
+    checks: tuple[Check, ...]
+    inspection: Inspection | None = field(default=None, compare=False)
+
+    @property
+    def status(self) -> Status:
+        return overall(self.checks)
+
+    @property
+    def unreachable(self) -> bool:
+        """The share could not be reached or the login was refused: exit 3, not 1."""
+        return any(c.id in ENVIRONMENT_CHECKS and c.status is Status.FAIL for c in self.checks)
+
+    def check(self, check_id: str) -> Check:
+        return next(c for c in self.checks if c.id == check_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "location": self.location,
+            "backup_target": self.backup_target,
+            "machine": self.machine,
+            "version": self.version,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+class _Run:
+    """Collects checks in the documented order; the rest are marked skipped with the reason."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, Check] = {}
+
+    def add(self, check: Check) -> None:
+        self.checks[check.id] = check
+
+    def finish(self, reason: str, wanted: tuple[str, ...]) -> tuple[Check, ...]:
+        return tuple(self.checks.get(i) or skipped(i, reason) for i in ORDER if i in wanted or i in self.checks)
+
+
+def _wanted(request: PreflightRequest, with_ssh: bool) -> tuple[str, ...]:
+    skip = set()
+    if request.stage_size is None:
+        skip |= {"write", "free-space"}
+    if not with_ssh:
+        skip.add("server-share")
+    return tuple(i for i in ORDER if i not in skip)
+
+
+def run_preflight(
+    request: PreflightRequest,
+    access: Access,
+    *,
+    server_share: Callable[[str], Check] | None = None,
+    backend: Backend | None = None,
+) -> Preflight:
+    """Run every check that applies. ``server_share`` (given the UNC target) adds the SSH-side check.
+
+    ``backend``, when given, is an open session to the location (shared between runs); it is not closed."""
+    location = request.location
+    if location.scheme != "smb" or not location.host:
+        raise errors.UsageError("preflight checks an SMB share (UNC or smb://): WinRE restores only from SMB shares")
+    run = _Run()
+    wanted = _wanted(request, server_share is not None)
+    display = location.display()
+
+    ip = _check_connect(run, location, access.timeout)
+    if ip is None:
+        return Preflight(display, None, request.machine, request.version, run.finish("not reachable", wanted))
+    _check_dialect(run, ip, location.port or 445, access.timeout)
+    run.add(_unc_name(location, ip))
+    if backend is not None:
+        run.add(_auth_ok(location, access, backend.facts().user))
+        run.add(passed("share", f"share '{location.share}' exists"))
+        return _checks_on_share(run, wanted, request, backend, ip, server_share)
+    opened = _logon(run, location, access)
+    if opened is None:
+        return Preflight(display, None, request.machine, request.version, run.finish("no logon", wanted))
+    with opened:
+        return _checks_on_share(run, wanted, request, opened, ip, server_share)
+
+
+def _checks_on_share(
+    run: _Run,
+    wanted: tuple[str, ...],
+    request: PreflightRequest,
+    backend: Backend,
+    ip: str,
+    server_share: Callable[[str], Check] | None,
+) -> Preflight:
+    location = request.location
+    staging = request.stage_size is not None
+    inspection: Inspection | None = None
+    try:
+        inspection = inspect_location(backend, request.depth)
+        run.add(passed("read", f"listed and read {backend.describe()}"))
+    except errors.AccessDenied as exc:
+        run.add(failed("read", str(exc), "grant the account read access to the share and its folders"))
+    if staging:
+        run.add(_write_check(backend))
+        run.add(_free_space(backend, request.stage_size or 0, request.margin))
+    target: str | None = None
+    machine: Machine | None = None
+    point: RecoveryPoint | None = None
+    if inspection is not None:
+        root = shareroot.analyse(location, inspection, ip, staging=staging)
+        run.add(root.check)
+        target = root.backup_target
+        if root.tree is not None:
+            machine = _machine_check(run, root.tree, request.machine)
+        elif staging:
+            run.add(skipped("machine", "nothing staged yet"))
+            run.add(skipped("recovery-point", "nothing staged yet"))
+        if machine is not None:
+            point = _point_check(run, machine, request)
+        if point is not None and machine is not None:
+            run.add(_path_length(target or shareroot.target_for(location, ip), machine, point))
+    if server_share is not None:
+        run.add(server_share(shareroot.target_for(location, ip)))
+    return Preflight(
+        location.display(),
+        target,
+        machine.name if machine else request.machine,
+        point.version if point else request.version,
+        run.finish("an earlier check failed", wanted),
+        inspection,
+    )
+
+
+def _check_connect(run: _Run, location: Location, timeout: float) -> str | None:
+    host, port = location.host or "", location.port or 445
+    try:
+        ip = str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
+    except socket.gaierror as exc:
+        run.add(failed("connect", f"cannot resolve '{host}': {exc.strerror}", "use the file server's IP address"))
+        return None
+    try:
+        with socket.create_connection((ip, port), timeout=min(timeout, 5.0)):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        run.add(
+            failed(
+                "connect",
+                f"cannot open TCP {ip}:{port}: {reason}",
+                "check that the file server is up, that SMB (TCP 445) is allowed through its firewall, and the address",
+            )
+        )
+        return None
+    run.add(passed("connect", f"TCP {ip}:{port} answers"))
+    return ip
+
+
+def _check_dialect(run: _Run, ip: str, port: int, timeout: float) -> Negotiated | None:
+    try:
+        offer = negotiate(ip, port, min(timeout, 5.0))
+    except errors.ShareError as exc:
+        run.add(
+            failed(
+                "dialect",
+                f"no SMB 2/3 negotiation with {ip}:{port}: {exc}",
+                "enable SMB 2/3 on the file server; WinRE has no SMB1 (an SMB1-only NAS cannot serve a restore)",
+            )
+        )
+        run.add(skipped("signing", "no SMB 2/3 negotiation"))
+        return None
+    if offer.dialect in ("2.0.2",):
+        run.add(
+            failed(
+                "dialect",
+                f"the server negotiated SMB {offer.dialect} only",
+                "enable SMB 2.1 or newer on the file server (Samba: server min protocol = SMB2_10)",
+            )
+        )
+    else:
+        run.add(
+            passed(
+                "dialect",
+                f"SMB {offer.dialect}; signing {'required' if offer.signing_required else 'offered'}; "
+                f"encryption {'available' if offer.encryption else 'not available'}",
+                dialect=offer.dialect,
+                encryption=offer.encryption,
+            )
+        )
+    if not offer.signing_enabled:
+        run.add(
+            warned(
+                "signing",
+                "the server does not offer SMB signing",
+                "enable signing on the file server: Windows Server 2025 and Windows 11 24H2 clients require it",
+            )
+        )
+    else:
+        run.add(passed("signing", "signing " + ("required by the server" if offer.signing_required else "offered")))
+    return offer
+
+
+def _unc_name(location: Location, ip: str) -> Check:
+    if location.host_is_ip:
+        return passed("unc-name", f"the location names the server by IP ({location.host})")
+    return warned(
+        "unc-name",
+        f"the location names the server '{location.host}'; WinRE often has no DNS",
+        f"use the IP form in WinRE: {shareroot.target_for(location, ip)}",
+        ip=ip,
+    )
+
+
+def _logon(run: _Run, location: Location, access: Access) -> Backend | None:
+    try:
+        backend = open_backend(location, access)
+    except errors.GuestRefused as exc:
+        run.add(failed("auth", str(exc), exc.hint))
+        return None
+    except errors.AuthenticationFailed as exc:
+        run.add(failed("auth", str(exc), exc.hint))
+        return None
+    except errors.ShareNotFound as exc:
+        run.add(_auth_ok(location, access))
+        run.add(failed("share", str(exc), "check the share name on the file server (net share, or smb.conf)"))
+        return None
+    except errors.NotFound as exc:
+        run.add(_auth_ok(location, access))
+        run.add(passed("share", f"share '{location.share}' exists"))
+        run.add(failed("read", str(exc), "check the folder below the share in the location"))
+        return None
+    except errors.AccessDenied as exc:
+        run.add(_auth_ok(location, access))
+        run.add(passed("share", f"share '{location.share}' exists"))
+        run.add(failed("read", str(exc), "grant the account read access to the share"))
+        return None
+    except errors.CannotConnect as exc:
+        run.add(failed("auth", f"the connection failed during logon: {exc}", exc.hint))
+        return None
+    run.add(_auth_ok(location, access, backend.facts().user))
+    run.add(passed("share", f"share '{location.share}' exists"))
+    return backend
+
+
+def _auth_ok(location: Location, access: Access, user: str | None = None) -> Check:
+    account = Account.parse(user or access.user or location.user or "", None if user else location.domain)
+    if not account.qualified:
+        return warned(
+            "auth",
+            f"credentials accepted for '{account.windows()}', but WinRE needs a qualified name",
+            f"use DOMAIN\\{account.user} (or FILESERVER\\{account.user} for a local account) in net use and wbadmin",
+        )
+    return passed("auth", f"credentials accepted for {account.windows()} (not a guest session)")
+
+
+def _write_check(backend: Backend) -> Check:
+    ok, why = try_write(backend)
+    if ok:
+        return passed("write", f"created and deleted a file in {backend.describe()}")
+    return failed("write", why or "cannot write", "grant the account change (write) permission on the share")
+
+
+def _free_space(backend: Backend, size: int, margin: float) -> Check:
+    free = backend.space().free
+    need = int(size * margin)
+    if free >= need:
+        return passed("free-space", f"{human_bytes(free)} free, {human_bytes(need)} needed", free=free, need=need)
+    return failed(
+        "free-space",
+        f"{human_bytes(free)} free on {backend.describe()}, {human_bytes(need)} needed "
+        f"({margin:g} x {human_bytes(size)})",
+        f"free {human_bytes(need - free)} on the share (or raise the account's quota), or choose another share",
+        free=free,
+        need=need,
+    )
+
+
+def _machine_check(run: _Run, tree: Tree, wanted: str | None) -> Machine | None:
+    names = [m.name for m in tree.machines]
+    if wanted is not None:
+        found = next((m for m in tree.machines if m.name.lower() == wanted.lower()), None)
+        if found is None:
+            run.add(
+                failed(
+                    "machine",
+                    f"no computer folder '{wanted}'; found: {', '.join(names) or 'none'}",
+                    "pass the computer name exactly as its folder in WindowsImageBackup is named",
+                )
+            )
+        else:
+            run.add(passed("machine", f"computer {found.name} found"))
+        return found
+    if len(tree.machines) == 1:
+        run.add(passed("machine", f"computer {names[0]} found"))
+        return tree.machines[0]
+    if not names:
+        run.add(failed("machine", "WindowsImageBackup holds no computer folder", "copy the recovery point again"))
+        return None
+    run.add(
+        failed(
+            "machine",
+            f"{len(names)} computers here: {', '.join(names)}",
+            "choose one with --machine; wbadmin then needs -machine:NAME too",
+            machines=names,
+        )
+    )
+    return None
+
+
+def _point_check(run: _Run, machine: Machine, request: PreflightRequest) -> RecoveryPoint | None:
+    try:
+        point = choose_point(machine, request.version)
+    except NotInTree as exc:
+        run.add(failed("recovery-point", str(exc), "pick a version that `bmr versions` lists"))
+        return None
+    need = "Bare Metal Recovery" if request.purpose == "bmr" else "System State"
+    errors_ = [p for p in point.problems if p.severity is Severity.ERROR]
+    warnings = [p for p in point.problems if p.severity is Severity.WARNING]
+    label = f"{point.folder} (version {point.version})"
+    if need not in point.can_recover:
+        run.add(
+            failed(
+                "recovery-point",
+                f"{label} cannot do {need}; it can recover: {', '.join(point.can_recover) or 'nothing'}",
+                "use a recovery point taken with bare metal recovery selected"
+                if request.purpose == "bmr"
+                else "use a recovery point that includes system state",
+            )
+        )
+    elif errors_:
+        run.add(
+            failed(
+                "recovery-point",
+                f"{label} is incomplete: " + "; ".join(f"{p.code}: {p.message}" for p in errors_),
+                "copy the recovery point again (bmr stage verifies every byte)",
+                problems=[p.code for p in errors_],
+            )
+        )
+    elif warnings:
+        run.add(
+            warned(
+                "recovery-point",
+                f"{label} fits {need}, with warnings: " + "; ".join(p.code for p in warnings),
+                "read the warnings in `bmr inspect` before the restore",
+            )
+        )
+    else:
+        run.add(passed("recovery-point", f"{label} is complete and can do {need}"))
+    return point
+
+
+def _path_length(target: str, machine: Machine, point: RecoveryPoint) -> Check:
+    folder = f"{target}\\WindowsImageBackup\\{machine.name}\\{point.folder}"
+    images = [v.image for v in point.volumes if v.image]
+    longest = max((f"{folder}\\{i}" for i in images), key=len, default=folder)
+    if len(longest) > MAX_UNC:
+        return warned(
+            "path-length",
+            f"the UNC path to the image is {len(longest)} characters (folder {len(folder)}): {longest}",
+            f"keep it under {MAX_UNC}: use the IP, a short share name, and a share root right above WindowsImageBackup",
+            length=len(longest),
+        )
+    return passed("path-length", f"longest image path is {len(longest)} characters", length=len(longest))

@@ -1,0 +1,1 @@
+"""The command line: one module per command, each parsing, calling one function, rendering, exiting."""

@@ -1,0 +1,162 @@
+"""Plain-text and JSON renderings for the terminal. Pure functions: strings in, strings out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from restore.checks.check import Check, Status, overall
+from restore.checks.preflight import Preflight
+from restore.checks.probe import ProbeResult
+from restore.drill.run import ServerResult
+from restore.staging.stage import StageResult
+from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity
+from restore.units import human_bytes, human_seconds
+from share import errors
+
+
+def _yes_no(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def format_probe(result: ProbeResult) -> str:
+    facts = result.facts
+    rows = [
+        ("Location", result.location),
+        ("Protocol", facts.protocol),
+        ("Server address", facts.server_address or "-"),
+        ("Dialect", facts.dialect or "-"),
+        ("Signing", _yes_no(facts.signing)),
+        ("Encryption", _yes_no(facts.encryption)),
+        ("User", facts.user or "-"),
+        ("Free", human_bytes(result.space.free) if result.space else "unknown"),
+        ("Total", human_bytes(result.space.total) if result.space else "unknown"),
+    ]
+    if result.writable is None:
+        rows.append(("Writable", "not tested (add --write-test)"))
+    else:
+        rows.append(("Writable", "yes" if result.writable else f"no: {result.write_error}"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in rows)
+
+
+def error_json(exc: errors.BmrError) -> dict[str, Any]:
+    return {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint, "retryable": exc.retryable}
+
+
+def format_error(exc: errors.BmrError) -> str:
+    text = f"bmr: error: {exc.message}"
+    if exc.hint:
+        text += f"\n  what to do: {exc.hint}"
+    return text
+
+
+def _point_summary(point: RecoveryPoint) -> str:
+    kinds = []
+    if point.bare_metal:
+        kinds.append("BMR")
+    if point.system_state:
+        kinds.append("system state")
+    kind = " + ".join(kinds) or "volumes only"
+    errors_ = sum(1 for p in point.problems if p.severity is Severity.ERROR)
+    status = "OK" if point.ok else f"{errors_} error{'s' if errors_ != 1 else ''}"
+    return f"{point.folder}   version {point.version or '?'}   {kind}   {human_bytes(point.size_bytes)}   {status}"
+
+
+def _problem_lines(problems: tuple[Problem, ...], indent: str) -> list[str]:
+    marks = {Severity.ERROR: "x", Severity.WARNING: "!"}
+    return [f"{indent}{marks[p.severity]} {p.severity} {p.code}: {p.message}" for p in problems]
+
+
+def format_inspection(result: Inspection) -> str:
+    lines = [f"Location: {result.location}"]
+    lines += _problem_lines(result.problems, "  ")
+    for tree in result.trees:
+        where = tree.relative_path if tree.inside is None else f"{tree.relative_path} (the location is inside it)"
+        lines.append(f"  Tree: {where}   share root for a restore: {tree.share_root}")
+        lines += _problem_lines(tree.problems, "    ")
+        for machine in tree.machines:
+            lines.append(f"    Computer: {machine.name}")
+            lines += _problem_lines(machine.problems, "      ")
+            for point in machine.recovery_points:
+                lines.append(f"      {_point_summary(point)}")
+                lines.append(f"        can recover: {', '.join(point.can_recover) or 'nothing'}")
+                if point.roles:
+                    lines.append(f"        roles: {', '.join(point.roles)}")
+                for vol in point.volumes:
+                    name = vol.access_path or f"[{vol.label or 'hidden'}]"
+                    if vol.image is None:
+                        lines.append(f"        volume {name} - image missing")
+                    else:
+                        lines.append(
+                            f"        volume {name} - {vol.format}, disk {human_bytes(vol.virtual_size)}, "
+                            f"file {human_bytes(vol.size)}"
+                        )
+                lines += _problem_lines(point.problems, "        ")
+    verdict = "every recovery point found is complete" if result.ok else "NOT restorable as it stands (see above)"
+    lines.append(f"Result: {verdict}")
+    return "\n".join(lines)
+
+
+_STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.SKIP: "bright_black"}
+
+
+def format_checks(checks: tuple[Check, ...], style: Callable[[str, str], str]) -> str:
+    """A table of checks; ``style(text, colour)`` adds colour (the CLI passes one that does so on terminals only)."""
+    width = max((len(c.id) for c in checks), default=10)
+    lines = []
+    for check in checks:
+        badge = style(f"{check.status.value.upper():<4}", _STATUS_STYLE[check.status])
+        lines.append(f"  {badge}  {check.id:<{width}}  {check.message}")
+        if check.fix and check.status in (Status.FAIL, Status.WARN):
+            lines.append(f"  {'':4}  {'':<{width}}  fix: {check.fix}")
+    return "\n".join(lines)
+
+
+def format_preflight(result: Preflight, style: Callable[[str, str], str]) -> str:
+    head = [
+        f"Preflight of {result.location}",
+        f"  computer: {result.machine or '-'}   version: {result.version or '-'}",
+        f"  -backupTarget: {result.backup_target or '(none works yet: see share-root)'}",
+        "",
+        format_checks(result.checks, style),
+        "",
+        f"Result: {style(result.status.value.upper(), _STATUS_STYLE[result.status])}",
+    ]
+    return "\n".join(head)
+
+
+def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
+    rate = result.bytes_copied / result.seconds if result.seconds > 0 else 0.0
+    lines = [
+        f"Staged {result.machine} version {result.version or '?'} to {result.backup_target}",
+        f"  files: {len(result.files)}   total: {human_bytes(result.bytes_total)}   "
+        f"copied: {human_bytes(result.bytes_copied)}   already there (verified): {human_bytes(result.bytes_reused)}",
+        f"  time: {human_seconds(result.seconds)}   copy rate: {human_bytes(int(rate))}/s",
+        "  verification: "
+        + ("every file read back and compared" if result.verified else "SKIPPED (--no-verify): sizes only"),
+        f"  manifest: {result.manifest} (and SHA256SUMS beside it)",
+    ]
+    if result.replaced:
+        lines.append(f"  replaced: {', '.join(result.replaced)}")
+    lines += [
+        "",
+        format_checks(result.checks, style),
+        "",
+        f"Result: {style(overall(result.checks).value.upper(), _STATUS_STYLE[overall(result.checks)])}",
+    ]
+    return "\n".join(lines)
+
+
+def format_drill(results: list[ServerResult], style: Callable[[str, str], str]) -> str:
+    width = max((len(r.entry.name) for r in results), default=6)
+    lines = []
+    for r in results:
+        failing = ", ".join(c.id for c in r.checks if c.status is Status.FAIL) or "-"
+        badge = style(f"{r.status.value.upper():<4}", _STATUS_STYLE[r.status])
+        lines.append(f"  {badge}  {r.entry.name:<{width}}  {r.version or '-':<16}  failing: {failing}")
+    counts = {s: sum(1 for r in results if r.status is s) for s in (Status.PASS, Status.WARN, Status.FAIL)}
+    lines.append(
+        f"{len(results)} servers: {counts[Status.PASS]} pass, {counts[Status.WARN]} warn, {counts[Status.FAIL]} fail"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""`bmr demo`: the whole job on a machine with no real server. A sample domain-controller BMR point (real,
+empty VHDX images) is staged into a throwaway loopback Samba share (or a local folder standing in for one),
+checked, and turned into wbadmin command lines and printable checklists."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from restore.checks.check import Check
+from restore.checks.preflight import PreflightRequest, run_preflight
+from restore.demo.localsamba import SambaServer
+from restore.demo.sample import PointSpec, VolumeSpec, write_tree
+from restore.guide.gather import command_lines, gather, runbook_input
+from restore.staging.stage import StageResult, run_stage
+from restore.staging.transfer import Progress
+from share.connect import Access, open_backend
+from share.credentials import PasswordSource
+from share.location import parse_location
+from winre.formats import render_html, render_markdown
+
+DOCUMENTATION_IP = "192.0.2.10"  # TEST-NET-1: stands for the file server when the share is a local folder
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    source: Path
+    target: str
+    used_samba: bool
+    staged: StageResult
+    preflight: tuple[Check, ...] | None
+    commands: list[str]
+    files: list[Path] = field(default_factory=list)
+
+
+def demo_point() -> PointSpec:
+    return PointSpec(
+        volumes=[
+            VolumeSpec("", "EFI system partition", virtual_mb=100),
+            VolumeSpec("", "Recovery", virtual_mb=600),
+            VolumeSpec("C:", "System", virtual_mb=60 * 1024),
+        ]
+    )
+
+
+def samba_usable() -> bool:
+    return os.geteuid() == 0 and shutil.which("smbd", path=os.environ.get("PATH", "") + ":/usr/sbin") is not None
+
+
+@contextmanager
+def _share(folder: Path, use_samba: bool) -> Iterator[tuple[str, Access, SambaServer | None]]:
+    share = folder / "share"
+    share.mkdir()
+    if not use_samba:
+        yield str(share), Access(), None
+        return
+    samba = SambaServer(folder / ".samba-state")
+    samba.add_share("restore", share)
+    samba.start()
+    secret = samba.password
+    try:
+        # The throwaway server's password never leaves this process: it is handed over, not printed or set.
+        yield samba.url("restore"), Access(password=PasswordSource(env="", prompt=lambda _: secret)), samba
+    finally:
+        samba.stop()
+        shutil.rmtree(folder / ".samba-state", ignore_errors=True)
+
+
+def run_demo(
+    folder: Path, *, use_samba: bool, say: Callable[[str], None], progress: Progress | None = None
+) -> DemoResult:
+    source = folder / "mabs-export"
+    write_tree(source, {"DC01": demo_point()})
+    say(f"1. Wrote a sample recovery point (domain controller DC01, BMR, 3 VHDX volumes) to {source}")
+    with _share(folder, use_samba) as (target, access, samba):
+        where = "a throwaway Samba share on 127.0.0.1" if samba else "a local folder standing in for the share"
+        say(f"2. Staging it to {where}: {target}")
+        with (
+            open_backend(parse_location(str(source)), Access()) as src,
+            open_backend(parse_location(target), access) as dst,
+        ):
+            staged = run_stage(src, dst, progress=progress)
+        say(f"   copied {staged.bytes_copied} bytes in {len(staged.files)} files, every one read back and verified")
+        preflight = None
+        if samba is not None:
+            preflight = run_preflight(PreflightRequest(parse_location(target), "bmr", "DC01"), access)
+            say(f"3. Preflight of the share for a BMR of DC01: {preflight.status.value.upper()}")
+        else:
+            say("3. Preflight checks SMB shares and this run used a local folder (no smbd, not root, or --no-samba)")
+        share_unc = None if samba else f"\\\\{DOCUMENTATION_IP}\\restore"
+        with open_backend(parse_location(target), access) as backend:
+            found = gather(backend, machine="DC01", version=None, purpose="bmr", server_ip=None,
+                           share_unc=share_unc, user=None if samba else "CORP\\svc-restore")  # fmt: skip
+        lines = command_lines(found, authoritative_sysvol=False)
+        say("4. The command lines for WinRE:")
+        for line in lines:
+            say(f"     {line}")
+        books = folder / "checklists"
+        books.mkdir()
+        inp = runbook_input(found, target, "server-lost-data-intact", preflight)
+        files = []
+        for suffix, render in (("md", render_markdown), ("html", render_html)):
+            path = books / f"DC01-bmr.{suffix}"
+            path.write_text(render(inp), encoding="utf-8")
+            files.append(path)
+        say(f"5. Printable checklists: {files[1]} and {files[0]}")
+    checks = preflight.checks if preflight is not None else None
+    return DemoResult(folder, source, target, samba is not None, staged, checks, lines, files)

@@ -1,0 +1,279 @@
+"""`bmr drill`: stage (optionally), inspect and preflight many servers at once, bounded and time-boxed.
+
+Servers that name the same share share one session and run one after another; different shares run in
+parallel (``concurrency`` at a time). A server that takes longer than its budget is reported as failed and
+no longer waited for: one slow or dead server never holds up the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from restore.checks.check import Check, Status, failed, overall
+from restore.checks.preflight import Preflight, PreflightRequest, run_preflight
+from restore.checks.serverside import server_share_check
+from restore.drill.inventory import ServerEntry
+from restore.guide.gather import Gathered, gather_from, runbook_input
+from restore.staging.stage import open_target, run_stage
+from restore.tree.choose import choose_machine, choose_point
+from share import errors
+from share.base import Backend
+from share.connect import Access, open_backend
+from share.credentials import PasswordSource
+from share.location import parse_location
+from share.sftp import SshOptions
+from winre.runbook import RunbookInput
+
+SAMPLE_BYTES = 8 * 1024 * 1024  # read from the largest image to measure the share's throughput
+
+
+@dataclass(frozen=True)
+class ServerResult:
+    entry: ServerEntry
+    status: Status
+    checks: tuple[Check, ...]
+    seconds: float
+    version: str | None = None
+    backup_time_utc: datetime | None = None
+    size_bytes: int | None = None
+    throughput: float | None = None  # bytes/s read from the share
+    staged: dict[str, Any] | None = None
+    runbook: RunbookInput | None = field(default=None, compare=False)
+
+    def age_days(self, now: datetime) -> float | None:
+        if self.backup_time_utc is None:
+            return None
+        return (now - self.backup_time_utc).total_seconds() / 86400
+
+    @property
+    def estimated_copy_seconds(self) -> float | None:
+        if not self.size_bytes or not self.throughput:
+            return None
+        return self.size_bytes / self.throughput
+
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        age = self.age_days(now)
+        return {
+            "name": self.entry.name,
+            "location": self.entry.location.display(),
+            "purpose": self.entry.purpose,
+            "status": self.status.value,
+            "checks": [c.to_json() for c in self.checks],
+            "version": self.version,
+            "backup_time_utc": self.backup_time_utc.isoformat() if self.backup_time_utc else None,
+            "age_days": round(age, 2) if age is not None else None,
+            "size_bytes": self.size_bytes,
+            "throughput_bytes_per_second": round(self.throughput) if self.throughput else None,
+            "estimated_copy_seconds": round(self.estimated_copy_seconds, 1) if self.estimated_copy_seconds else None,
+            "staged": self.staged,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class DrillOptions:
+    concurrency: int = 16
+    server_timeout: float = 120.0
+    timeout: float = 10.0
+    ssh: SshOptions = field(default_factory=SshOptions)
+
+
+def run_drill(
+    entries: list[ServerEntry], options: DrillOptions, on_done: Callable[[ServerResult], object] | None = None
+) -> list[ServerResult]:
+    """Every server's result, in inventory order."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for index, entry in enumerate(entries):
+        groups.setdefault(entry.share_key, []).append(index)
+    results: dict[int, ServerResult] = {}
+    started: dict[int, float] = {}
+    lock = threading.Lock()
+
+    def finish(index: int, result: ServerResult) -> None:
+        with lock:
+            if index in results:
+                return  # already reported as timed out
+            results[index] = result
+        if on_done is not None:
+            on_done(result)
+
+    def run_group(indexes: list[int]) -> None:
+        session: _Session | None = None
+        try:
+            for index in indexes:
+                with lock:
+                    if index in results:
+                        continue
+                    started[index] = time.monotonic()
+                entry = entries[index]
+                if session is None:
+                    session = _Session(entry, options)
+                elif not session.usable:
+                    session.reopen()
+                finish(index, _check_server(entry, options, session, started[index]))
+        finally:
+            if session is not None:
+                session.close()
+
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="bmr-drill")
+    futures: list[Future[None]] = [pool.submit(run_group, indexes) for indexes in groups.values()]
+    deadline = time.monotonic() + options.server_timeout * (len(entries) + 1)
+    try:
+        while len(results) < len(entries) and time.monotonic() < deadline:
+            now = time.monotonic()
+            with lock:
+                late = [i for i, t in started.items() if i not in results and now - t > options.server_timeout]
+            for index in late:
+                finish(index, _timed_out(entries[index], options.server_timeout))
+            if all(f.done() for f in futures) and len(results) < len(entries):
+                break
+            time.sleep(0.05)
+        for index, entry in enumerate(entries):
+            if index not in results:
+                finish(index, _timed_out(entry, options.server_timeout))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return [results[i] for i in range(len(entries))]
+
+
+def _timed_out(entry: ServerEntry, budget: float) -> ServerResult:
+    check = failed(
+        "drill", f"no result within {budget:g} s", "check the server and the network, or raise --server-timeout"
+    )
+    return ServerResult(entry, Status.FAIL, (check,), budget)
+
+
+class _Session:
+    """One logon to a share, shared by the servers that name it. Opening it may fail; preflight then says why."""
+
+    def __init__(self, entry: ServerEntry, options: DrillOptions) -> None:
+        self.entry = entry
+        self.access = _access(entry, options)
+        self.backend: Backend | None = None
+        self.reopen()
+
+    def reopen(self) -> None:
+        self.close()
+        try:
+            self.backend = open_backend(self.entry.location, self.access)
+        except errors.BmrError:
+            self.backend = None
+
+    @property
+    def usable(self) -> bool:
+        return self.backend is not None
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
+
+
+def _access(entry: ServerEntry, options: DrillOptions) -> Access:
+    return Access(
+        password=PasswordSource(env=entry.password_env),
+        ssh=options.ssh,
+        user=entry.user,
+        timeout=entry.timeout or options.timeout,
+    )
+
+
+def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, began: float) -> ServerResult:
+    access = _access(entry, options)
+    checks: list[Check] = []
+    staged: dict[str, Any] | None = None
+    try:
+        if entry.source is not None:
+            staged = _stage(entry, access)
+            if not staged.get("ok"):
+                checks.append(failed("stage", staged.get("error", "the copy failed"), "run bmr stage by hand"))
+        if staged and staged.get("ok"):
+            session.reopen()  # the copy changed the share: a fresh session sees it as the restore will
+        server_share = None
+        if entry.ssh is not None:
+            ssh_location = parse_location(f"sftp://{entry.ssh}/")
+            unc_share = entry.location.share or ""
+            smb_conf = entry.ssh_smb_conf
+
+            def server_share(unc: str) -> Check:
+                return server_share_check(ssh_location, access, unc_share, unc, smb_conf)
+
+        request = PreflightRequest(entry.location, entry.purpose, entry.name, entry.version)  # type: ignore[arg-type]
+        result = run_preflight(request, access, server_share=server_share, backend=session.backend)
+    except errors.BmrError as exc:
+        checks.append(failed("drill", str(exc), exc.hint))
+        return ServerResult(entry, Status.FAIL, tuple(checks), time.monotonic() - began, staged=staged)
+    checks = [*checks, *result.checks]
+    details = _point_details(entry, result, session)
+    return ServerResult(
+        entry,
+        overall(checks),
+        tuple(checks),
+        time.monotonic() - began,
+        staged=staged,
+        **details,
+    )
+
+
+def _stage(entry: ServerEntry, access: Access) -> dict[str, Any]:
+    assert entry.source is not None
+    try:
+        with open_backend(entry.source, access) as src, open_target(entry.location, access) as dst:
+            result = run_stage(src, dst, machine=entry.name, version=entry.version)
+    except errors.BmrError as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {"ok": result.ok, **result.to_json()}
+
+
+def _point_details(entry: ServerEntry, result: Preflight, session: _Session) -> dict[str, Any]:
+    inspection = result.inspection
+    if inspection is None or not inspection.trees:
+        return {}
+    try:
+        _tree, machine = choose_machine(inspection, entry.name)
+        point = choose_point(machine, entry.version)
+    except errors.BmrError:
+        return {}
+    details: dict[str, Any] = {
+        "version": point.version,
+        "backup_time_utc": point.backup_time_utc,
+        "size_bytes": point.size_bytes,
+    }
+    backend = session.backend
+    if backend is None:
+        return details
+    images = sorted((v for v in point.volumes if v.image and v.size), key=lambda v: v.size or 0)
+    if images:
+        details["throughput"] = _throughput(backend, machine.path, point.folder, images[-1].image or "")
+    try:
+        gathered: Gathered = gather_from(backend, inspection, machine=entry.name, version=entry.version,
+                                         purpose=entry.purpose, user=entry.user)  # type: ignore[arg-type]  # fmt: skip
+        details["runbook"] = runbook_input(gathered, entry.location.display(), None, result, now=datetime.now(UTC))
+    except errors.BmrError:
+        pass
+    return details
+
+
+def _throughput(backend: Backend, machine_path: str, folder: str, image: str) -> float | None:
+    path = "/".join(p for p in (machine_path, folder, image) if p)
+    try:
+        started = time.perf_counter()
+        source = backend.open_source(path)
+        got = 0
+        try:
+            for chunk in source.chunks():
+                got += len(chunk)
+                if got >= SAMPLE_BYTES:
+                    break
+        finally:
+            source.close()
+        elapsed = time.perf_counter() - started
+    except errors.BmrError:
+        return None
+    return got / elapsed if got and elapsed > 0 else None

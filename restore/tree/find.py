@@ -1,0 +1,181 @@
+"""Find WindowsImageBackup trees at, below or around a location, and inspect them.
+
+A restore needs the share ROOT to hold ``WindowsImageBackup``. Users point at the tree itself, at a computer
+folder, at a Backup folder, or one level too high (MABS "Copy to a network folder" nests the tree in folders
+of its own). This module says which, and where the tree really starts.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from restore.tree.model import LEVELS_ABOVE, Inspection, Machine, Problem, Tree, error, up, warning
+from restore.tree.points import inspect_lone_point, inspect_machine, listing
+from restore.tree.versions import folder_time, looks_like_backup_folder
+from share import paths
+from share.base import Backend, Kind
+from share.location import Location
+
+TREE_NAME = "WindowsImageBackup"
+MAX_FOLDERS_SEARCHED = 2_000
+
+
+@dataclass(frozen=True)
+class Spot:
+    path: str  # backend-relative path of the tree folder ("" when the location is inside a tree)
+    inside: str | None
+    folder_name: str
+
+
+def location_name(location: Location) -> str:
+    """The last folder name of a location (the share name for a share root)."""
+    parts = [p for p in location.path.replace("\\", "/").split("/") if p]
+    if parts:
+        return parts[-1]
+    return location.share or ""
+
+
+def location_parent_name(location: Location) -> str | None:
+    parts = [p for p in location.path.replace("\\", "/").split("/") if p]
+    if len(parts) >= 2:
+        return parts[-2]
+    if len(parts) == 1 and location.share:
+        return location.share
+    return None
+
+
+def is_tree_name(name: str) -> bool:
+    return name.lower() == TREE_NAME.lower()
+
+
+def is_misnamed_tree(name: str) -> bool:
+    """'WindowsImageBackup - Copy', 'WindowsImageBackup.old', 'windowsimagebackup2'…: close, but WinRE ignores them."""
+    return name.lower().startswith(TREE_NAME.lower()) and not is_tree_name(name)
+
+
+def _looks_like_computer(backend: Backend, path: str, problems: list[Problem]) -> bool:
+    entries = listing(backend, path, problems)
+    return any(e.kind is Kind.DIR and looks_like_backup_folder(e.name) for e in entries.values()) or (
+        "catalog" in entries and "mediaid" in entries
+    )
+
+
+def find_trees(backend: Backend, depth: int = 4) -> tuple[list[Spot], list[Problem]]:
+    """Where the trees are, relative to the backend's root; breadth first, ``depth`` folder levels down."""
+    problems: list[Problem] = []
+    here = location_name(backend.location)
+    root = listing(backend, "", problems)
+    if "backupspecs.xml" in root or folder_time(here) is not None:
+        return [Spot("", "backup", here)], problems
+    if _looks_like_computer(backend, "", problems):
+        return [Spot("", "computer", here)], problems
+    if is_tree_name(here) and not any(is_tree_name(n) for n in root):
+        return [Spot("", "windowsimagebackup", here)], problems
+
+    spots: list[Spot] = []
+    queue: deque[tuple[str, int]] = deque([("", 0)])
+    searched = 0
+    while queue:
+        path, level = queue.popleft()
+        searched += 1
+        if searched > MAX_FOLDERS_SEARCHED:
+            problems.append(warning("search-truncated", f"stopped after {MAX_FOLDERS_SEARCHED} folders"))
+            break
+        entries = root if path == "" else listing(backend, path, problems)
+        for entry in sorted(entries.values(), key=lambda e: e.name):
+            if entry.kind is not Kind.DIR:
+                continue
+            child = paths.join(path, entry.name)
+            if is_tree_name(entry.name) or is_misnamed_tree(entry.name):
+                spots.append(Spot(child, None, entry.name))
+            elif level + 1 < depth:
+                queue.append((child, level + 1))
+    if not spots:
+        # No tree folder anywhere: perhaps the location IS one under another name (its children are computers).
+        children = [e for e in root.values() if e.kind is Kind.DIR]
+        if children and all(_looks_like_computer(backend, e.name, problems) for e in children[:20]):
+            # At a share root the folder's own name is hidden behind the share's: do not call it misnamed.
+            at_share_root = backend.location.scheme == "smb" and not backend.location.path
+            spots.append(Spot("", "windowsimagebackup", TREE_NAME if at_share_root else here))
+    return spots, problems
+
+
+def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
+    problems: list[Problem] = []
+    what = {
+        "windowsimagebackup": "the WindowsImageBackup folder",
+        "computer": "a computer folder",
+        "backup": "a Backup folder",
+    }
+    if spot.inside is not None:
+        holder = up(LEVELS_ABOVE[spot.inside])
+        problems.append(
+            warning(
+                "inside-tree",
+                f"the location points at {what[spot.inside]} inside a tree; for a restore the share root must be "
+                f"the folder that holds WindowsImageBackup ({holder} from here)",
+            )
+        )
+    if is_misnamed_tree(spot.folder_name):
+        problems.append(
+            error(
+                "misnamed-tree",
+                f"the folder is named '{spot.folder_name}'; WinRE and wbadmin look only for 'WindowsImageBackup'",
+            )
+        )
+    elif spot.inside == "windowsimagebackup" and not is_tree_name(spot.folder_name):
+        problems.append(
+            error("misnamed-tree", f"the tree folder is named '{spot.folder_name}', not 'WindowsImageBackup'")
+        )
+    if spot.inside is None and "/" in spot.path:
+        problems.append(
+            warning(
+                "nested-tree",
+                f"the tree is nested at {spot.path}; for a restore, share its parent folder "
+                f"({paths.parent(spot.path)}) so that the share root holds WindowsImageBackup",
+            )
+        )
+    return problems
+
+
+def inspect_tree(backend: Backend, spot: Spot) -> Tree:
+    location = backend.location
+    machines: list[Machine] = []
+    problems = _tree_problems(spot, location)
+    if spot.inside == "backup":
+        machines.append(inspect_lone_point(backend, location_parent_name(location) or "unknown"))
+    elif spot.inside == "computer":
+        machines.append(inspect_machine(backend, "", location_name(location)))
+    else:
+        entries = listing(backend, spot.path, problems)
+        for entry in sorted(entries.values(), key=lambda e: e.name.lower()):
+            if entry.kind is Kind.DIR:
+                machines.append(inspect_machine(backend, paths.join(spot.path, entry.name), entry.name))
+        if not machines:
+            problems.append(error("no-computers", "the WindowsImageBackup folder holds no computer folder"))
+    relative = up(LEVELS_ABOVE[spot.inside] - 1) if spot.inside else spot.path
+    return Tree(
+        location=location.display(),
+        relative_path=relative,
+        inside=spot.inside,
+        folder_name=spot.folder_name,
+        path=spot.path,
+        machines=tuple(machines),
+        problems=tuple(problems),
+    )
+
+
+def inspect_location(backend: Backend, depth: int = 4) -> Inspection:
+    """Every tree at or below (or around) the backend's location, inspected."""
+    spots, problems = find_trees(backend, depth)
+    trees = tuple(inspect_tree(backend, spot) for spot in spots)
+    if not trees:
+        problems.append(
+            error(
+                "no-tree",
+                f"no WindowsImageBackup folder within {depth} levels of {backend.describe()}: "
+                "check the location, or raise --depth",
+            )
+        )
+    return Inspection(backend.location.display(), trees, tuple(problems))

@@ -1,0 +1,293 @@
+"""Inspect one computer folder and its recovery points through any backend: completeness, images, writers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from restore.tree import writers as known
+from restore.tree.images import check_image
+from restore.tree.model import Machine, Problem, RecoveryPoint, Volume, error, warning
+from restore.tree.specs import MAX_SPECS_BYTES, BackupSpecs, SpecsError, parse_specs
+from restore.tree.versions import folder_time, looks_like_backup_folder, version_of
+from share import errors, paths
+from share.base import Backend, Entry, Kind, walk_files
+
+_WRITER_FILE_RE = re.compile(r"_writer\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?\.xml$")
+_ID_RE = re.compile(r"^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?")
+METADATA_SUFFIXES = ("_components.xml", "_registryexcludes.xml")
+MAX_LISTED = 20_000
+
+
+def unsafe_name(name: str) -> bool:
+    """Names no Windows tree can hold and no path may be built from (traversal, separators, NUL)."""
+    return name in (".", "..") or any(c in name for c in "/\\\x00")
+
+
+def listing(backend: Backend, path: str, problems: list[Problem]) -> dict[str, Entry]:
+    """A folder's entries keyed by lower-case name (Windows compares names without case), unsafe names dropped."""
+    out: dict[str, Entry] = {}
+    dropped: list[str] = []
+    for entry in backend.list(path)[:MAX_LISTED]:
+        if unsafe_name(entry.name):
+            dropped.append(entry.name)
+        else:
+            out.setdefault(entry.name.lower(), entry)
+    if dropped:
+        problems.append(
+            warning(
+                "unsafe-name",
+                f"{len(dropped)} entr{'y' if len(dropped) == 1 else 'ies'} in {backend.describe(path)} "
+                f"named like a path ({dropped[0]!r}) ignored: no Windows tree holds such names",
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class MachineFiles:
+    """What the computer folder holds besides its Backup folders, checked once and shared by every point."""
+
+    files: tuple[tuple[str, int], ...]
+    problems: tuple[Problem, ...]
+    spp_ids: frozenset[str]
+    checked: bool
+
+
+def _machine_files(backend: Backend, path: str, entries: dict[str, Entry]) -> MachineFiles:
+    problems: list[Problem] = []
+    files: list[tuple[str, int]] = []
+    catalog = entries.get("catalog")
+    if catalog is None or catalog.kind is not Kind.DIR:
+        problems.append(error("catalog-missing", "Catalog folder missing: WinRE and wbadmin cannot list this point"))
+    else:
+        inside = listing(backend, paths.join(path, catalog.name), problems)
+        for wanted in ("GlobalCatalog", "BackupGlobalCatalog"):
+            found = inside.get(wanted.lower())
+            if found is None or found.kind is not Kind.FILE or found.size == 0:
+                problems.append(
+                    error("catalog-missing", f"Catalog\\{wanted} missing or empty: the backup catalog is incomplete")
+                )
+            else:
+                files.append((f"{catalog.name}/{found.name}", found.size))
+    media = entries.get("mediaid")
+    if media is None or media.kind is not Kind.FILE:
+        problems.append(error("mediaid-missing", "MediaId missing: the backup target cannot be identified"))
+    elif media.size != 16:
+        problems.append(error("mediaid-invalid", f"MediaId is {media.size} bytes, not 16: the copy is damaged"))
+    else:
+        files.append((media.name, media.size))
+    spp_ids: set[str] = set()
+    spp = entries.get("sppmetadatacache")
+    if spp is not None and spp.kind is Kind.DIR:
+        for name, entry in sorted(listing(backend, paths.join(path, spp.name), problems).items()):
+            if entry.kind is Kind.FILE:
+                files.append((f"{spp.name}/{entry.name}", entry.size))
+                match = _ID_RE.match(name)
+                if match:
+                    spp_ids.add(match.group(1))
+    return MachineFiles(tuple(files), tuple(problems), frozenset(spp_ids), checked=True)
+
+
+def inspect_machine(backend: Backend, path: str, name: str) -> Machine:
+    """Inspect the computer folder at ``path``."""
+    problems: list[Problem] = []
+    entries = listing(backend, path, problems)
+    context = _machine_files(backend, path, entries)
+    folders = sorted(e.name for e in entries.values() if e.kind is Kind.DIR and looks_like_backup_folder(e.name))
+    points = tuple(inspect_point(backend, path, folder, context) for folder in folders)
+    if not points:
+        if "systemstatebackup" in entries:
+            problems.append(
+                warning("legacy-layout", "only an old-style SystemStateBackup folder: bmr does not inspect that layout")
+            )
+        else:
+            problems.append(error("no-recovery-points", f"no 'Backup YYYY-MM-DD HHMMSS' folder in {name}"))
+    elif len(points) > 1:
+        problems.append(
+            warning(
+                "several-recovery-points",
+                f"{len(points)} Backup folders: a copied tree normally holds one; name the one to use with --version",
+            )
+        )
+    return Machine(name, path, points, tuple(problems))
+
+
+def inspect_lone_point(backend: Backend, machine_name: str) -> Machine:
+    """The location is a Backup folder itself: inspect it; the computer folder's files are out of reach."""
+    folder = paths.name(backend.location.path) or machine_name
+    context = MachineFiles((), (), frozenset(), checked=False)
+    point = inspect_point(backend, "", folder, context, here=True)
+    return Machine(machine_name, "", (point,))
+
+
+def _read_specs(backend: Backend, path: str, entry: Entry | None, problems: list[Problem]) -> BackupSpecs | None:
+    if entry is None or entry.kind is not Kind.FILE:
+        problems.append(error("specs-missing", "BackupSpecs.xml missing: wbadmin cannot tell what this point holds"))
+        return None
+    try:
+        return parse_specs(backend.read_bytes(paths.join(path, entry.name), MAX_SPECS_BYTES + 1))
+    except SpecsError as exc:
+        problems.append(error("specs-invalid", f"BackupSpecs.xml is unreadable ({exc}): the point cannot be restored"))
+        return None
+
+
+def inspect_point(
+    backend: Backend, machine_path: str, folder: str, context: MachineFiles, *, here: bool = False
+) -> RecoveryPoint:
+    problems: list[Problem] = list(context.problems)
+    path = "" if here else paths.join(machine_path, folder)
+    moment = folder_time(folder)
+    if moment is None and here:
+        problems.append(
+            warning(
+                "version-unknown",
+                "the location is the Backup folder itself (a share root?): its name, and so its version "
+                "identifier, cannot be seen from here",
+            )
+        )
+    elif moment is None:
+        problems.append(
+            error("bad-folder-name", f"'{folder}' is not named 'Backup YYYY-MM-DD HHMMSS': wbadmin will not list it")
+        )
+    if not context.checked:
+        problems.append(
+            warning("machine-files-unchecked", "the location is a Backup folder: Catalog and MediaId were not checked")
+        )
+    try:
+        entries = listing(backend, path, problems)
+    except errors.AccessDenied as exc:
+        problems.append(error("unreadable", f"cannot list the point: {exc}"))
+        entries = {}
+    specs: BackupSpecs | None = None
+    if entries:
+        specs = _read_specs(backend, path, entries.get("backupspecs.xml"), problems)
+    else:
+        problems.append(error("empty-point", "the Backup folder is empty or unreadable: nothing to restore"))
+
+    xml_ids, writer_ids = _metadata(entries, problems)
+    if specs is not None:
+        writer_ids.update(specs.component_writers)
+    if len(xml_ids) == 1 and context.checked and context.spp_ids and not (xml_ids & context.spp_ids):
+        problems.append(
+            warning("spp-missing", "SPPMetadataCache has no entry for this point's id: the catalog may be out of date")
+        )
+
+    volumes = _volumes(backend, path, entries, specs, problems)
+    system_state = bool(specs and specs.system_state)
+    bare_metal = bool(specs and specs.all_critical)
+    _consistency(system_state, bare_metal, writer_ids, problems)
+
+    can: list[str] = []
+    if volumes:
+        can += ["Volume(s)", "File(s)"]
+    if known.has_applications(writer_ids):
+        can.append("Application(s)")
+    if bare_metal:
+        can.append("Bare Metal Recovery")
+    if system_state:
+        can.append("System State")
+
+    own_files: list[tuple[str, int]] = []
+    prefix = folder + "/"  # files are named relative to the computer folder, always
+    for name, entry in sorted(entries.items()):
+        if entry.kind is Kind.FILE:
+            own_files.append((prefix + entry.name, entry.size))
+        elif entry.kind is Kind.DIR:
+            own_files += [
+                (prefix + f"{entry.name}/{p}", e.size) for p, e in walk_files(backend, paths.join(path, name))
+            ]
+    files = tuple(context.files) + tuple(own_files)
+    return RecoveryPoint(
+        folder=folder,
+        version=version_of(moment) if moment else None,
+        backup_time_utc=moment,
+        system_state=system_state,
+        bare_metal=bare_metal,
+        can_recover=tuple(can),
+        roles=tuple(known.roles_of(writer_ids)),
+        writers=tuple((w, known.name_of(w)) for w in sorted(writer_ids)),
+        volumes=tuple(volumes),
+        size_bytes=sum(size for _, size in files),
+        files=files,
+        problems=tuple(problems),
+    )
+
+
+def _metadata(entries: dict[str, Entry], problems: list[Problem]) -> tuple[set[str], set[str]]:
+    ids: set[str] = set()
+    writer_ids: set[str] = set()
+    xml_names = [n for n, e in entries.items() if e.kind is Kind.FILE and n.endswith(".xml") and n != "backupspecs.xml"]
+    for name in xml_names:
+        match = _ID_RE.match(name)
+        if match:
+            ids.add(match.group(1))
+        writer = _WRITER_FILE_RE.search(name)
+        if writer:
+            writer_ids.add(writer.group(1))
+    if entries and not any(n.endswith(s) for n in xml_names for s in METADATA_SUFFIXES):
+        problems.append(
+            warning("metadata-missing", "no <id>_Components.xml or _RegistryExcludes.xml: the copy may be incomplete")
+        )
+    if len(ids) > 1:
+        problems.append(
+            warning(
+                "xml-id-mismatch",
+                f"the XML files carry {len(ids)} different backup ids: files from two backups were mixed",
+            )
+        )
+    return ids, writer_ids
+
+
+def _volumes(
+    backend: Backend, path: str, entries: dict[str, Entry], specs: BackupSpecs | None, problems: list[Problem]
+) -> list[Volume]:
+    if specs is None:
+        return []
+    if not specs.volumes:
+        problems.append(error("no-volumes", "BackupSpecs.xml lists no volume: there is nothing to restore"))
+    volumes: list[Volume] = []
+    claimed: set[str] = set()
+    for spec in specs.volumes:
+        entry = next(
+            (
+                entries[n]
+                for n in (f"{spec.guid}.vhdx", f"{{{spec.guid}}}.vhdx", f"{spec.guid}.vhd", f"{{{spec.guid}}}.vhd")
+                if n in entries and entries[n].kind is Kind.FILE
+            ),
+            None,
+        )
+        shown = spec.access_path or spec.label or "hidden system volume"
+        if entry is None:
+            problems.append(error("image-missing", f"no image for volume {spec.guid} ({shown}): it cannot be restored"))
+            volumes.append(Volume(spec.guid, spec.access_path, spec.label, None, None, None, None))
+            continue
+        claimed.add(entry.name.lower())
+        image_path = paths.join(path, entry.name)
+        with backend.open_read(image_path) as stream:
+            check = check_image(entry.name, stream.read_exact, entry.size)
+        if check.problem:
+            code = "image-empty" if entry.size == 0 else "image-invalid"
+            problems.append(error(code, f"{entry.name} ({shown}): {check.problem}"))
+        volumes.append(
+            Volume(spec.guid, spec.access_path, spec.label, entry.name, check.format, entry.size, check.virtual_size)
+        )
+    for name, entry in entries.items():
+        if name.endswith((".vhdx", ".vhd")) and name not in claimed and entry.kind is Kind.FILE:
+            problems.append(warning("image-unlisted", f"{entry.name} is not listed in BackupSpecs.xml"))
+    return volumes
+
+
+def _consistency(system_state: bool, bare_metal: bool, writer_ids: set[str], problems: list[Problem]) -> None:
+    if bare_metal and known.ASR not in writer_ids:
+        problems.append(
+            warning("asr-writer-missing", "marked bare-metal capable but no ASR Writer metadata: BMR may fail")
+        )
+    if system_state and known.SYSTEM not in writer_ids:
+        problems.append(warning("system-writer-missing", "marked system state but no System Writer metadata"))
+    if known.NTDS in writer_ids and not writer_ids & {known.DFSR, known.FRS}:
+        problems.append(
+            warning(
+                "sysvol-writer-missing", "a domain controller point without DFSR or FRS metadata: SYSVOL may be lost"
+            )
+        )

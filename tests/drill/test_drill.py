@@ -1,0 +1,194 @@
+"""`bmr drill` against the real Samba with mixed outcomes, inventory validation with line numbers, the HTML
+report in headless Chromium, and `bmr demo` end to end."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from restore.cli.app import app
+from tests.lib.chromium import chromium as _chromium
+from tests.lib.proxy import SilentServer
+from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
+from tests.lib.treebuilder import ImageCache, bmr_dc, system_state_only, write_tree
+
+runner = CliRunner()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def drill_shares(samba: SambaServer, images: ImageCache) -> dict[str, str]:
+    base = samba.base / "drill"
+    good = base / "good"
+    write_tree(good, {"DC01": bmr_dc()}, images)
+    samba.add_share("dg", good)  # short names: the image paths stay under the 110-character warning
+    state = base / "state"
+    write_tree(state, {"APP01": system_state_only()}, images)
+    samba.add_share("ds", state)
+    samba.add_share("dw", good / "WindowsImageBackup")
+    dead = f"smb://BMRFILES;root@127.0.0.1:{_closed_port()}/x"
+    return {"good": samba.url("dg"), "state": samba.url("ds"), "wrongroot": samba.url("dw"), "dead": dead}
+
+
+def _inventory(tmp_path: Path, servers: list[dict[str, str]]) -> Path:
+    lines = []
+    for server in servers:
+        lines.append("[[server]]")
+        lines += [f'{k} = "{v}"' for k, v in server.items()]
+        lines.append("")
+    path = tmp_path / "inventory.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def test_mixed_outcomes(drill_shares: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    monkeypatch.setenv("DR_BAD_PW", "not-" + SMB_PASSWORD)
+    inventory = _inventory(tmp_path, [
+        {"name": "DC01", "location": drill_shares["good"], "purpose": "bmr", "password_env": "DR_GOOD_PW"},
+        {"name": "APP01", "location": drill_shares["state"], "purpose": "systemstate", "password_env": "DR_GOOD_PW"},
+        {"name": "DC01", "location": drill_shares["wrongroot"], "purpose": "bmr", "password_env": "DR_GOOD_PW"},
+        {"name": "DC02", "location": drill_shares["good"], "purpose": "bmr", "password_env": "DR_BAD_PW"},
+        {"name": "DC03", "location": drill_shares["dead"], "purpose": "bmr", "password_env": "DR_GOOD_PW"},
+    ])  # fmt: skip
+    report = tmp_path / "report"
+    junit = tmp_path / "drill-junit.xml"
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(report), "--junit", str(junit),
+                                 "--json", "--timeout", "5"])  # fmt: skip
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert SMB_PASSWORD not in result.stdout + result.stderr
+    data = json.loads((report / "drill.json").read_text())
+    statuses = [(s["name"], s["status"]) for s in data["servers"]]
+    assert statuses == [("DC01", "pass"), ("APP01", "pass"), ("DC01", "fail"), ("DC02", "fail"), ("DC03", "fail")]
+    failing = [{c["id"] for c in s["checks"] if c["status"] == "fail"} for s in data["servers"]]
+    assert failing == [set(), set(), {"share-root"}, {"auth"}, {"connect"}]
+    good = data["servers"][0]
+    assert good["version"] == "10/04/2020-17:48" and good["size_bytes"] > 0 and good["age_days"] > 365
+    assert good["throughput_bytes_per_second"] > 0 and good["estimated_copy_seconds"] is not None
+    html = (report / "drill.html").read_text()
+    assert html.count("<tr class=") == 5 and "share-root" in html and "fix:" in html
+    suites = ET.parse(junit).getroot().findall("testsuite")
+    assert [s.get("failures") for s in suites] == ["0", "0", "1", "1", "1"]
+    assert sorted(p.name for p in (report / "checklists").iterdir()) == [
+        "001-DC01.html", "001-DC01.md", "002-APP01.html", "002-APP01.md"]  # fmt: skip
+    shot = tmp_path / "drill.png"
+    _chromium(report / "drill.html", shot, f"--screenshot={shot}", "--window-size=1400,900")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pdf = tmp_path / "drill.pdf"
+    _chromium(report / "drill.html", pdf, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            '[[server]]\nname = "A"\nlocation = "smb://u@h/r"\npurpose = "bmr"\npassword_env = "P"\ncolour = "x"\n',
+            "line 6: unknown key 'colour'",
+        ),
+        (
+            '[[server]]\nname = "A"\nlocation = "smb://u@10.0.0.5/r"\npurpose = "bmr"\n',
+            "line 1: this [[server]] has no 'password_env'",
+        ),
+        (
+            '[[server]]\nname = "A"\nlocation = "smb://u@10.0.0.5/r"\npurpose = "bmr"\npassword_env = "P"\n\n'
+            '[[server]]\nname = "a"\nlocation = "smb://u@10.0.0.5/r"\npurpose = "bmr"\npassword_env = "P"\n',
+            "line 7: server 'a' at smb://u@10.0.0.5/r is already listed at line 1",
+        ),
+        ('[[server]]\nname = "A"\nlocation = "ftp://x"\npurpose = "bmr"\npassword_env = "P"\n', "line 3: location"),
+        ('[[server]]\nname = "A"\nlocation = "smb://u@h/r"\npurpose = "bmr"\npassword_env = "hunter2!"\n', "line 5"),
+        ('[[server]]\nname = "A"\nlocation = "smb://u@h/r"\npurpose = "restore"\npassword_env = "P"\n', "line 4"),
+        ("this is not toml", "not valid TOML"),
+    ],
+)
+def test_inventory_validation_names_the_line(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "inventory.toml"
+    path.write_text(text)
+    result = runner.invoke(app, ["drill", str(path), "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 3 and words in result.stderr, result.stderr
+    assert not (tmp_path / "r").exists()  # nothing ran
+
+
+def test_missing_inventory(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["drill", str(tmp_path / "nope.toml")]).exit_code == 3
+
+
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--dir", str(folder), "--json"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["samba"] is True  # smbd is installed here and the suite runs as root
+    assert data["staged"]["verified"] is True and data["staged"]["bytes_copied"] > 0
+    assert {c["id"]: c["status"] for c in data["preflight"]}["recovery-point"] == "pass"
+    assert any(line.startswith("wbadmin start sysrecovery -version:10/04/2020-17:48") for line in data["commands"])
+    assert (folder / "checklists" / "DC01-bmr.html").exists() and (folder / "share" / "SHA256SUMS").exists()
+    assert not (folder / ".samba-state").exists()  # the throwaway server is gone
+    refused = runner.invoke(app, ["demo", "--dir", str(folder)])
+    assert refused.exit_code == 2  # a folder with files in it is never reused
+    local = runner.invoke(app, ["demo", "--dir", str(tmp_path / "local"), "--no-samba"])
+    assert local.exit_code == 0 and "192.0.2.10" in local.stdout
+
+
+def test_share_that_is_the_tree_is_not_called_misnamed(drill_shares: dict[str, str], password_env: str) -> None:
+    result = runner.invoke(app, ["preflight", drill_shares["wrongroot"], "--for", "bmr", "--json",
+                                 "--password-env", password_env])  # fmt: skip
+    check = next(c for c in json.loads(result.stdout)["checks"] if c["id"] == "share-root")
+    assert check["status"] == "fail" and "rename" not in check["fix"] and "level(s) above" in check["fix"]
+
+
+def test_drill_stages_from_a_source_and_checks_the_server_side(
+    samba: SambaServer, sshd: SshServer, tmp_path: Path, images: ImageCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    source = tmp_path / "mabs-export"
+    write_tree(source, {"FS09": system_state_only()}, images)
+    empty = samba.base / "drill-empty"
+    empty.mkdir()
+    samba.add_share("de", empty)
+    inventory = _inventory(tmp_path, [{
+        "name": "FS09", "location": samba.url("de"), "purpose": "systemstate", "password_env": "DR_GOOD_PW",
+        "source": str(source), "ssh": f"{sshd.user}@127.0.0.1:{sshd.port}", "ssh_smb_conf": str(samba.conf),
+    }])  # fmt: skip
+    report = tmp_path / "report"
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(report), "--ssh-known-hosts",
+                                 str(sshd.known_hosts), "--ssh-key", str(sshd.client_key)])  # fmt: skip
+    assert result.exit_code == 0, result.stdout + result.stderr
+    server = json.loads((report / "drill.json").read_text())["servers"][0]
+    assert server["status"] == "pass" and server["staged"]["ok"] is True and server["staged"]["verified"] is True
+    checks = {c["id"]: c["status"] for c in server["checks"]}
+    assert checks["server-share"] == "pass" and checks["recovery-point"] == "pass"
+    assert (empty / "WindowsImageBackup" / "FS09").is_dir() and (empty / "SHA256SUMS").exists()
+
+
+def test_a_hung_server_does_not_hold_up_the_rest(
+    drill_shares: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    hung = SilentServer()
+    try:
+        inventory = _inventory(tmp_path, [
+            {"name": "HUNG", "location": f"smb://BMRFILES;root@127.0.0.1:{hung.port}/x", "purpose": "bmr",
+             "password_env": "DR_GOOD_PW"},
+            {"name": "DC01", "location": drill_shares["good"], "purpose": "bmr", "password_env": "DR_GOOD_PW"},
+        ])  # fmt: skip
+        started = time.monotonic()
+        result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(tmp_path / "r"), "--json",
+                                     "--timeout", "2", "--server-timeout", "3", "--concurrency", "2"])  # fmt: skip
+        elapsed = time.monotonic() - started
+    finally:
+        hung.close()
+    data = json.loads(result.stdout)
+    assert [(s["name"], s["status"]) for s in data["servers"]] == [("HUNG", "fail"), ("DC01", "pass")]
+    assert elapsed < 15  # bounded by the per-server budget, not by the hung server

@@ -1,0 +1,92 @@
+"""Real servers for the tests and benchmarks: Samba's smbd (restore.localsamba, with the suite's fixed test
+account) and OpenSSH's sshd, on 127.0.0.1, free ports, temporary configs. A missing binary is an error,
+never a skip."""
+
+from __future__ import annotations
+
+import getpass
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from restore.demo import localsamba
+from restore.demo.localsamba import SMB_DOMAIN, free_port, require_binary, stop_process, wait_for_port
+
+SMB_USER = getpass.getuser()
+SMB_PASSWORD = "Bmr-t3st-Passw0rd!"  # a test secret: the suite checks it never appears in any output
+__all__ = ["SMB_DOMAIN", "SMB_PASSWORD", "SMB_USER", "SambaServer", "SshServer"]
+
+
+class SambaServer(localsamba.SambaServer):
+    """The suite's Samba: the same server, with the fixed test account."""
+
+    def __init__(self, base: Path, **kwargs: Any) -> None:
+        super().__init__(base, user=SMB_USER, password=SMB_PASSWORD, **kwargs)
+
+
+class SshServer:
+    """A private sshd with its own host key, an authorized key for the test user and internal-sftp."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.port = free_port()
+        self.user = getpass.getuser()
+        self.host_key = base / "ssh_host_ed25519_key"
+        self.client_key = base / "client_ed25519"
+        self.known_hosts = base / "known_hosts"
+        self.conf = base / "sshd_config"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> SshServer:
+        sshd = require_binary("sshd", "/usr/sbin")
+        keygen = require_binary("ssh-keygen")
+        self.base.mkdir(parents=True, exist_ok=True)
+        Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege-separation directory
+        for key in (self.host_key, self.client_key):
+            subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        (self.base / "authorized_keys").write_text(self.client_key.with_suffix(".pub").read_text())
+        pub = self.host_key.with_suffix(".pub").read_text().split()
+        self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {pub[0]} {pub[1]}\n")
+        self.conf.write_text(
+            "\n".join(
+                [
+                    f"Port {self.port}",
+                    "ListenAddress 127.0.0.1",
+                    f"HostKey {self.host_key}",
+                    f"PidFile {self.base / 'sshd.pid'}",
+                    f"AuthorizedKeysFile {self.base / 'authorized_keys'}",
+                    "StrictModes no",
+                    "PermitRootLogin yes",
+                    "PasswordAuthentication yes",
+                    "KbdInteractiveAuthentication no",
+                    "UsePAM no",
+                    "Subsystem sftp internal-sftp",
+                    "LogLevel ERROR",
+                    "",
+                ]
+            )
+        )
+        log = self.base / "sshd.log"
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [sshd, "-D", "-e", "-f", str(self.conf)], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        wait_for_port(self.port, self.proc, log)
+        return self
+
+    def fingerprint(self) -> str:
+        out = subprocess.run(
+            ["ssh-keygen", "-l", "-E", "sha256", "-f", str(self.host_key.with_suffix(".pub"))],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return out.split()[1]
+
+    def url(self, path: str) -> str:
+        return f"sftp://{self.user}@127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+            self.proc = None

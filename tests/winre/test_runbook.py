@@ -1,0 +1,195 @@
+"""Command lines and runbooks: golden files for three kinds of point, wbadmin syntax, and the HTML printed by a
+real headless Chromium (pages, nothing cut), the PDF's text, and the CLI against the real Samba."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from restore.cli.app import app
+from tests.lib.chromium import chromium as _chromium
+from tests.lib.servers import SMB_PASSWORD, SambaServer
+from tests.lib.treebuilder import ImageCache, bmr_dc, files_only, system_state_only, write_tree
+from winre.formats import render_html, render_markdown, render_pdf, render_text
+from winre.runbook import CheckLine, Disk, PreflightSummary, RunbookInput, Value, build_runbook
+from winre.wbadmin import Restore, restore_commands
+
+runner = CliRunner()
+GOLDEN = Path(__file__).parent / "golden"
+WHEN = datetime(2020, 10, 4, 17, 48, 38, tzinfo=UTC)
+GENERATED = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+def _input(kind: str) -> RunbookInput:
+    dc = kind == "dc-bmr"
+    return RunbookInput(
+        location="smb://CORP;svc-restore@10.0.0.5/restore",
+        machine=Value("DC01" if dc else ("APP01" if kind == "sysstate" else "FS02"), "the computer folder"),
+        version=Value("10/04/2020-17:48", "the folder name 'Backup 2020-10-04 174838' (UTC)"),
+        backup_time_utc=WHEN,
+        can_recover=("Volume(s)", "File(s)", "Application(s)", "Bare Metal Recovery", "System State")
+        if dc
+        else ("Volume(s)", "File(s)", "System State"),
+        roles=("domain-controller",) if dc else (),
+        purpose="bmr" if dc else "systemstate",
+        scenario="server-lost-data-lost" if dc else "os-damaged",
+        backup_target=Value("\\\\10.0.0.5\\restore", "the share"),
+        share_folder=Value("this location's folder", "where WindowsImageBackup was found"),
+        account=Value("CORP\\svc-restore", "the location"),
+        disks=(Disk("EFI system partition", 100 * 1024**2), Disk("C:", 80 * 1024**3)),
+        generated_at=GENERATED,
+        tool_version="0.0.0-test",
+        preflight=PreflightSummary(
+            "warn",
+            GENERATED,
+            (CheckLine("connect", "pass", "TCP 10.0.0.5:445 answers"), CheckLine("unc-name", "warn", "named by host")),
+        ),
+        several_machines=kind == "multi",
+    )
+
+
+@pytest.mark.parametrize("kind", ["dc-bmr", "sysstate", "multi"])
+@pytest.mark.parametrize(("ext", "render"), [("md", render_markdown), ("txt", render_text), ("html", render_html)])
+def test_golden(kind: str, ext: str, render: object) -> None:
+    text = render(_input(kind))  # type: ignore[operator]
+    path = GOLDEN / f"{kind}.{ext}"
+    if os.environ.get("BMR_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{path} differs: rerun with BMR_UPDATE_GOLDEN=1 and review"
+
+
+def test_runbook_content_rules() -> None:
+    dc = render_markdown(_input("dc-bmr"))
+    assert "bcdedit /set safeboot dsrepair" in dc and "bcdedit /deletevalue safeboot" in dc
+    assert "-authsysvol ONLY on the first domain controller" in dc
+    assert "regular MABS/DPM recovery of the data" in dc  # server-lost-data-lost adds the data recovery
+    assert "Search for a system image on the network" in dc and "wpeinit" in dc and "drvload" in dc
+    assert "Password: ______" in dc
+    assert "0.0.0-test" in dc and "2026-11-25 03:00 UTC" in dc  # tool version and generation time
+    state = render_markdown(_input("sysstate"))
+    assert "wbadmin start systemstaterecovery -version:10/04/2020-17:48" in state and "bcdedit" not in state
+    assert "sysrecovery" not in state
+    assert "-machine:FS02 is required" in render_markdown(_input("multi"))
+    assert [s.title[:2] for s in build_runbook(_input("dc-bmr"))] == ["1.", "2.", "3.", "4.", "5.", "6.", "7."]
+
+
+WBADMIN = {
+    "net": re.compile(r"^net use (\\\\[\d.]+\\\S+|\"\\\\[\d.]+\\[^\"]+\") /user:\S+\\\S+ \*$"),
+    "get": re.compile(r"^wbadmin get versions -backupTarget:(\\\\[\d.]+\\\S+|\"[^\"]+\") -machine:\S+$"),
+    "ss": re.compile(
+        r"^wbadmin start systemstaterecovery -version:\d\d/\d\d/\d{4}-\d\d:\d\d -backupTarget:\S+ -machine:\S+"
+        r"( -authsysvol)?$"
+    ),
+    "bmr": re.compile(
+        r"^wbadmin start sysrecovery -version:\d\d/\d\d/\d{4}-\d\d:\d\d -backupTarget:\S+ -machine:\S+ -recreateDisks$"
+    ),
+}
+
+
+@pytest.mark.parametrize(("purpose", "dc", "auth"), [("bmr", True, False), ("systemstate", True, True),
+                                                    ("systemstate", False, False)])  # fmt: skip
+def test_command_syntax(purpose: str, dc: bool, auth: bool) -> None:
+    lines = restore_commands(
+        Restore("\\\\10.0.0.5\\restore", "DC01", "10/04/2020-17:48", "CORP\\svc", purpose, dc, auth)
+    )  # type: ignore[arg-type]
+    commands = [line for line in lines if not line.startswith("REM")]
+    assert WBADMIN["net"].match(commands[0]) and WBADMIN["get"].match(commands[1])
+    assert WBADMIN["ss" if purpose == "systemstate" else "bmr"].match(commands[2]), commands[2]
+    assert commands[2].endswith("-authsysvol") is auth
+    assert any("wipes" in line for line in lines) is (purpose == "bmr")
+    assert not any("-backuptarget " in line.lower() for line in lines)  # the seed's broken form
+
+
+def test_quoting_and_refusals() -> None:
+    lines = restore_commands(Restore("\\\\10.0.0.5\\dr share", "DC01", "10/04/2020-17:48", "CORP\\svc", "bmr"))
+    assert 'net use "\\\\10.0.0.5\\dr share" /user:CORP\\svc *' in lines
+    assert any('-backupTarget:"\\\\10.0.0.5\\dr share"' in line for line in lines)
+    for bad in (
+        Restore("\\\\10.0.0.5\\r", "DC01", "10/4/2020-17:48", "A\\b", "bmr"),
+        Restore("\\\\10.0.0.5\\r", "FS01", "10/04/2020-17:48", "A\\b", "systemstate", False, True),
+    ):
+        with pytest.raises(ValueError):
+            restore_commands(bad)
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_html_prints_in_chromium(tmp_path: Path, paper: str) -> None:
+    inp = _input("dc-bmr")
+    page = render_html(inp).replace("@page {", f"@page {{ size: {paper};")
+    html_file = tmp_path / "runbook.html"
+    html_file.write_text(page, encoding="utf-8")
+    pdf = tmp_path / "runbook.pdf"
+    _chromium(html_file, pdf, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 7  # one page per section: the page breaks hold and nothing spills over
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))
+    for section in build_runbook(inp):
+        assert re.sub(r"\s+", "", section.title) in text
+        for step in section.steps:
+            for line in step.code:  # every command line arrives whole: nothing cut at the margin
+                assert re.sub(r"\s+", "", line) in text, line
+    shot = tmp_path / "runbook.png"
+    _chromium(html_file, shot, f"--screenshot={shot}", "--window-size=900,1300")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    assert "<script" not in page and "http" not in page.split("<body>")[0]  # self-contained, no assets
+
+
+def test_pdf_text() -> None:
+    data = render_pdf(_input("dc-bmr"))
+    reader = PdfReader(__import__("io").BytesIO(data))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert len(reader.pages) >= 7
+    for needle in ("Restore runbook: DC01", "10/04/2020-17:48", "wbadmin start sysrecovery", "bcdedit /set safeboot",
+                   "0.0.0-test", "Password: ____"):  # fmt: skip
+        assert needle in text, needle
+
+
+# -- CLI against the real Samba ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tree_share(samba: SambaServer, images: ImageCache) -> str:
+    root = samba.base / "runbook-share"
+    write_tree(root, {"DC01": bmr_dc(), "APP01": system_state_only(), "FS01": files_only()}, images)
+    samba.add_share("rb", root)
+    return samba.url("rb")
+
+
+def test_commands_cli(tree_share: str, password_env: str) -> None:
+    args = ["--password-env", password_env, "--json"]
+    result = runner.invoke(app, ["commands", tree_share, "--machine", "dc01", *args])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["backup_target"] == "\\\\127.0.0.1\\rb" and data["purpose"] == "bmr"
+    assert "net use \\\\127.0.0.1\\rb /user:BMRFILES\\root *" in data["lines"]
+    assert SMB_PASSWORD not in result.stdout
+    several = runner.invoke(app, ["commands", tree_share, *args])
+    assert several.exit_code == 1 and "APP01, DC01, FS01" in several.stdout
+    missing = runner.invoke(app, ["commands", tree_share, "-m", "DC01", "--version", "01/01/2021-00:00", *args])
+    assert missing.exit_code == 1 and "10/04/2020-17:48" in missing.stdout
+    assert runner.invoke(app, ["commands", tree_share, "-m", "DC01", "--version", "2020-10-04", *args]).exit_code == 2
+    fs = runner.invoke(app, ["commands", tree_share, "-m", "FS01", *args])
+    assert fs.exit_code == 1 and "cannot do" in fs.stdout
+    nodc = runner.invoke(app, ["commands", tree_share, "-m", "APP01", "--authoritative-sysvol", *args])
+    assert nodc.exit_code == 2 and "domain controller" in nodc.stdout
+    text = runner.invoke(app, ["commands", tree_share, "-m", "APP01", "--password-env", password_env])
+    assert "wbadmin start systemstaterecovery -version:10/04/2020-17:48" in text.stdout
+
+
+def test_checklist_cli_embeds_preflight(tree_share: str, password_env: str, tmp_path: Path) -> None:
+    out = tmp_path / "dc01.pdf"
+    result = runner.invoke(
+        app, ["checklist", tree_share, "-m", "DC01", "--format", "pdf", "-o", str(out), "--password-env", password_env]
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    text = "\n".join(p.extract_text() for p in PdfReader(out).pages)
+    assert "Last preflight:" in text and "bmr stage" in text and SMB_PASSWORD not in text
+    md = runner.invoke(app, ["checklist", tree_share, "-m", "APP01", "--password-env", password_env])
+    assert md.exit_code == 0 and "# Restore runbook: APP01" in md.stdout and "- [ ]" in md.stdout
