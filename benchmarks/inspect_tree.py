@@ -15,9 +15,8 @@ from pathlib import Path
 
 from benchmarks.common import best, smbclient
 from restore.tree.find import inspect_location
-from share.connect import Access, open_backend
+from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource
-from share.location import parse_location
 from tests.lib.servers import SMB_PASSWORD, SambaServer
 from tests.lib.treebuilder import ImageCache, bmr_dc, system_state_only, write_tree
 

@@ -15,9 +15,8 @@ from pathlib import Path
 from benchmarks.common import best, smbclient
 from restore.checks.check import Status
 from restore.checks.preflight import PreflightRequest, run_preflight
-from share.connect import Access
+from share.connect import Access, parse_location
 from share.credentials import PasswordSource
-from share.location import parse_location
 from tests.lib.servers import SMB_PASSWORD, SambaServer
 from tests.lib.treebuilder import ImageCache, bmr_dc, write_tree
 

@@ -55,12 +55,13 @@ class SessionFacts:
 
 @dataclass(frozen=True)
 class Features:
-    """Abilities that differ between backends, declared up front rather than discovered by failure."""
+    """Abilities that differ between backends, declared up front rather than discovered by failure.
 
-    free_space: bool
-    atomic_replace: bool
-    case_insensitive: bool
-    pipelined_write: bool
+    Operations above ``share`` read these instead of asking which protocol a backend speaks."""
+
+    free_space: bool  # space() answers (read by probe, stage, preflight)
+    case_insensitive: bool  # names compare without case, as on Windows (read when folders are read)
+    server_commands: bool  # run() executes a command on the server (read by the server-side share check)
 
 
 ErrorMapper = Callable[[str], AbstractContextManager[None]]
@@ -242,6 +243,13 @@ class Backend(ABC):
     def open_source(self, path: str, offset: int = 0) -> Source:
         """Like :meth:`open_read`, with read-ahead where the backend can. Raises what open_read raises."""
         return Source(self.open_read(path, offset))
+
+    def run(self, command: str) -> tuple[int, str]:
+        """Run a shell command on the server; (exit status, stdout). Only where ``features.server_commands``.
+        Raises Unsupported elsewhere, and the connection errors of the backend."""
+        from share.errors import Unsupported
+
+        raise Unsupported(f"{self.describe()}: this kind of location cannot run commands on its server")
 
     @abstractmethod
     def reconnect(self) -> None:

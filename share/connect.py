@@ -1,13 +1,19 @@
-"""Open the right backend for a location: the one entry point the layers above use."""
+"""Pick and open the backend for a location: the one entry point the layers above use, driven by one table."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from share import errors, local, sftp, smb
 from share.base import Backend
 from share.credentials import PasswordSource
-from share.location import Location
+from share.location import FORMS, Location
 from share.sftp import SshOptions
+
+_URL_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 @dataclass(frozen=True)
@@ -20,19 +26,58 @@ class Access:
     timeout: float = 15.0
 
 
+@dataclass(frozen=True)
+class Scheme:
+    """One kind of location: how its URL form parses, how it opens, and what it can tell before a logon."""
+
+    parse_url: Callable[[str], Location] | None
+    open: Callable[[Location, Access], Backend]
+    negotiate: Callable[[str, int, float], Any] | None = None  # facts the server offers before anyone logs on
+
+
+SCHEMES: dict[str, Scheme] = {
+    "smb": Scheme(
+        smb.parse_url,
+        lambda loc, access: smb.SmbBackend(loc, access.password, timeout=access.timeout),
+        smb.negotiate,
+    ),
+    "sftp": Scheme(
+        sftp.parse_url,
+        lambda loc, access: sftp.SftpBackend(loc, access.password, access.ssh, timeout=access.timeout),
+    ),
+    "local": Scheme(None, lambda loc, access: local.LocalBackend(loc)),
+}
+
+
+def parse_location(text: str) -> Location:
+    """Parse what the user typed: a UNC path, a URL of a scheme in :data:`SCHEMES`, or a local path.
+    Raises InvalidLocation naming the accepted forms."""
+    original = text.strip()
+    if not original:
+        raise errors.InvalidLocation(f"empty location; expected {FORMS}")
+    if original.startswith(("\\\\", "//")) and not original.startswith(("\\\\?\\", "\\\\.\\")):
+        return smb.parse_unc(original)
+    match = _URL_RE.match(original)
+    if match and len(match.group(1)) > 1:  # one letter is a drive (C://...), not a scheme
+        scheme = SCHEMES.get(match.group(1).lower())
+        if scheme is None or scheme.parse_url is None:
+            raise errors.InvalidLocation(f"unsupported scheme '{match.group(1).lower()}://'; expected {FORMS}")
+        return scheme.parse_url(original)
+    return local.parse_path(original)
+
+
 def open_backend(location: Location, access: Access) -> Backend:
     """Connect to ``location``. Raises the share.errors classes of the backend's connect."""
     if access.user and not location.user:
         # --user DOMAIN\user (or user@domain): the backend parses it the way Windows would.
         location = replace(location, user=access.user, domain=None)
-    if location.scheme == "smb":
-        from share.smb import SmbBackend
+    return SCHEMES[location.scheme].open(location, access)
 
-        return SmbBackend(location, access.password, timeout=access.timeout)
-    if location.scheme == "sftp":
-        from share.sftp import SftpBackend
 
-        return SftpBackend(location, access.password, access.ssh, timeout=access.timeout)
-    from share.local import LocalBackend
-
-    return LocalBackend(location)
+def negotiate(location: Location, address: str, timeout: float) -> Any:
+    """What the server at ``address`` offers before a logon (SMB: dialect, signing, encryption).
+    Raises Unsupported for a kind of location that has no such step, else the backend's connect errors."""
+    scheme = SCHEMES[location.scheme]
+    if scheme.negotiate is None:
+        raise errors.Unsupported(f"{location.display()}: this kind of location has no negotiation to check")
+    return scheme.negotiate(address, location.port or 0, timeout)

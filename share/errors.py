@@ -4,7 +4,8 @@
 
     BmrError                       anything bmr reports instead of a traceback
     ├── UsageError                 the user's words are off (bad location, no password source)
-    │   └── InvalidLocation
+    │   ├── InvalidLocation
+    │   └── Unsupported            the location cannot do what was asked (e.g. run a command on its server)
     └── ShareError                 a location could not be used as asked
         ├── CannotConnect          no TCP connection (refused, unreachable, DNS)
         │   └── TimedOut           the server stopped answering in time      (retryable)
@@ -43,11 +44,15 @@ class BmrError(Exception):
 
 
 class UsageError(BmrError):
-    """Check the command line: `bmr COMMAND --help` shows the accepted forms."""
+    """Check the command line: `--help` after the command shows the accepted forms."""
 
 
 class InvalidLocation(UsageError):
     """Accepted: a local path, \\\\host\\share\\path, smb://[DOMAIN;]user@host[:port]/share/path, sftp://user@host[:port]/path."""
+
+
+class Unsupported(UsageError):
+    """Use a location of the kind the command names in its help."""
 
 
 class ShareError(BmrError):
@@ -107,4 +112,4 @@ class DiskFull(ShareError):
 
 
 class ProtocolError(ShareError):
-    """The server answered in a way bmr cannot use; rerun with --debug and report it."""
+    """The server answered in a way bmr cannot use; rerun with -v and report what it prints."""

@@ -30,7 +30,7 @@ _BY_ERRNO: dict[int, type[errors.ShareError]] = {
 
 
 class LocalBackend(Backend):
-    features = Features(free_space=True, atomic_replace=True, case_insensitive=False, pipelined_write=False)
+    features = Features(free_space=True, case_insensitive=os.name == "nt", server_commands=False)
 
     def __init__(self, location: Location) -> None:
         self.location = location
@@ -151,3 +151,12 @@ def _entry(name: str, st: os.stat_result) -> Entry:
     else:
         kind = Kind.OTHER
     return Entry(name, kind, st.st_size if kind is Kind.FILE else 0, st.st_mtime)
+
+
+def parse_path(text: str) -> Location:
+    """A local folder (``~`` expanded, made absolute)."""
+    try:
+        local = Path(text).expanduser()
+    except RuntimeError:
+        raise errors.InvalidLocation(f"cannot expand the home folder in {text!r}: no such user") from None
+    return Location("local", str(local.absolute()))

@@ -14,10 +14,9 @@ from share.errors import InvalidLocation
 Scheme = Literal["local", "smb", "sftp"]
 
 DEFAULT_PORTS: dict[str, int] = {"smb": 445, "sftp": 22}
-_FORMS = (
+FORMS = (
     "a local path, \\\\host\\share\\path, smb://[DOMAIN;]user@host[:port]/share/path or sftp://user@host[:port]/path"
 )
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,11 @@ class Location:
     @property
     def is_remote(self) -> bool:
         return self.scheme != "local"
+
+    @property
+    def windows_share(self) -> bool:
+        """True for an SMB share: what WinRE and wbadmin can restore from, reachable as \\\\host\\share."""
+        return self.scheme == "smb"
 
     @property
     def host_is_ip(self) -> bool:
@@ -99,7 +103,7 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _clean_parts(raw: str, original: str) -> list[str]:
+def clean_parts(raw: str, original: str) -> list[str]:
     parts = [p for p in raw.replace("\\", "/").split("/") if p and p != "."]
     if ".." in parts:
         raise InvalidLocation(f"'..' is not allowed in a remote location: {original}")
@@ -120,57 +124,31 @@ def _split_user(raw: str | None) -> tuple[str | None, str | None]:
     return text, None
 
 
-def parse_location(text: str) -> Location:
-    """Parse a location string; raise :class:`InvalidLocation` naming the accepted forms."""
-    original = text.strip()
-    if not original:
-        raise InvalidLocation(f"empty location; expected {_FORMS}")
-    if original.startswith("\\\\"):
-        return _parse_unc(original)
-    if _SCHEME_RE.match(original):
-        return _parse_url(original)
-    try:
-        local = Path(original).expanduser()
-    except RuntimeError:
-        raise InvalidLocation(f"cannot expand the home folder in {original!r}: no such user") from None
-    return Location("local", str(local.absolute()))
-
-
-def _parse_unc(text: str) -> Location:
-    parts = _clean_parts(text[2:], text)
-    if len(parts) < 2:
-        raise InvalidLocation(f"a UNC path needs a host and a share (\\\\host\\share): {text}")
-    host, share, rest = parts[0], parts[1], parts[2:]
-    return Location("smb", "/".join(rest), host=host, port=DEFAULT_PORTS["smb"], share=share)
-
-
-def _parse_url(text: str) -> Location:
-    scheme = text.split("://", 1)[0].lower()
-    if scheme not in ("smb", "sftp"):
-        raise InvalidLocation(f"unsupported scheme '{scheme}://'; expected {_FORMS}")
-    # Look for a password before anything else so that no message ever repeats it.
-    netloc = text.split("://", 1)[1].split("/", 1)[0]
-    if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
+def refuse_password(text: str) -> None:
+    """Refuse a location with a password written into it, echoing no part of it (the password may hold '/')."""
+    rest = text.split("://", 1)[1] if "://" in text else ""
+    if "@" in rest and ":" in rest.rsplit("@", 1)[0]:
         raise InvalidLocation(
-            "a password was written into the location; bmr never takes one there. "
-            "Use the BMR_PASSWORD environment variable, --password-file or the prompt"
+            "a password seems to be written into the location (user:password@host); bmr never takes one there "
+            "and does not repeat the location. Use the BMR_PASSWORD environment variable, --password-file or "
+            "the prompt"
         )
+
+
+def split_url(text: str, default_port: int) -> tuple[str, int, str | None, str | None, list[str]]:
+    """(host, port, user, domain, path parts) of ``scheme://[DOMAIN;]user@host[:port]/path``."""
+    refuse_password(text)
     try:
         url = urlsplit(text)
         port = url.port
-    except ValueError as exc:
-        raise InvalidLocation(f"cannot read the host or port of {_redact(text)}: {exc}") from None
+    except ValueError:
+        raise InvalidLocation(f"cannot read the host or port of {redact(text)}: the port must be a number") from None
     if not url.hostname:
-        raise InvalidLocation(f"no host in {_redact(text)}; expected {_FORMS}")
+        raise InvalidLocation(f"no host in {redact(text)}; expected {FORMS}")
     user, domain = _split_user(url.username)
-    parts = _clean_parts(unquote(url.path), text)
-    port = port or DEFAULT_PORTS[scheme]
-    if scheme == "smb":
-        if not parts:
-            raise InvalidLocation(f"an smb:// location needs a share: smb://host/share[/path], got {text}")
-        return Location("smb", "/".join(parts[1:]), url.hostname, port, parts[0], user, domain)
-    return Location("sftp", "/" + "/".join(parts), url.hostname, port, None, user, domain)
+    return url.hostname, port or default_port, user, domain, clean_parts(unquote(url.path), text)
 
 
-def _redact(text: str) -> str:
+def redact(text: str) -> str:
+    """A location as it may be shown: without its user part."""
     return re.sub(r"//[^/@]*@", "//…@", text)

@@ -21,7 +21,7 @@ from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 from share import errors, paths
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import PasswordSource
-from share.location import Location
+from share.location import DEFAULT_PORTS, Location, split_url
 
 DEFAULT_REQUEST = 32 * 1024  # what every SFTP server takes
 MAX_REQUEST = 255 * 1024  # OpenSSH's sftp-server takes messages up to 256 KiB
@@ -74,7 +74,7 @@ class _RefuseUnknown(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]
 
 
 class SftpBackend(Backend):
-    features = Features(free_space=True, atomic_replace=True, case_insensitive=False, pipelined_write=True)
+    features = Features(free_space=True, case_insensitive=False, server_commands=True)
 
     def __init__(self, location: Location, password: PasswordSource, ssh: SshOptions, *, timeout: float = 15.0) -> None:
         if location.scheme != "sftp" or not location.host:
@@ -428,3 +428,9 @@ def _entry(name: str, st: Any) -> Entry:
     else:
         kind = Kind.OTHER
     return Entry(name, kind, int(st.st_size or 0) if kind is Kind.FILE else 0, st.st_mtime)
+
+
+def parse_url(text: str) -> Location:
+    """``sftp://user@host[:port]/path`` as a location."""
+    host, port, user, domain, parts = split_url(text, DEFAULT_PORTS["sftp"])
+    return Location("sftp", "/" + "/".join(parts), host, port, None, user, domain)

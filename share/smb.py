@@ -26,7 +26,7 @@ from smbprotocol.tree import TreeConnect
 from share import errors, paths, smbbulk
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import Account, PasswordSource
-from share.location import Location
+from share.location import DEFAULT_PORTS, Location, clean_parts, redact, split_url
 from share.smbbulk import BulkChannel, ReadSlot
 
 DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2", 0x0311: "3.1.1"}
@@ -80,7 +80,7 @@ def _status_of(exc: BaseException) -> int | None:
 
 
 class SmbBackend(Backend):
-    features = Features(free_space=True, atomic_replace=True, case_insensitive=True, pipelined_write=True)
+    features = Features(free_space=True, case_insensitive=True, server_commands=False)
 
     def __init__(self, location: Location, password: PasswordSource, *, timeout: float = 15.0) -> None:
         if location.scheme != "smb" or not location.host or not location.share:
@@ -493,3 +493,19 @@ def _resolve(host: str, port: int) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0]
+
+
+def parse_unc(text: str) -> Location:
+    """``\\\\host\\share\\path`` as a location."""
+    parts = clean_parts(text[2:], text)
+    if len(parts) < 2:
+        raise errors.InvalidLocation(f"a UNC path needs a host and a share (\\\\host\\share): {text}")
+    return Location("smb", "/".join(parts[2:]), host=parts[0], port=DEFAULT_PORTS["smb"], share=parts[1])
+
+
+def parse_url(text: str) -> Location:
+    """``smb://[DOMAIN;]user@host[:port]/share/path`` as a location."""
+    host, port, user, domain, parts = split_url(text, DEFAULT_PORTS["smb"])
+    if not parts:
+        raise errors.InvalidLocation(f"an smb:// location needs a share: smb://host/share[/path], got {redact(text)}")
+    return Location("smb", "/".join(parts[1:]), host, port, parts[0], user, domain)

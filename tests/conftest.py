@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from share.base import Backend
-from share.connect import Access, open_backend
+from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource
-from share.location import parse_location
 from share.sftp import SshOptions
 from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
 from tests.lib.treebuilder import ImageCache

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from restore.checks import shareroot
 from restore.checks.check import Check, Status, failed, overall, passed, skipped, warned
-from restore.checks.probe import try_write
 from restore.tree.choose import NotInTree, choose_point
 from restore.tree.find import inspect_location
 from restore.tree.model import Inspection, Machine, RecoveryPoint, Severity, Tree
@@ -23,6 +22,7 @@ from share.connect import Access, open_backend
 from share.credentials import Account
 from share.location import Location
 from share.smb import Negotiated, negotiate
+from share.writetest import try_write
 
 Purpose = Literal["bmr", "systemstate"]
 MAX_UNC = 110  # a real restore failed with 0x80070001 on a longer path to the image

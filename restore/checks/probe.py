@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from share import errors
 from share.base import Backend, SessionFacts, Space
+from share.writetest import try_write
 
 
 @dataclass(frozen=True)
@@ -44,20 +43,3 @@ def probe(backend: Backend, *, write_test: bool = False) -> ProbeResult:
     if write_test:
         writable, write_error = try_write(backend)
     return ProbeResult(backend.describe(), backend.facts(), space, writable, write_error)
-
-
-def try_write(backend: Backend, folder: str = "") -> tuple[bool, str | None]:
-    """Create, read back and delete a small temporary file. Returns (writable, why not)."""
-    name = f"{folder}/.bmr-write-test-{uuid.uuid4().hex[:12]}".lstrip("/")
-    payload = b"bmr write test\n"
-    try:
-        with backend.open_write(name) as stream:
-            stream.write(payload)
-    except (errors.AccessDenied, errors.DiskFull, errors.NotFound) as exc:
-        return False, str(exc)
-    try:
-        if backend.read_bytes(name, len(payload) + 1) != payload:
-            return False, f"{backend.describe(name)}: what was written did not read back the same"
-    finally:
-        backend.remove(name)
-    return True, None

@@ -36,9 +36,8 @@ from restore.tree.find import inspect_location
 from restore.tree.versions import parse_version
 from share import errors
 from share.base import Backend
-from share.connect import Access, open_backend
+from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource
-from share.location import parse_location
 from share.sftp import SshOptions
 from winre.formats import render_html, render_markdown, render_pdf, render_text
 from winre.runbook import RunbookInput

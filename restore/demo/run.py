@@ -18,9 +18,8 @@ from restore.demo.sample import PointSpec, VolumeSpec, write_tree
 from restore.guide.gather import command_lines, gather, runbook_input
 from restore.staging.stage import StageResult, run_stage
 from restore.staging.transfer import Progress
-from share.connect import Access, open_backend
+from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource
-from share.location import parse_location
 from winre.formats import render_html, render_markdown
 
 DOCUMENTATION_IP = "192.0.2.10"  # TEST-NET-1: stands for the file server when the share is a local folder

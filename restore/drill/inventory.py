@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from share import errors
-from share.location import Location, parse_location
+from share.connect import parse_location
+from share.location import Location
 
 REQUIRED = ("name", "location", "purpose", "password_env")
 OPTIONAL = ("source", "ssh", "ssh_smb_conf", "user", "version", "timeout")

@@ -15,8 +15,9 @@ from restore.tree.find import inspect_location
 from restore.tree.model import Inspection
 from share import errors
 from share.base import Backend
+from share.connect import parse_location
 from share.credentials import Account
-from share.location import Location, parse_location
+from share.location import Location
 from winre.runbook import CheckLine, Disk, PreflightSummary, RunbookInput, Scenario, Value
 from winre.wbadmin import Restore, restore_commands
 

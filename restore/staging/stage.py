@@ -15,7 +15,6 @@ from typing import Any
 
 from restore.checks import shareroot
 from restore.checks.check import Check, Status, failed, overall, passed, warned
-from restore.checks.probe import try_write
 from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME, ManifestInfo, render_manifest, render_sums
 from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, FileOutcome, Progress, Transfer
 from restore.tree.choose import Choice, choose_machine, choose_point
@@ -28,6 +27,7 @@ from share import errors, paths
 from share.base import Backend, Kind
 from share.connect import Access, open_backend
 from share.location import Location
+from share.writetest import try_write
 
 TREE = "WindowsImageBackup"
 

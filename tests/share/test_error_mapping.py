@@ -17,8 +17,7 @@ from smbprotocol.exceptions import (
 
 from restore.cli import exitcodes
 from share import errors
-from share.connect import Access, open_backend
-from share.location import parse_location
+from share.connect import Access, open_backend, parse_location
 from share.sftp import SftpBackend
 from share.smb import SmbBackend
 from tests.lib.servers import SambaServer, SshServer

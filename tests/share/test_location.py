@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from share.connect import parse_location
 from share.credentials import Account, PasswordSource, Secret
 from share.errors import InvalidLocation, UsageError
-from share.location import Location, parse_location
+from share.location import Location
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,7 @@ from restore.cli.app import app
 from restore.staging.stage import StageRefused, run_stage
 from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, Transfer, VerificationFailed
 from share import errors
-from share.connect import Access, open_backend
-from share.location import parse_location
+from share.connect import Access, open_backend, parse_location
 from tests.lib.proxy import CuttingProxy
 from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
 from tests.lib.treebuilder import ImageCache, PointSpec, bmr_dc, write_tree

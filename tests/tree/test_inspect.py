@@ -18,8 +18,7 @@ from restore.tree.choose import backup_target
 from restore.tree.find import inspect_location
 from restore.tree.model import Inspection, RecoveryPoint
 from restore.tree.versions import folder_name, folder_time, parse_version, version_of
-from share.connect import Access, open_backend
-from share.location import parse_location
+from share.connect import Access, open_backend, parse_location
 from tests.lib.servers import SambaServer, SshServer
 from tests.lib.treebuilder import (
     ImageCache,
