@@ -6,6 +6,7 @@
     ├── UsageError                 the user's words are off (bad location, no password source)
     │   ├── InvalidLocation
     │   └── Unsupported            the location cannot do what was asked (e.g. run a command on its server)
+    ├── Unreadable                 an input file of the user's cannot be used (a drill inventory, a password file)
     └── ShareError                 a location could not be used as asked
         ├── CannotConnect          no TCP connection (refused, unreachable, DNS)
         │   └── TimedOut           the server stopped answering in time      (retryable)
@@ -53,6 +54,10 @@ class InvalidLocation(UsageError):
 
 class Unsupported(UsageError):
     """Use a location of the kind the command names in its help."""
+
+
+class Unreadable(BmrError):
+    """Correct the file named; nothing was run."""
 
 
 class ShareError(BmrError):

@@ -6,8 +6,10 @@ generation time and the tool version. Pure functions: they return text or bytes 
 
 from __future__ import annotations
 
+import enum
 import html
 import textwrap
+from collections.abc import Callable
 
 from fpdf import FPDF
 
@@ -163,3 +165,25 @@ def _pdf_step(pdf: FPDF, text: str, code: tuple[str, ...], note: str | None, wid
         pdf.set_font("Helvetica", "B", 8.5)
         pdf.multi_cell(width - 8, 4.4, _latin1(note), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.6)
+
+
+class Format(enum.StrEnum):
+    """The runbook's output formats; each has one renderer in :data:`RENDERERS`."""
+
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+    txt = "txt"
+
+
+RENDERERS: dict[Format, Callable[[RunbookInput], str | bytes]] = {
+    Format.md: render_markdown,
+    Format.html: render_html,
+    Format.pdf: render_pdf,
+    Format.txt: render_text,
+}
+
+
+def render(fmt: Format, inp: RunbookInput) -> str | bytes:
+    """The runbook in ``fmt``: text, or bytes for a PDF."""
+    return RENDERERS[fmt](inp)

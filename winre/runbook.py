@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
+from winre.terms import Purpose, Scenario
 from winre.wbadmin import RECREATE_WARNING, Restore, restore_commands, share_of
-
-Purpose = Literal["bmr", "systemstate"]
-Scenario = Literal["os-damaged", "server-lost-data-intact", "server-lost-data-lost"]
 
 
 @dataclass(frozen=True)
@@ -198,7 +195,7 @@ def _net_use(inp: RunbookInput) -> tuple[str, ...]:
 
 def _winre(inp: RunbookInput, dc: bool) -> Section:
     commands = restore_commands(
-        Restore(inp.backup_target.text, inp.machine.text, inp.version.text, inp.account.text, "bmr", dc)
+        Restore(inp.backup_target.text, inp.machine.text, inp.version.text, inp.account.text, Purpose.BMR, dc)
     )
     return Section(
         "5. WinRE: bare metal recovery",
@@ -226,7 +223,7 @@ def _winre(inp: RunbookInput, dc: bool) -> Section:
 
 def _system_state(inp: RunbookInput, dc: bool) -> Section:
     commands = restore_commands(
-        Restore(inp.backup_target.text, inp.machine.text, inp.version.text, inp.account.text, "systemstate", dc)
+        Restore(inp.backup_target.text, inp.machine.text, inp.version.text, inp.account.text, Purpose.SYSTEM_STATE, dc)
     )
     steps = [
         Step(

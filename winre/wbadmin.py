@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Literal
+
+from winre.terms import Purpose
 
 VERSION_RE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2})$")
 RECREATE_WARNING = "WARNING: -recreateDisks wipes every disk it recreates; check the disk list before you press Y"
@@ -43,7 +44,7 @@ class Restore:
     machine: str
     version: str
     account: str  # DOMAIN\user
-    purpose: Literal["bmr", "systemstate"]
+    purpose: Purpose
     domain_controller: bool = False
     authoritative_sysvol: bool = False
 
@@ -88,8 +89,9 @@ class ListedVersion:
     can_recover: tuple[str, ...]
 
 
-def backup_time_text(moment: datetime, tz: tzinfo) -> str:
-    """wbadmin's (en-US) 'Backup time' form in the given zone: ``10/4/2020 10:48 AM``."""
+def backup_time_text(moment: datetime, tz: tzinfo | None) -> str:
+    """wbadmin's (en-US) 'Backup time' form in the given zone (None: this machine's), under that zone's rules for
+    that date (daylight saving included): ``10/4/2020 10:48 AM``."""
     local = moment.astimezone(tz)
     hour = local.hour % 12 or 12
     return f"{local.month}/{local.day}/{local.year} {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
@@ -101,7 +103,7 @@ def location_line(backup_target: str, network: bool) -> str:
     return f"Backup target: Fixed Disk labeled {backup_target}"
 
 
-def render_get_versions(versions: list[ListedVersion], backup_target: str, network: bool, tz: tzinfo) -> str:
+def render_get_versions(versions: list[ListedVersion], backup_target: str, network: bool, tz: tzinfo | None) -> str:
     """What `wbadmin get versions -backupTarget:... -machine:...` prints for these points, oldest first."""
     blocks = []
     for item in sorted(versions, key=lambda v: v.backup_time_utc):

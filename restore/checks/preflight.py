@@ -7,30 +7,27 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from restore.checks import shareroot
 from restore.checks.check import Check, Status, failed, overall, passed, skipped, warned
-from restore.tree.choose import NotInTree, choose_point
+from restore.checks.ids import ENVIRONMENT_CHECKS, ORDER
+from restore.checks.serverside import server_share_check
+from restore.outcome import Outcome
+from restore.tree.choose import NotInTree, choose_point, point_size
 from restore.tree.find import inspect_location
-from restore.tree.model import Inspection, Machine, RecoveryPoint, Severity, Tree
+from restore.tree.model import Inspection, Machine, RecoveryPoint, Tree
 from restore.units import human_bytes
 from share import errors
 from share.base import Backend
-from share.connect import Access, open_backend
+from share.connect import Access, negotiate, open_backend
 from share.credentials import Account
 from share.location import Location
-from share.smb import Negotiated, negotiate
 from share.writetest import try_write
+from winre.terms import Purpose
 
-Purpose = Literal["bmr", "systemstate"]
 MAX_UNC = 110  # a real restore failed with 0x80070001 on a longer path to the image
-ENVIRONMENT_CHECKS = ("connect", "auth", "share")
-ORDER = (
-    "connect", "dialect", "signing", "auth", "share", "unc-name", "read", "write", "share-root", "machine",
-    "recovery-point", "path-length", "free-space", "server-share",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -62,6 +59,12 @@ class Preflight:
         """The share could not be reached or the login was refused: exit 3, not 1."""
         return any(c.id in ENVIRONMENT_CHECKS and c.status is Status.FAIL for c in self.checks)
 
+    @property
+    def outcome(self) -> Outcome:
+        if self.unreachable:
+            return Outcome.UNREACHABLE
+        return Outcome.FAILED if self.status is Status.FAIL else Outcome.OK
+
     def check(self, check_id: str) -> Check:
         return next(c for c in self.checks if c.id == check_id)
 
@@ -74,6 +77,33 @@ class Preflight:
             "version": self.version,
             "checks": [c.to_json() for c in self.checks],
         }
+
+
+@dataclass(frozen=True)
+class ServerSide:
+    """Where to look at the share from the file server itself: Samba's definition of it, over SSH."""
+
+    ssh: Location
+    smb_conf: str | None = None
+
+
+def check_share(
+    request: PreflightRequest, access: Access, *, source: Location | None = None, server: ServerSide | None = None
+) -> Preflight:
+    """`bmr preflight`: with ``source``, size the point there first (write and free-space checks follow); with
+    ``server``, also check the share's folder over SSH."""
+    if source is not None:
+        with open_backend(source, access) as backend:
+            size = point_size(backend, request.machine, request.version, request.depth)
+        request = replace(request, stage_size=size)
+    server_share: Callable[[str], Check] | None = None
+    if server is not None:
+        unc_share = request.location.share or ""
+
+        def server_share(unc: str) -> Check:
+            return server_share_check(server.ssh, access, unc_share, unc, server.smb_conf)
+
+    return run_preflight(request, access, server_share=server_share)
 
 
 class _Run:
@@ -109,7 +139,7 @@ def run_preflight(
 
     ``backend``, when given, is an open session to the location (shared between runs); it is not closed."""
     location = request.location
-    if location.scheme != "smb" or not location.host:
+    if not location.windows_share or not location.host:
         raise errors.UsageError("preflight checks an SMB share (UNC or smb://): WinRE restores only from SMB shares")
     run = _Run()
     wanted = _wanted(request, server_share is not None)
@@ -118,7 +148,7 @@ def run_preflight(
     ip = _check_connect(run, location, access.timeout)
     if ip is None:
         return Preflight(display, None, request.machine, request.version, run.finish("not reachable", wanted))
-    _check_dialect(run, ip, location.port or 445, access.timeout)
+    _check_dialect(run, location, ip, access.timeout)
     run.add(_unc_name(location, ip))
     if backend is not None:
         run.add(_auth_ok(location, access, backend.facts().user))
@@ -202,9 +232,10 @@ def _check_connect(run: _Run, location: Location, timeout: float) -> str | None:
     return ip
 
 
-def _check_dialect(run: _Run, ip: str, port: int, timeout: float) -> Negotiated | None:
+def _check_dialect(run: _Run, location: Location, ip: str, timeout: float) -> None:
+    port = location.port or 445
     try:
-        offer = negotiate(ip, port, min(timeout, 5.0))
+        offer = negotiate(location, ip, min(timeout, 5.0))
     except errors.ShareError as exc:
         run.add(
             failed(
@@ -214,25 +245,19 @@ def _check_dialect(run: _Run, ip: str, port: int, timeout: float) -> Negotiated 
             )
         )
         run.add(skipped("signing", "no SMB 2/3 negotiation"))
-        return None
-    if offer.dialect in ("2.0.2",):
-        run.add(
-            failed(
-                "dialect",
-                f"the server negotiated SMB {offer.dialect} only",
-                "enable SMB 2.1 or newer on the file server (Samba: server min protocol = SMB2_10)",
-            )
+        return
+    # Windows negotiates every dialect from 2.0.2 to 3.1.1 by default; only SMB1 is gone (windowsserverdocs,
+    # manage-smb-dialects.md). 2.0.2 therefore passes, with a note on what it lacks.
+    note = "; the oldest SMB 2 dialect, which Windows still accepts" if offer.dialect == "2.0.2" else ""
+    run.add(
+        passed(
+            "dialect",
+            f"SMB {offer.dialect}{note}; signing {'required' if offer.signing_required else 'offered'}; "
+            f"encryption {'available' if offer.encryption else 'not available'}",
+            dialect=offer.dialect,
+            encryption=offer.encryption,
         )
-    else:
-        run.add(
-            passed(
-                "dialect",
-                f"SMB {offer.dialect}; signing {'required' if offer.signing_required else 'offered'}; "
-                f"encryption {'available' if offer.encryption else 'not available'}",
-                dialect=offer.dialect,
-                encryption=offer.encryption,
-            )
-        )
+    )
     if not offer.signing_enabled:
         run.add(
             warned(
@@ -243,7 +268,6 @@ def _check_dialect(run: _Run, ip: str, port: int, timeout: float) -> Negotiated 
         )
     else:
         run.add(passed("signing", "signing " + ("required by the server" if offer.signing_required else "offered")))
-    return offer
 
 
 def _unc_name(location: Location, ip: str) -> Check:
@@ -359,9 +383,9 @@ def _point_check(run: _Run, machine: Machine, request: PreflightRequest) -> Reco
     except NotInTree as exc:
         run.add(failed("recovery-point", str(exc), "pick a version that `bmr versions` lists"))
         return None
-    need = "Bare Metal Recovery" if request.purpose == "bmr" else "System State"
-    errors_ = [p for p in point.problems if p.severity is Severity.ERROR]
-    warnings = [p for p in point.problems if p.severity is Severity.WARNING]
+    need = request.purpose.needs
+    errors_ = point.errors
+    warnings = point.warnings
     label = f"{point.folder} (version {point.version})"
     if need not in point.can_recover:
         run.add(
@@ -369,7 +393,7 @@ def _point_check(run: _Run, machine: Machine, request: PreflightRequest) -> Reco
                 "recovery-point",
                 f"{label} cannot do {need}; it can recover: {', '.join(point.can_recover) or 'nothing'}",
                 "use a recovery point taken with bare metal recovery selected"
-                if request.purpose == "bmr"
+                if request.purpose is Purpose.BMR
                 else "use a recovery point that includes system state",
             )
         )

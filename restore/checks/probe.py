@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from restore.outcome import Outcome
 from share.base import Backend, SessionFacts, Space
+from share.connect import Access, open_backend
+from share.location import Location
 from share.writetest import try_write
 
 
@@ -16,6 +19,11 @@ class ProbeResult:
     space: Space | None
     writable: bool | None
     write_error: str | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        """A write test that could not write is an access problem (exit 3), like a refused logon."""
+        return Outcome.UNREACHABLE if self.writable is False else Outcome.OK
 
     def to_json(self) -> dict[str, Any]:
         facts = asdict(self.facts)
@@ -33,6 +41,12 @@ class ProbeResult:
             "writable": self.writable,
             "write_error": self.write_error,
         }
+
+
+def probe_location(location: Location, access: Access, *, write_test: bool = False) -> ProbeResult:
+    """Connect to ``location`` and probe it. Raises the share errors of connecting."""
+    with open_backend(location, access) as backend:
+        return probe(backend, write_test=write_test)
 
 
 def probe(backend: Backend, *, write_test: bool = False) -> ProbeResult:

@@ -5,20 +5,22 @@ from __future__ import annotations
 import shlex
 
 from restore.checks.check import Check, failed, passed, warned
+from restore.tree.model import TREE_NAME
 from restore.units import human_bytes
 from share import errors
-from share.connect import Access
+from share.connect import Access, open_backend
 from share.location import Location
-from share.sftp import SftpBackend
 
 
 def server_share_check(ssh: Location, access: Access, share: str, unc: str, smb_conf: str | None = None) -> Check:
     """Ask ``testparm`` which folder ``share`` is, and whether WindowsImageBackup sits right in it."""
     try:
-        backend = SftpBackend(ssh, access.password, access.ssh, timeout=access.timeout)
+        backend = open_backend(ssh, access)
     except errors.ShareError as exc:
         return failed("server-share", f"cannot log on to {ssh.host} over SSH: {exc}", exc.hint)
     with backend:
+        if not backend.features.server_commands:
+            return warned("server-share", f"{ssh.display()} cannot run commands", "give an ssh user@host")
         command = ["testparm", "-s", f"--section-name={share}", "--parameter-name=path"]
         if smb_conf:
             command.append(smb_conf)
@@ -36,14 +38,14 @@ def server_share_check(ssh: Location, access: Access, share: str, unc: str, smb_
         _status, df = backend.run(f"df -P -B1 -- {quoted}")
         free = _df_free(df)
         space = f"; {human_bytes(free)} free there" if free is not None else ""
-        if "WindowsImageBackup" in names:
+        if TREE_NAME in names:
             return passed(
                 "server-share",
                 f"share '{share}' is {path} on {ssh.host}, which holds WindowsImageBackup{space}",
                 path=path,
                 free=free,
             )
-        wrong = [n for n in names if n.lower() == "windowsimagebackup"]
+        wrong = [n for n in names if n.lower() == TREE_NAME.lower()]
         hint = f" (it has '{wrong[0]}': rename it to WindowsImageBackup)" if wrong else ""
         return failed(
             "server-share",

@@ -11,15 +11,9 @@ from dataclasses import dataclass
 from restore.checks.check import Check, failed, passed, warned
 from restore.tree.choose import holder_location
 from restore.tree.find import is_tree_name
-from restore.tree.model import LEVELS_ABOVE, Inspection, Tree
+from restore.tree.model import Inside, Inspection, Tree
 from share import paths
 from share.location import Location
-
-_WHAT = {
-    "windowsimagebackup": "the WindowsImageBackup folder itself",
-    "computer": "a computer folder inside WindowsImageBackup",
-    "backup": "a Backup folder inside WindowsImageBackup",
-}
 
 
 def holder_of(location: Location, tree: Tree) -> str | None:
@@ -97,9 +91,10 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
         fixes.append(f"rename '{tree.folder_name}' to exactly 'WindowsImageBackup'")
     target: str | None = here
     if holder is None:
-        what = _WHAT[tree.inside or "windowsimagebackup"]
+        inside = tree.inside or Inside.TREE
+        what = inside.description
         problems.append(f"the share {here} is {what}")
-        levels = LEVELS_ABOVE[tree.inside or "windowsimagebackup"]
+        levels = inside.levels_above
         fixes.append(
             f"on the file server, share the folder {levels} level(s) above this "
             "share's folder, the one that holds WindowsImageBackup, and use that share as -backupTarget:"
@@ -108,7 +103,7 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
     elif holder != "":
         where = f"'{holder}' on share '{location.share}'"
         if tree.inside is not None:
-            problems.append(f"the location points at {_WHAT[tree.inside]}")
+            problems.append(f"the location points at {tree.inside.description}")
         else:
             problems.append(f"WindowsImageBackup sits in {where}, not at the share root or the named folder")
         name = _suggested_share(holder)

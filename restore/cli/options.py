@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import getpass
 import inspect
@@ -14,7 +15,10 @@ import typer
 
 from share.connect import Access
 from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource
+from share.errors import UsageError
 from share.sftp import SshOptions
+from winre.terms import Purpose
+from winre.wbadmin import check_version
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 User = Annotated[
@@ -45,6 +49,32 @@ Timeout = Annotated[
     float,
     typer.Option("--timeout", min=1.0, max=600.0, help="Seconds to wait for a server before giving up."),
 ]
+
+
+Depth = Annotated[int, typer.Option("--depth", min=1, max=12, help="How many folder levels down to search.")]
+Machine = Annotated[str | None, typer.Option("--machine", "-m", help="Computer folder name (wbadmin's -machine:).")]
+Version = Annotated[str | None, typer.Option("--version", help="Version identifier MM/DD/YYYY-HH:MM (UTC).")]
+
+
+class PurposeChoice(enum.StrEnum):
+    """--for: the choices people type; :class:`winre.terms.Purpose` is what the code passes around."""
+
+    bmr = "bmr"
+    systemstate = "systemstate"
+
+    @property
+    def purpose(self) -> Purpose:
+        return Purpose(self.value)
+
+
+def valid_version(text: str | None) -> str | None:
+    """A --version value checked before any work starts (a usage error, exit 2, when malformed)."""
+    if text is None:
+        return None
+    try:
+        return check_version(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 ACCESS = Access()  # a placeholder default: @with_access always passes the real one

@@ -58,7 +58,7 @@ def _point_summary(point: RecoveryPoint) -> str:
     if point.system_state:
         kinds.append("system state")
     kind = " + ".join(kinds) or "volumes only"
-    errors_ = sum(1 for p in point.problems if p.severity is Severity.ERROR)
+    errors_ = len(point.errors)
     status = "OK" if point.ok else f"{errors_} error{'s' if errors_ != 1 else ''}"
     return f"{point.folder}   version {point.version or '?'}   {kind}   {human_bytes(point.size_bytes)}   {status}"
 

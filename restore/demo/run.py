@@ -6,21 +6,26 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from restore.checks.check import Check
 from restore.checks.preflight import PreflightRequest, run_preflight
 from restore.demo.localsamba import SambaServer
 from restore.demo.sample import PointSpec, VolumeSpec, write_tree
 from restore.guide.gather import command_lines, gather, runbook_input
+from restore.outcome import Outcome
 from restore.staging.stage import StageResult, run_stage
 from restore.staging.transfer import Progress
+from share import errors
 from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource
 from winre.formats import render_html, render_markdown
+from winre.terms import Purpose, Scenario
 
 DOCUMENTATION_IP = "192.0.2.10"  # TEST-NET-1: stands for the file server when the share is a local folder
 
@@ -35,6 +40,32 @@ class DemoResult:
     preflight: tuple[Check, ...] | None
     commands: list[str]
     files: list[Path] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.staged.outcome
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "folder": str(self.folder), "source": str(self.source), "target": self.target, "samba": self.used_samba,
+            "staged": self.staged.to_json(),
+            "preflight": [c.to_json() for c in self.preflight] if self.preflight is not None else None,
+            "commands": self.commands, "checklists": [str(p) for p in self.files],
+        }  # fmt: skip
+
+
+def demo(
+    folder: Path | None, *, no_samba: bool, say: Callable[[str], None], progress: Progress | None = None
+) -> DemoResult:
+    """`bmr demo`: in a new folder (or an empty one the user named), with Samba where it can run."""
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="bmr-demo-"))
+    elif folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise errors.UsageError(f"{folder} is not an empty folder; give a new or empty one (nothing there is touched)")
+    elif not folder.parent.is_dir():
+        raise errors.UsageError(f"{folder.parent} does not exist; give a folder whose parent exists")
+    folder.mkdir(exist_ok=True)
+    return run_demo(folder.resolve(), use_samba=samba_usable() and not no_samba, say=say, progress=progress)
 
 
 def demo_point() -> PointSpec:
@@ -87,13 +118,13 @@ def run_demo(
         say(f"   copied {staged.bytes_copied} bytes in {len(staged.files)} files, every one read back and verified")
         preflight = None
         if samba is not None:
-            preflight = run_preflight(PreflightRequest(parse_location(target), "bmr", "DC01"), access)
+            preflight = run_preflight(PreflightRequest(parse_location(target), Purpose.BMR, "DC01"), access)
             say(f"3. Preflight of the share for a BMR of DC01: {preflight.status.value.upper()}")
         else:
             say("3. Preflight checks SMB shares and this run used a local folder (no smbd, not root, or --no-samba)")
         share_unc = None if samba else f"\\\\{DOCUMENTATION_IP}\\restore"
         with open_backend(parse_location(target), access) as backend:
-            found = gather(backend, machine="DC01", version=None, purpose="bmr", server_ip=None,
+            found = gather(backend, machine="DC01", version=None, purpose=Purpose.BMR, server_ip=None,
                            share_unc=share_unc, user=None if samba else "CORP\\svc-restore")  # fmt: skip
         lines = command_lines(found, authoritative_sysvol=False)
         say("4. The command lines for WinRE:")
@@ -101,7 +132,7 @@ def run_demo(
             say(f"     {line}")
         books = folder / "checklists"
         books.mkdir()
-        inp = runbook_input(found, target, "server-lost-data-intact", preflight)
+        inp = runbook_input(found, target, Scenario.SERVER_LOST_DATA_INTACT, preflight)
         files = []
         for suffix, render in (("md", render_markdown), ("html", render_html)):
             path = books / f"DC01-bmr.{suffix}"

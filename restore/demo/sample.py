@@ -15,6 +15,7 @@ from pathlib import Path
 
 from restore.demo.vhdx import write_vhdx
 from restore.tree import writers as w
+from restore.tree.model import TREE_NAME
 from restore.tree.versions import folder_name
 
 ADDITIONAL_FILES = "c3b9f3c7-5e52-4d5e-8b20-19adc95a34c7"
@@ -124,7 +125,7 @@ def write_machine(tree: Path, name: str, spec: PointSpec, image: ImageWriter = e
 
 
 def write_tree(root: Path, machines: dict[str, PointSpec], image: ImageWriter = empty_vhdx) -> Path:
-    tree = root / "WindowsImageBackup"
+    tree = root / TREE_NAME
     tree.mkdir(parents=True, exist_ok=True)
     for name, spec in machines.items():
         write_machine(tree, name, spec, image)

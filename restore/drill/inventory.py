@@ -11,6 +11,7 @@ from typing import Any
 from share import errors
 from share.connect import parse_location
 from share.location import Location
+from winre.terms import Purpose
 
 REQUIRED = ("name", "location", "purpose", "password_env")
 OPTIONAL = ("source", "ssh", "ssh_smb_conf", "user", "version", "timeout")
@@ -18,7 +19,7 @@ _KEY_RE = re.compile(r"^\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class InventoryError(errors.BmrError):
+class InventoryError(errors.Unreadable):
     """Correct the inventory at the lines named; nothing was run."""
 
 
@@ -26,7 +27,7 @@ class InventoryError(errors.BmrError):
 class ServerEntry:
     name: str
     location: Location
-    purpose: str  # "bmr" or "systemstate"
+    purpose: Purpose
     password_env: str
     line: int
     source: Location | None = None
@@ -125,8 +126,10 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
     def where(key: str) -> int:
         return block.keys.get(key, block.line)
 
-    if table["purpose"] not in ("bmr", "systemstate"):
-        problems.append(f"line {where('purpose')}: purpose must be 'bmr' or 'systemstate', not {table['purpose']!r}")
+    try:
+        purpose = Purpose.parse(table["purpose"])
+    except ValueError as exc:
+        problems.append(f"line {where('purpose')}: {exc}")
     if not _ENV_RE.match(table["password_env"]):
         problems.append(f"line {where('password_env')}: password_env names an environment variable, such as "
                         "DR_RESTORE_PW (the password itself never goes in the inventory)")  # fmt: skip
@@ -137,14 +140,14 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
                 locations[key] = parse_location(table[key])
             except errors.InvalidLocation as exc:
                 problems.append(f"line {where(key)}: {key}: {exc}")
-    if "location" in locations and locations["location"].scheme != "smb":
+    if "location" in locations and not locations["location"].windows_share:
         problems.append(f"line {where('location')}: location must be the SMB share the restore will use")
     if len(problems) > before:
         return None
     return ServerEntry(
         name=table["name"],
         location=locations["location"],
-        purpose=table["purpose"],
+        purpose=purpose,
         password_env=table["password_env"],
         line=block.line,
         source=locations.get("source"),

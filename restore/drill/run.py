@@ -203,7 +203,7 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
             def server_share(unc: str) -> Check:
                 return server_share_check(ssh_location, access, unc_share, unc, smb_conf)
 
-        request = PreflightRequest(entry.location, entry.purpose, entry.name, entry.version)  # type: ignore[arg-type]
+        request = PreflightRequest(entry.location, entry.purpose, entry.name, entry.version)
         result = run_preflight(request, access, server_share=server_share, backend=session.backend)
     except errors.BmrError as exc:
         checks.append(failed("drill", str(exc), exc.hint))
@@ -252,7 +252,7 @@ def _point_details(entry: ServerEntry, result: Preflight, session: _Session) -> 
         details["throughput"] = _throughput(backend, machine.path, point.folder, images[-1].image or "")
     try:
         gathered: Gathered = gather_from(backend, inspection, machine=entry.name, version=entry.version,
-                                         purpose=entry.purpose, user=entry.user)  # type: ignore[arg-type]  # fmt: skip
+                                         purpose=entry.purpose, user=entry.user)  # fmt: skip
         details["runbook"] = runbook_input(gathered, entry.location.display(), None, result, now=datetime.now(UTC))
     except errors.BmrError:
         pass

@@ -6,22 +6,22 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from restore import __version__
-from restore.checks.preflight import Preflight
+from restore.checks.preflight import Preflight, PreflightRequest, run_preflight
+from restore.outcome import Outcome
 from restore.tree.choose import Choice, backup_target, choose_machine, choose_point, machines_of
 from restore.tree.find import inspect_location
 from restore.tree.model import Inspection
 from share import errors
 from share.base import Backend
-from share.connect import parse_location
+from share.connect import Access, open_backend, parse_location
 from share.credentials import Account
 from share.location import Location
-from winre.runbook import CheckLine, Disk, PreflightSummary, RunbookInput, Scenario, Value
+from winre.runbook import CheckLine, Disk, PreflightSummary, RunbookInput, Value
+from winre.terms import Purpose, Scenario
 from winre.wbadmin import Restore, restore_commands
-
-Purpose = Literal["bmr", "systemstate"]
 
 
 class NotRestorable(errors.BmrError):
@@ -69,8 +69,8 @@ def gather_from(
     location = backend.location
     tree, found = choose_machine(inspection, machine)
     point = choose_point(found, version)
-    chosen: Purpose = purpose or ("bmr" if point.bare_metal else "systemstate")
-    need = "Bare Metal Recovery" if chosen == "bmr" else "System State"
+    chosen = purpose or (Purpose.BMR if point.bare_metal else Purpose.SYSTEM_STATE)
+    need = chosen.needs
     if need not in point.can_recover:
         raise NotRestorable(
             f"{found.name} {point.folder} cannot do {need}; it can recover: {', '.join(point.can_recover) or 'nothing'}"
@@ -78,7 +78,7 @@ def gather_from(
     ip = _server_ip(backend, server_ip, share_unc)
     if share_unc is not None:
         target = Value(_unc_with_ip(share_unc, ip.text), "--share-unc")
-    elif location.scheme == "smb":
+    elif location.windows_share:
         unc = backup_target(location, tree, ip.text)
         if unc is None:
             raise NotRestorable(
@@ -170,7 +170,7 @@ def runbook_input(
     point, machine = g.choice.point, g.choice.machine
     if point.backup_time_utc is None or point.version is None:
         raise NotRestorable(f"{point.folder} has no version identifier (its folder name is not wbadmin's)")
-    default: Scenario = "os-damaged" if g.purpose == "systemstate" else "server-lost-data-intact"
+    default = Scenario.OS_DAMAGED if g.purpose is Purpose.SYSTEM_STATE else Scenario.SERVER_LOST_DATA_INTACT
     summary = None
     if preflight is not None:
         summary = PreflightSummary(
@@ -202,3 +202,80 @@ def runbook_input(
         or f'bmr stage "<exported folder>" "{location}" --machine {machine.name} --version {point.version}',
         several_machines=g.several_machines,
     )
+
+
+@dataclass(frozen=True)
+class GuideRequest:
+    """What `bmr commands` and `bmr checklist` were asked for."""
+
+    location: Location
+    machine: str | None = None
+    version: str | None = None
+    purpose: Purpose | None = None
+    server_ip: str | None = None
+    share_unc: str | None = None
+    depth: int = 4
+
+
+@dataclass(frozen=True)
+class CommandLines:
+    gathered: Gathered
+    lines: tuple[str, ...]
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.OK
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return commands_json(self.gathered, list(self.lines))
+
+
+def commands_for(request: GuideRequest, access: Access, *, authoritative_sysvol: bool = False) -> CommandLines:
+    """`bmr commands`: read the tree at the location and settle the net use and wbadmin lines."""
+    with open_backend(request.location, access) as backend:
+        found = _gather_request(backend, request, access)
+    return CommandLines(found, tuple(command_lines(found, authoritative_sysvol)))
+
+
+@dataclass(frozen=True)
+class Checklist:
+    runbook: RunbookInput
+    preflight: Preflight | None
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "machine": self.runbook.machine.text,
+            "version": self.runbook.version.text,
+            "purpose": self.runbook.purpose,
+            "scenario": self.runbook.scenario,
+            "preflight": self.preflight.status.value if self.preflight else None,
+        }
+
+
+def checklist_for(request: GuideRequest, access: Access, scenario: Scenario | None) -> Checklist:
+    """`bmr checklist`: the runbook's values, with a preflight of the share embedded when it is an SMB share.
+    One logon serves both reading the tree and the preflight."""
+    location = request.location
+    checked = None
+    with open_backend(location, access) as backend:
+        found = _gather_request(backend, request, access)
+        if location.windows_share:
+            point = found.choice.point
+            preflight = PreflightRequest(location, found.purpose, found.choice.machine.name, point.version)
+            checked = run_preflight(preflight, access, backend=backend)
+    return Checklist(runbook_input(found, location.display(), scenario, checked), checked)
+
+
+def _gather_request(backend: Backend, request: GuideRequest, access: Access) -> Gathered:
+    return gather(
+        backend, machine=request.machine, version=request.version, purpose=request.purpose,
+        server_ip=request.server_ip, share_unc=request.share_unc, user=access.user, depth=request.depth,
+    )  # fmt: skip

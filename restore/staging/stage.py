@@ -15,11 +15,13 @@ from typing import Any
 
 from restore.checks import shareroot
 from restore.checks.check import Check, Status, failed, overall, passed, warned
+from restore.outcome import Outcome
 from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME, ManifestInfo, render_manifest, render_sums
 from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, FileOutcome, Progress, Transfer
 from restore.tree.choose import Choice, choose_machine, choose_point
 from restore.tree.find import inspect_location
-from restore.tree.model import Severity
+from restore.tree.model import TREE_NAME as TREE
+from restore.tree.model import Inside
 from restore.tree.points import listing
 from restore.tree.versions import looks_like_backup_folder
 from restore.units import human_bytes
@@ -28,8 +30,6 @@ from share.base import Backend, Kind
 from share.connect import Access, open_backend
 from share.location import Location
 from share.writetest import try_write
-
-TREE = "WindowsImageBackup"
 
 
 class StageRefused(errors.BmrError):
@@ -68,6 +68,10 @@ class StageResult:
     def ok(self) -> bool:
         return overall(self.checks) is not Status.FAIL
 
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.OK if self.ok else Outcome.FAILED
+
     def to_json(self) -> dict[str, Any]:
         return {
             "backup_target": self.backup_target,
@@ -83,6 +87,40 @@ class StageResult:
             "replaced": list(self.replaced),
             "checks": [c.to_json() for c in self.checks],
         }
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    """What `bmr stage` was asked: from where, to where, which point, and how."""
+
+    source: Location
+    target: Location
+    machine: str | None = None
+    version: str | None = None
+    verify: bool = True
+    force: bool = False
+    margin: float = 1.1
+    depth: int = 4
+
+
+def stage(
+    request: StageRequest,
+    access: Access,
+    source_access: Access | None = None,
+    *,
+    progress: Progress | None = None,
+    on_file: Any = None,
+) -> StageResult:
+    """Connect to both sides (creating the target folder if needed) and stage. Raises the share errors, StageRefused,
+    VerificationFailed, SourceChanged."""
+    with (
+        open_backend(request.source, source_access or access) as src,
+        open_target(request.target, access) as dst,
+    ):
+        return run_stage(
+            src, dst, machine=request.machine, version=request.version, verify=request.verify, force=request.force,
+            margin=request.margin, depth=request.depth, progress=progress, on_file=on_file,
+        )  # fmt: skip
 
 
 def open_target(location: Location, access: Access) -> Backend:
@@ -111,7 +149,9 @@ def plan_copy(choice: Choice) -> list[PlannedFile]:
     planned = []
     for relative, size in point.files:
         # When the location is the Backup folder itself, its files sit at the root, without the folder name.
-        source = paths.join(*relative.split("/")[1:]) if tree.inside == "backup" else paths.join(machine.path, relative)
+        source = (
+            paths.join(*relative.split("/")[1:]) if tree.inside is Inside.BACKUP else paths.join(machine.path, relative)
+        )
         planned.append(PlannedFile(source, paths.join(TREE, machine.name, relative), size))
     return planned
 
@@ -171,7 +211,7 @@ def run_stage(
     clock = time.monotonic()
     choice = choose(source, machine, version, depth)
     point = choice.point
-    errors_ = [p for p in point.problems if p.severity is Severity.ERROR]
+    errors_ = point.errors
     if errors_ and not force:
         details = "; ".join(f"{p.code}: {p.message}" for p in errors_)
         raise StageRefused(f"the source point {point.folder} is incomplete: {details}")
@@ -281,7 +321,7 @@ def _write_manifest(target: Backend, outcomes: list[FileOutcome], info: Manifest
 
 def _target_name(target: Backend) -> str:
     location = target.location
-    if location.scheme == "smb":
+    if location.windows_share:
         host = target.facts().server_address or location.host or ""
         return location.unc(host)
     return target.describe()
@@ -291,8 +331,8 @@ def _check_target(target: Backend, machine: str, folder: str) -> tuple[Check, ..
     """The share-root and recovery-point checks, run on what is now on the target."""
     inspection = inspect_location(target)
     location = target.location
-    host = (target.facts().server_address or location.host or "") if location.scheme == "smb" else ""
-    if location.scheme == "smb":
+    host = (target.facts().server_address or location.host or "") if location.windows_share else ""
+    if location.windows_share:
         root = shareroot.analyse(location, inspection, host, staging=False).check
     elif any(t.relative_path == TREE for t in inspection.trees):
         root = passed("share-root", f"{target.describe()} holds WindowsImageBackup at its root")
@@ -305,7 +345,7 @@ def _check_target(target: Backend, machine: str, folder: str) -> tuple[Check, ..
     if not found:
         point = failed("recovery-point", f"{folder} is not on the target after the copy", "rerun bmr stage")
     elif not found[0].ok:
-        bad = "; ".join(p.code for p in found[0].problems if p.severity is Severity.ERROR)
+        bad = "; ".join(p.code for p in found[0].errors)
         point = failed("recovery-point", f"the staged point has problems: {bad}", "rerun bmr stage")
     elif found[0].problems:
         point = warned(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from restore.tree.find import inspect_location
-from restore.tree.model import LEVELS_ABOVE, Inspection, Machine, RecoveryPoint, Tree
+from restore.tree.model import Inspection, Machine, RecoveryPoint, Tree
 from share import errors, paths
 from share.base import Backend
 from share.location import Location
@@ -67,7 +67,7 @@ def point_size(backend: Backend, machine: str | None, version: str | None, depth
 def holder_location(location: Location, tree: Tree) -> Location | None:
     """The folder that holds the tree's WindowsImageBackup; None when it lies above the share."""
     if tree.inside is not None:
-        return location.parent(LEVELS_ABOVE[tree.inside])
+        return location.parent(tree.inside.levels_above)
     return location.child(paths.parent(tree.path))
 
 
@@ -78,4 +78,4 @@ def backup_target(location: Location, tree: Tree, host: str | None = None) -> st
     base = holder_location(location, tree)
     if base is None:
         return None
-    return base.unc(host) if base.scheme == "smb" else base.display()
+    return base.unc(host) if base.windows_share else base.display()

@@ -10,21 +10,22 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from restore.tree.model import LEVELS_ABOVE, Inspection, Machine, Problem, Tree, error, up, warning
+from restore.tree.model import TREE_NAME, Inside, Inspection, Machine, Problem, Tree, error, up, warning
 from restore.tree.points import inspect_lone_point, inspect_machine, listing
 from restore.tree.versions import folder_time, looks_like_backup_folder
 from share import paths
 from share.base import Backend, Kind
+from share.connect import Access, open_backend
 from share.location import Location
 
-TREE_NAME = "WindowsImageBackup"
 MAX_FOLDERS_SEARCHED = 2_000
+DEFAULT_DEPTH = 4
 
 
 @dataclass(frozen=True)
 class Spot:
     path: str  # backend-relative path of the tree folder ("" when the location is inside a tree)
-    inside: str | None
+    inside: Inside | None
     folder_name: str
 
 
@@ -67,11 +68,11 @@ def find_trees(backend: Backend, depth: int = 4) -> tuple[list[Spot], list[Probl
     here = location_name(backend.location)
     root = listing(backend, "", problems)
     if "backupspecs.xml" in root or folder_time(here) is not None:
-        return [Spot("", "backup", here)], problems
+        return [Spot("", Inside.BACKUP, here)], problems
     if _looks_like_computer(backend, "", problems):
-        return [Spot("", "computer", here)], problems
+        return [Spot("", Inside.COMPUTER, here)], problems
     if is_tree_name(here) and not any(is_tree_name(n) for n in root):
-        return [Spot("", "windowsimagebackup", here)], problems
+        return [Spot("", Inside.TREE, here)], problems
 
     spots: list[Spot] = []
     queue: deque[tuple[str, int]] = deque([("", 0)])
@@ -96,24 +97,19 @@ def find_trees(backend: Backend, depth: int = 4) -> tuple[list[Spot], list[Probl
         children = [e for e in root.values() if e.kind is Kind.DIR]
         if children and all(_looks_like_computer(backend, e.name, problems) for e in children[:20]):
             # At a share root the folder's own name is hidden behind the share's: do not call it misnamed.
-            at_share_root = backend.location.scheme == "smb" and not backend.location.path
-            spots.append(Spot("", "windowsimagebackup", TREE_NAME if at_share_root else here))
+            at_share_root = backend.location.windows_share and not backend.location.path
+            spots.append(Spot("", Inside.TREE, TREE_NAME if at_share_root else here))
     return spots, problems
 
 
 def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
     problems: list[Problem] = []
-    what = {
-        "windowsimagebackup": "the WindowsImageBackup folder",
-        "computer": "a computer folder",
-        "backup": "a Backup folder",
-    }
     if spot.inside is not None:
-        holder = up(LEVELS_ABOVE[spot.inside])
+        holder = up(spot.inside.levels_above)
         problems.append(
             warning(
                 "inside-tree",
-                f"the location points at {what[spot.inside]} inside a tree; for a restore the share root must be "
+                f"the location points at {spot.inside.description}; for a restore the share root must be "
                 f"the folder that holds WindowsImageBackup ({holder} from here)",
             )
         )
@@ -124,7 +120,7 @@ def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
                 f"the folder is named '{spot.folder_name}'; WinRE and wbadmin look only for 'WindowsImageBackup'",
             )
         )
-    elif spot.inside == "windowsimagebackup" and not is_tree_name(spot.folder_name):
+    elif spot.inside is Inside.TREE and not is_tree_name(spot.folder_name):
         problems.append(
             error("misnamed-tree", f"the tree folder is named '{spot.folder_name}', not 'WindowsImageBackup'")
         )
@@ -143,9 +139,9 @@ def inspect_tree(backend: Backend, spot: Spot) -> Tree:
     location = backend.location
     machines: list[Machine] = []
     problems = _tree_problems(spot, location)
-    if spot.inside == "backup":
+    if spot.inside is Inside.BACKUP:
         machines.append(inspect_lone_point(backend, location_parent_name(location) or "unknown"))
-    elif spot.inside == "computer":
+    elif spot.inside is Inside.COMPUTER:
         machines.append(inspect_machine(backend, "", location_name(location)))
     else:
         entries = listing(backend, spot.path, problems)
@@ -154,7 +150,7 @@ def inspect_tree(backend: Backend, spot: Spot) -> Tree:
                 machines.append(inspect_machine(backend, paths.join(spot.path, entry.name), entry.name))
         if not machines:
             problems.append(error("no-computers", "the WindowsImageBackup folder holds no computer folder"))
-    relative = up(LEVELS_ABOVE[spot.inside] - 1) if spot.inside else spot.path
+    relative = up(spot.inside.levels_above - 1) if spot.inside else spot.path
     return Tree(
         location=location.display(),
         relative_path=relative,
@@ -164,6 +160,12 @@ def inspect_tree(backend: Backend, spot: Spot) -> Tree:
         machines=tuple(machines),
         problems=tuple(problems),
     )
+
+
+def inspect_at(location: Location, access: Access, depth: int = DEFAULT_DEPTH) -> Inspection:
+    """Connect to ``location`` and inspect every tree there. Raises the share errors of connecting."""
+    with open_backend(location, access) as backend:
+        return inspect_location(backend, depth)
 
 
 def inspect_location(backend: Backend, depth: int = 4) -> Inspection:

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from restore.outcome import Outcome
+
+TREE_NAME = "WindowsImageBackup"  # the one folder name WinRE and wbadmin look for at a share's root
+
 
 class Severity(enum.StrEnum):
     ERROR = "error"
@@ -69,8 +73,17 @@ class RecoveryPoint:
     problems: tuple[Problem, ...]
 
     @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that stop a restore."""
+        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.WARNING)
+
+    @property
     def ok(self) -> bool:
-        return not any(p.severity is Severity.ERROR for p in self.problems)
+        return not self.errors
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -113,9 +126,25 @@ class Machine:
         }
 
 
-# Where a location can point inside a tree, and how many folders up the folder that holds
-# WindowsImageBackup (the share root a restore needs) then is.
-LEVELS_ABOVE = {"windowsimagebackup": 1, "computer": 2, "backup": 3}
+class Inside(enum.StrEnum):
+    """Where a location can point inside a tree instead of at the folder that holds WindowsImageBackup."""
+
+    TREE = "windowsimagebackup"
+    COMPUTER = "computer"
+    BACKUP = "backup"
+
+    @property
+    def levels_above(self) -> int:
+        """How many folders up the folder that holds WindowsImageBackup (the share root a restore needs) is."""
+        return {Inside.TREE: 1, Inside.COMPUTER: 2, Inside.BACKUP: 3}[self]
+
+    @property
+    def description(self) -> str:
+        return {
+            Inside.TREE: "the WindowsImageBackup folder itself",
+            Inside.COMPUTER: "a computer folder inside WindowsImageBackup",
+            Inside.BACKUP: "a Backup folder inside WindowsImageBackup",
+        }[self]
 
 
 def up(levels: int) -> str:
@@ -129,7 +158,7 @@ class Tree:
 
     location: str  # the location as given, displayed
     relative_path: str  # the WindowsImageBackup folder relative to the location: "WindowsImageBackup", "x/y/...", "."
-    inside: str | None  # None, or where the location points inside a tree: "windowsimagebackup", "computer", "backup"
+    inside: Inside | None  # None, or where the location points inside a tree
     folder_name: str  # the tree folder's real name (may be misnamed, e.g. "WindowsImageBackup - Copy")
     path: str  # backend-relative path of the tree folder ("" when the location is inside it)
     machines: tuple[Machine, ...]
@@ -139,7 +168,7 @@ class Tree:
     def share_root(self) -> str:
         """The folder, relative to the location, that must be the share root so that it holds WindowsImageBackup."""
         if self.inside is not None:
-            return up(LEVELS_ABOVE[self.inside])
+            return up(self.inside.levels_above)
         parts = self.relative_path.split("/")
         return "/".join(parts[:-1]) or "."
 
@@ -169,6 +198,10 @@ class Inspection:
             and all(m.ok for t in self.trees for m in t.machines)
             and not any(p.severity is Severity.ERROR for t in self.trees for p in t.problems)
         )
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.OK if self.ok else Outcome.FAILED
 
     def to_json(self) -> dict[str, Any]:
         return {

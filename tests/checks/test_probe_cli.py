@@ -35,7 +35,9 @@ def test_probe_smb_json_reports_true_dialect_and_free_space(samba: SambaServer, 
 def test_probe_write_test(samba: SambaServer, password_env: str) -> None:
     ok = runner.invoke(app, ["probe", samba.url("data"), "--password-env", password_env, "--write-test", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["writable"] is True
-    assert not [p for p in samba.shares["data"].path.iterdir() if p.name.startswith(("bmr-write-test", ".bmr-write-test"))]
+    assert not [
+        p for p in samba.shares["data"].path.iterdir() if p.name.startswith(("bmr-write-test", ".bmr-write-test"))
+    ]
     ro = runner.invoke(app, ["probe", samba.url("ro"), "--password-env", password_env, "--write-test", "--json"])
     assert ro.exit_code == 3
     assert json.loads(ro.stdout)["writable"] is False

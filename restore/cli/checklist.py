@@ -1,0 +1,73 @@
+"""`bmr checklist`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from restore.cli import exitcodes
+from restore.cli.guide import ForPurpose, ServerIp, ShareUnc, guide_request
+from restore.cli.options import ACCESS, Depth, Json, Machine, Version, with_access
+from restore.cli.output import run
+from restore.guide.gather import Checklist, checklist_for
+from restore.tree.find import DEFAULT_DEPTH
+from share.connect import Access
+from winre.formats import Format, render
+from winre.terms import Scenario
+
+
+@with_access
+def checklist(
+    location: Annotated[str, typer.Argument(help="The share holding the tree: \\\\ip\\share or smb://…")],
+    machine: Machine = None,
+    version: Version = None,
+    purpose: ForPurpose = None,
+    server_ip: ServerIp = None,
+    share_unc: ShareUnc = None,
+    scenario: Annotated[Scenario | None, typer.Option("--scenario", help="What was lost (picks the path).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="md, html, pdf or txt.")] = Format.md,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write here.")] = None,
+    depth: Depth = DEFAULT_DEPTH,
+    as_json: Json = False,
+    access: Access = ACCESS,
+) -> None:
+    """Write a printable restore runbook with tick boxes, from the real recovery point and share.
+
+    For an SMB location a preflight runs first and its result (with its time) goes into the runbook.
+
+    Examples:
+
+    \b
+      BMR_PASSWORD=… bmr checklist 'smb://CORP;svc-restore@10.0.0.5/restore' -m DC01 --format pdf -o DC01.pdf
+
+    \b
+      bmr checklist /srv/restore --share-unc '\\\\10.0.0.5\\restore' --format html -o r.html
+    """
+    if fmt is Format.pdf and output is None and (sys.stdout.isatty() or as_json):
+        raise typer.BadParameter("a PDF goes to a file: add -o FILE", param_hint="--format")
+
+    def work() -> Checklist:
+        request = guide_request(location, machine, version, purpose, server_ip, share_unc, depth)
+        return checklist_for(request, access, scenario)
+
+    result = run(as_json, work)
+    document = render(fmt, result.runbook)
+    if output is not None:
+        if isinstance(document, bytes):
+            output.write_bytes(document)
+        else:
+            output.write_text(document, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+    if as_json:
+        inline = document if output is None and isinstance(document, str) else None
+        data = {**result.to_json(), "format": fmt.value, "output": str(output) if output else None, "document": inline}
+        typer.echo(json.dumps(data, indent=2))
+    elif output is None and isinstance(document, bytes):
+        sys.stdout.buffer.write(document)
+    elif output is None:
+        typer.echo(document, nl=False)
+    raise typer.Exit(exitcodes.for_outcome(result.outcome))

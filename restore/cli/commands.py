@@ -1,0 +1,50 @@
+"""`bmr commands`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from restore.cli.guide import ForPurpose, ServerIp, ShareUnc, guide_request
+from restore.cli.options import ACCESS, Depth, Json, Machine, Version, with_access
+from restore.cli.output import finish, run
+from restore.guide.gather import CommandLines, commands_for
+from restore.tree.find import DEFAULT_DEPTH
+from share.connect import Access
+
+
+@with_access
+def commands(
+    location: Annotated[str, typer.Argument(help="The share holding the tree: \\\\ip\\share or smb://…")],
+    machine: Machine = None,
+    version: Version = None,
+    purpose: ForPurpose = None,
+    server_ip: ServerIp = None,
+    share_unc: ShareUnc = None,
+    authoritative_sysvol: Annotated[
+        bool, typer.Option("--authoritative-sysvol", help="Add -authsysvol (first domain controller only).")
+    ] = False,
+    depth: Depth = DEFAULT_DEPTH,
+    as_json: Json = False,
+    access: Access = ACCESS,
+) -> None:
+    """Print the net use and wbadmin command lines for this recovery point, ready to paste.
+
+    Version and computer come from the tree when not given (a given version must exist); the server is
+    named by IP.
+
+    Examples:
+
+    \b
+      BMR_PASSWORD=… bmr commands 'smb://CORP;svc-restore@10.0.0.5/restore' --machine DC01 --for systemstate
+
+    \b
+      bmr commands /srv/restore --share-unc '\\\\10.0.0.5\\restore' --user 'CORP\\svc-restore' --json
+    """
+
+    def work() -> CommandLines:
+        request = guide_request(location, machine, version, purpose, server_ip, share_unc, depth)
+        return commands_for(request, access, authoritative_sysvol=authoritative_sysvol)
+
+    finish(run(as_json, work), as_json, lambda r: r.text)

@@ -1,0 +1,43 @@
+"""`bmr demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from restore.cli.options import Json
+from restore.cli.output import finish, run
+from restore.cli.progress import progress_bar
+from restore.demo.run import DemoResult
+from restore.demo.run import demo as run_demo
+
+
+def demo(
+    folder: Annotated[
+        Path | None, typer.Option("--dir", metavar="DIR", help="An empty or new folder for the demo's files.")
+    ] = None,
+    no_samba: Annotated[
+        bool, typer.Option("--no-samba", help="Use a local folder even where smbd is installed.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Show the whole job with no real server: sample point -> staged share -> preflight -> commands -> checklists.
+
+    Uses a throwaway Samba on 127.0.0.1 when smbd is installed (and run as root), else a local folder, and
+    stops what it started. The files stay, and the last lines say where.
+    """
+    say = (lambda words: None) if as_json else typer.echo
+
+    def work() -> DemoResult:
+        with progress_bar() as (progress, _on_file):
+            return run_demo(folder, no_samba=no_samba, say=say, progress=progress)
+
+    def render(result: DemoResult) -> str:
+        return (
+            f"Everything is in {result.folder}: mabs-export/ (the sample), share/ (the staged copy with "
+            "SHA256SUMS and bmr-manifest.json), checklists/."
+        )
+
+    finish(run(as_json, work), as_json, render)

@@ -1,0 +1,41 @@
+"""Options shared by `bmr commands` and `bmr checklist`, which both settle the restore's values from a tree."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from restore.cli.options import PurposeChoice, valid_version
+from restore.guide.gather import GuideRequest
+from share.connect import parse_location
+
+ServerIp = Annotated[
+    str | None, typer.Option("--server-ip", metavar="IP", help="The file server's IP as WinRE will reach it.")
+]
+ShareUnc = Annotated[
+    str | None,
+    typer.Option(
+        "--share-unc", metavar="\\\\IP\\SHARE", help="For a local or SFTP location: the UNC it will be shared as."
+    ),
+]
+ForPurpose = Annotated[
+    PurposeChoice | None,
+    typer.Option("--for", help="bmr or systemstate (default: what the point can do, BMR first)."),
+]
+
+
+def guide_request(
+    location: str,
+    machine: str | None,
+    version: str | None,
+    purpose: PurposeChoice | None,
+    server_ip: str | None,
+    share_unc: str | None,
+    depth: int,
+) -> GuideRequest:
+    """The request, checked (location form, version identifier) before anything connects."""
+    return GuideRequest(
+        parse_location(location), machine, valid_version(version), purpose.purpose if purpose else None, server_ip,
+        share_unc, depth,
+    )  # fmt: skip

@@ -1,0 +1,86 @@
+"""`bmr preflight`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from restore.checks.ids import describe_checks
+from restore.checks.junit import render_junit
+from restore.checks.preflight import Preflight, PreflightRequest, ServerSide, check_share
+from restore.cli import text
+from restore.cli.options import ACCESS, Depth, Json, Machine, PurposeChoice, Version, valid_version, with_access
+from restore.cli.output import finish, run, style
+from restore.tree.find import DEFAULT_DEPTH
+from share.connect import Access, parse_location
+
+Margin = Annotated[float, typer.Option("--margin", min=1.0, max=10.0, help="Free space needed = size x margin.")]
+
+
+def _preflight(
+    location: Annotated[str, typer.Argument(help="The share the restore will use: \\\\ip\\share or smb://…")],
+    purpose: Annotated[PurposeChoice, typer.Option("--for", help="What the restore is: bmr or systemstate.")],
+    machine: Machine = None,
+    version: Version = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Where a copy will come from: checks write access and free space.")
+    ] = None,
+    stage_size: Annotated[
+        int | None,
+        typer.Option("--stage-size", min=0, max=2**60, metavar="BYTES", help="Bytes about to be copied here."),
+    ] = None,
+    margin: Margin = 1.1,
+    ssh: Annotated[
+        str | None,
+        typer.Option("--ssh", metavar="USER@HOST[:PORT]", help="Also check the Samba share's folder over SSH."),
+    ] = None,
+    ssh_smb_conf: Annotated[
+        str | None, typer.Option("--ssh-smb-conf", metavar="PATH", help="smb.conf on the file server, if not default.")
+    ] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")] = None,
+    depth: Depth = DEFAULT_DEPTH,
+    as_json: Json = False,
+    access: Access = ACCESS,
+) -> None:
+    """Check that WinRE and wbadmin will find and open the recovery point on this share.
+
+    Checks, in order:
+
+    \b
+    {checks}
+
+    Exit 0 when nothing fails (warnings allowed), 1 when a check fails, 3 when the share cannot be
+    reached or the logon is refused.
+
+    Examples:
+
+    \b
+      BMR_PASSWORD=… bmr preflight 'smb://CORP;svc-restore@10.0.0.5/restore' --for bmr --machine DC01
+
+    \b
+      bmr preflight '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --for systemstate --json --junit drill.xml
+
+    \b
+      bmr preflight 'smb://FS01;copy@10.0.0.5/restore' --for bmr --source /mnt/mabs/export
+    """
+    if source is not None and stage_size is not None:
+        raise typer.BadParameter("give --source or --stage-size, not both", param_hint="--source")
+
+    def work() -> Preflight:
+        request = PreflightRequest(
+            parse_location(location), purpose.purpose, machine, valid_version(version), stage_size, margin, depth
+        )
+        server = ServerSide(parse_location(f"sftp://{ssh}/"), ssh_smb_conf) if ssh is not None else None
+        source_location = parse_location(source) if source is not None else None
+        return check_share(request, access, source=source_location, server=server)
+
+    result = run(as_json, work)
+    if junit is not None:
+        junit.write_text(render_junit([(result.machine or result.location, result.checks)]), encoding="utf-8")
+    finish(result, as_json, lambda r: text.format_preflight(r, style))
+
+
+_preflight.__doc__ = (_preflight.__doc__ or "").replace("{checks}", describe_checks().replace("\n", "\n    "))
+preflight = with_access(_preflight)

@@ -1,0 +1,69 @@
+"""`bmr stage`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from restore.cli import text
+from restore.cli.options import ACCESS, Depth, Json, Machine, Version, valid_version, with_access
+from restore.cli.output import finish, run, style
+from restore.cli.preflight import Margin
+from restore.cli.progress import progress_bar
+from restore.staging.stage import StageRequest, StageResult, stage
+from restore.tree.find import DEFAULT_DEPTH
+from share.connect import Access, parse_location
+from share.credentials import PasswordSource
+
+
+@with_access
+def stage_command(
+    source: Annotated[str, typer.Argument(help="Where the recovery point is: local path, UNC, smb:// or sftp://")],
+    target: Annotated[str, typer.Argument(help="The share (and sub-folder) that will be -backupTarget:")],
+    machine: Machine = None,
+    version: Version = None,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="Read every copied file back and compare (default on).")
+    ] = True,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Copy an incomplete point, or replace a different one already on the target."),
+    ] = False,
+    margin: Margin = 1.1,
+    source_password_env: Annotated[
+        str | None, typer.Option("--source-password-env", metavar="NAME", help="Password variable for the source.")
+    ] = None,
+    depth: Depth = DEFAULT_DEPTH,
+    as_json: Json = False,
+    access: Access = ACCESS,
+) -> None:
+    """Copy a recovery point to the share a restore will use: resumable, and verified byte for byte.
+
+    The target's root gets WindowsImageBackup\\<Computer>\\... plus SHA256SUMS and bmr-manifest.json.
+    Rerun the same command after an interruption: it continues where it stopped, after checking that
+    what is already there matches the source.
+
+    Examples:
+
+    \b
+      BMR_PASSWORD=… bmr stage /mnt/mabs/export 'smb://CORP;svc-restore@10.0.0.5/restore' --machine DC01
+
+    \b
+      bmr stage sftp://backup@10.0.0.9/mabs '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --json
+    """
+    source_access = access
+    if source_password_env is not None:
+        source_access = Access(
+            password=PasswordSource(env=source_password_env), ssh=access.ssh, user=None, timeout=access.timeout
+        )
+
+    def work() -> StageResult:
+        request = StageRequest(
+            parse_location(source), parse_location(target), machine, valid_version(version), verify, force, margin,
+            depth,
+        )  # fmt: skip
+        with progress_bar() as (progress, on_file):
+            return stage(request, access, source_access, progress=progress, on_file=on_file)
+
+    finish(run(as_json, work), as_json, lambda r: text.format_stage(r, style))
