@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from share import errors, local, sftp, smb
+from share import errors, local, memory, sftp, smb
 from share.base import Backend
 from share.credentials import PasswordSource
 from share.location import FORMS, Location
@@ -46,6 +46,7 @@ SCHEMES: dict[str, Scheme] = {
         lambda loc, access: sftp.SftpBackend(loc, access.password, access.ssh, timeout=access.timeout),
     ),
     "local": Scheme(None, lambda loc, access: local.LocalBackend(loc)),
+    "memory": Scheme(memory.parse_url, lambda loc, access: memory.open_location(loc)),  # tests' stand-in server
 }
 
 

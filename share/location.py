@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from share.errors import InvalidLocation
 
-Scheme = Literal["local", "smb", "sftp"]
+Scheme = Literal["local", "smb", "sftp", "memory"]
 
 DEFAULT_PORTS: dict[str, int] = {"smb": 445, "sftp": 22}
 FORMS = (
@@ -60,7 +60,7 @@ class Location:
             return Location("local", str(Path(self.path, *parts)))
         base = self.path.rstrip("/")
         joined = "/".join([base, *parts]) if base else "/".join(parts)
-        if self.scheme == "sftp" and not joined.startswith("/"):
+        if self.scheme in ("sftp", "memory") and not joined.startswith("/"):
             joined = "/" + joined
         return Location(self.scheme, joined, self.host, self.port, self.share, self.user, self.domain)
 
@@ -73,7 +73,7 @@ class Location:
         if levels > len(parts):
             return None
         rest = "/".join(parts[: len(parts) - levels])
-        if self.scheme == "sftp":
+        if self.scheme in ("sftp", "memory"):
             rest = "/" + rest
         return Location(self.scheme, rest, self.host, self.port, self.share, self.user, self.domain)
 
@@ -81,6 +81,8 @@ class Location:
         """What messages show: never holds a secret, because a location never carries one."""
         if self.scheme == "local":
             return self.path
+        if self.scheme == "memory":
+            return f"memory://{self.host or ''}{self.path}"
         user = ""
         if self.user:
             user = (f"{self.domain};" if self.domain else "") + self.user + "@"

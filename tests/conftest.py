@@ -1,4 +1,8 @@
-"""Session fixtures: a real smbd and a real sshd on 127.0.0.1, and one backend fixture over all three kinds."""
+"""Session fixtures: a real smbd and a real sshd on 127.0.0.1, and one backend fixture over every kind.
+
+Tests that need a real server, root, qemu-img or Chromium carry the ``servers`` mark (given here from the fixtures
+they use, or by the test itself); ``python -m pytest -m "not servers"`` is the fast tier, which needs none of them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from share import memory
 from share.base import Backend
 from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource
@@ -62,25 +67,46 @@ def smb_folder(samba: SambaServer) -> tuple[str, Path]:
     return samba.url("data", name), disk
 
 
-@pytest.fixture(params=["local", "smb", "sftp"])
+# Fixtures that start a real server or need a tool the fast tier does without: a test using one is a "servers" test.
+SERVER_FIXTURES = {"samba", "sshd", "images", "smb_folder", "ssh_access"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.servers)
+
+
+@pytest.fixture(
+    params=[
+        "local",
+        "memory",
+        pytest.param("smb", marks=pytest.mark.servers),
+        pytest.param("sftp", marks=pytest.mark.servers),
+    ]
+)
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
-def located(
-    kind: str, tmp_path: Path, smb_folder: tuple[str, Path], sshd: SshServer, smb_access: Access, ssh_access: Access
-) -> tuple[str, Path, Access]:
-    """For the conformance suite: (location string, the same folder on this machine's disk, access)."""
+def located(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> tuple[str, Path | None, Access]:
+    """For the conformance suite: (location string, the same folder on this machine's disk or None, access)."""
     if kind == "smb":
-        return smb_folder[0], smb_folder[1], smb_access
+        url, disk = request.getfixturevalue("smb_folder")
+        return url, disk, request.getfixturevalue("smb_access")
     if kind == "sftp":
-        return sshd.url(str(tmp_path)), tmp_path, ssh_access
+        sshd = request.getfixturevalue("sshd")
+        return sshd.url(str(tmp_path)), tmp_path, request.getfixturevalue("ssh_access")
+    if kind == "memory":
+        name = f"t-{uuid.uuid4().hex[:8]}"
+        memory.STORES[name] = memory.MemoryStore()
+        return f"memory://{name}/", None, Access()
     return str(tmp_path), tmp_path, Access()
 
 
 @pytest.fixture
-def backend(located: tuple[str, Path, Access]) -> Iterator[Backend]:
+def backend(located: tuple[str, Path | None, Access]) -> Iterator[Backend]:
     location, _disk, access = located
     with open_backend(parse_location(location), access) as b:
         yield b

@@ -128,6 +128,6 @@ def with_access(command: Callable[..., Any]) -> Callable[..., Any]:
         shared = {name: kwargs.pop(name) for name in _ACCESS_OPTIONS}
         return command(access=build_access(**shared), **kwargs)
 
-    run.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
+    run.__dict__["__signature__"] = signature.replace(parameters=own + extra)  # typer reads the merged options
     run.__annotations__ = {p.name: p.annotation for p in own + extra}
     return run

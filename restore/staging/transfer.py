@@ -248,6 +248,7 @@ class Transfer:
         return matched
 
     def _retrying_copy(self, job: FileJob, partial: str, hashes: _Hashes) -> int:
+        """Bytes written by this run: every acknowledged byte of every attempt, the interrupted ones included."""
         copied = 0
         for attempt in range(self.retries + 1):
             start = hashes.offset
@@ -258,6 +259,7 @@ class Transfer:
                 if not exc.retryable or attempt == self.retries:
                     raise
                 resume = self._confirmed_at_failure
+                copied += max(resume - start, 0)
                 self._recover(attempt)
                 if not hashes.rewind(resume):
                     # No saved state at the acknowledged offset: compare with the source again.

@@ -37,6 +37,7 @@ def test_real_images(images: ImageCache, fmt: str, mb: int) -> None:
     assert check.virtual_size == _qemu_virtual_size(path)  # type: ignore[attr-defined]
 
 
+@pytest.mark.servers  # qemu-img
 def test_fixed_vhd(tmp_path: Path) -> None:
     path = tmp_path / "fixed.vhd"
     subprocess.run(["qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=fixed", str(path), "8M"], check=True)
@@ -102,6 +103,7 @@ def test_random_corruption_of_a_real_vhdx_never_raises(images: ImageCache, flips
     assert check.problem is None or isinstance(check.problem, str)
 
 
+@pytest.mark.servers  # qemu-img
 @pytest.mark.parametrize("mb", [1, 100, 61440, 4 * 1024 * 1024])
 def test_builtin_vhdx_writer_makes_images_qemu_accepts(tmp_path: Path, mb: int) -> None:
     from restore.demo.vhdx import write_vhdx

@@ -119,6 +119,7 @@ def test_quoting_and_refusals() -> None:
             restore_commands(bad)
 
 
+@pytest.mark.servers  # Chromium
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
 def test_html_prints_in_chromium(tmp_path: Path, paper: str) -> None:
     inp = _input("dc-bmr")

@@ -1,0 +1,99 @@
+"""The copy engine on the in-memory backend (the fast tier): resume after a cut link, a full disk and a stall at
+chosen offsets, reuse of an earlier partial copy, and a damaged copy caught before it is put in place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from restore.demo.sample import PointSpec, VolumeSpec, write_tree
+from restore.staging.stage import run_stage
+from restore.staging.transfer import CHUNK, PARTIAL_SUFFIX, FileJob, Transfer, VerificationFailed
+from share import errors
+from share.connect import parse_location
+from share.local import LocalBackend
+from share.memory import Faults, MemoryBackend, MemoryStore
+
+SIZE = 3 * CHUNK + 12345
+
+
+def _source(data: bytes) -> MemoryBackend:
+    backend = MemoryBackend()
+    with backend.open_write("image.vhdx") as stream:
+        stream.write(data)
+    return backend
+
+
+def _no_sleep(_seconds: float) -> None:
+    pass
+
+
+@pytest.mark.parametrize("cut_after", [1, CHUNK - 1, CHUNK + 7, 2 * CHUNK + 100])
+def test_resume_after_a_cut_link(cut_after: int) -> None:
+    data = os.urandom(SIZE)
+    target = MemoryBackend(MemoryStore(faults=Faults(cut_after=cut_after, cuts=2)))
+    outcome = Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    assert target.store.faults.cuts_done >= 1 and target.reconnects >= 1
+    assert bytes(target.store.files["out.vhdx"]) == data and "out.vhdx" + PARTIAL_SUFFIX not in target.store.files
+    assert outcome.verified and outcome.bytes_copied + outcome.bytes_reused >= SIZE
+
+
+def test_resume_after_a_stall() -> None:
+    data = os.urandom(SIZE)
+    target = MemoryBackend(MemoryStore(faults=Faults(stall_after=CHUNK + 1, stall_seconds=0.01)))
+    Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    assert target.store.faults.stalls_done == 1 and bytes(target.store.files["out.vhdx"]) == data
+
+
+def test_disk_full_keeps_the_partial_copy_and_a_rerun_resumes() -> None:
+    data = os.urandom(SIZE)
+    target = MemoryBackend(MemoryStore(faults=Faults(capacity=2 * CHUNK)))
+    with pytest.raises(errors.DiskFull):
+        Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    kept = len(target.store.files["out.vhdx" + PARTIAL_SUFFIX])
+    assert kept > 0
+    target.store.faults.capacity = None
+    outcome = Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    assert outcome.bytes_reused >= CHUNK and bytes(target.store.files["out.vhdx"]) == data
+
+
+def test_an_earlier_partial_copy_is_compared_block_by_block_not_trusted_by_size() -> None:
+    data = os.urandom(SIZE)
+    target = MemoryBackend()
+    # A killed run left the first 2 chunks, the second of them damaged: only the first may be reused.
+    partial = bytearray(data[: 2 * CHUNK])
+    partial[CHUNK + 5] ^= 0xFF
+    target.store.files["out.vhdx" + PARTIAL_SUFFIX] = partial
+    outcome = Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    assert bytes(target.store.files["out.vhdx"]) == data
+    assert outcome.bytes_reused < 2 * CHUNK
+
+
+def test_a_damaged_copy_is_not_put_in_place() -> None:
+    data = os.urandom(SIZE)
+    target = MemoryBackend()
+
+    class Damaging(Transfer):
+        def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+            target.store.files[partial][100] ^= 0x01
+            super()._verify(job, partial, expected)
+
+    with pytest.raises(VerificationFailed):
+        Damaging(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    assert "out.vhdx" not in target.store.files
+
+
+def test_stage_a_sample_point_into_memory_with_a_cut(tmp_path: Path) -> None:
+    spec = PointSpec(volumes=[VolumeSpec("", "EFI", virtual_mb=100), VolumeSpec("C:", "System", virtual_mb=200)])
+    spec.pad_mb = 9
+    write_tree(tmp_path, {"DC01": spec})
+    source = LocalBackend(parse_location(str(tmp_path)))
+    target = MemoryBackend(MemoryStore(faults=Faults(cut_after=5 * 1024 * 1024)))
+    result = run_stage(source, target, transfer=Transfer(source, target, sleep=_no_sleep))
+    assert result.ok and result.machine == "DC01" and target.store.faults.cuts_done == 1
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert bytes(target.store.files[str(path.relative_to(tmp_path))]) == path.read_bytes()
+    assert "SHA256SUMS" in target.store.files and "bmr-manifest.json" in target.store.files
