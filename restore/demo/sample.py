@@ -15,8 +15,8 @@ from pathlib import Path
 
 from restore.demo.vhdx import write_vhdx
 from restore.tree import writers as w
+from restore.tree.identifiers import folder_name
 from restore.tree.model import TREE_NAME
-from restore.tree.versions import folder_name
 
 ADDITIONAL_FILES = "c3b9f3c7-5e52-4d5e-8b20-19adc95a34c7"
 SYSTEM_STATE_WRITERS = [

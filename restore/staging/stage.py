@@ -20,10 +20,10 @@ from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME, ManifestInfo, ren
 from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, FileOutcome, Progress, Transfer
 from restore.tree.choose import Choice, choose_machine, choose_point
 from restore.tree.find import inspect_location
+from restore.tree.identifiers import looks_like_backup_folder
 from restore.tree.model import TREE_NAME as TREE
 from restore.tree.model import Inside
 from restore.tree.points import listing
-from restore.tree.versions import looks_like_backup_folder
 from restore.units import human_bytes
 from share import errors, paths
 from share.base import Backend, Kind

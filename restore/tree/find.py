@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from restore.tree.identifiers import folder_time, looks_like_backup_folder
 from restore.tree.model import TREE_NAME, Inside, Inspection, Machine, Problem, Tree, error, up, warning
 from restore.tree.points import inspect_lone_point, inspect_machine, listing
-from restore.tree.versions import folder_time, looks_like_backup_folder
 from share import paths
 from share.base import Backend, Kind
 from share.connect import Access, open_backend

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 
 from restore.tree import writers as known
+from restore.tree.identifiers import folder_time, looks_like_backup_folder, version_of
 from restore.tree.images import check_image
 from restore.tree.model import Machine, Problem, RecoveryPoint, Volume, error, warning
 from restore.tree.specs import MAX_SPECS_BYTES, BackupSpecs, SpecsError, parse_specs
-from restore.tree.versions import folder_time, looks_like_backup_folder, version_of
 from share import errors, paths
 from share.base import Backend, Entry, Kind, walk_files
 

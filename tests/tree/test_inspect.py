@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from restore.cli.app import app
 from restore.tree.choose import backup_target
 from restore.tree.find import inspect_location
+from restore.tree.identifiers import folder_name, folder_time, parse_version, version_of
 from restore.tree.model import Inspection, RecoveryPoint
-from restore.tree.versions import folder_name, folder_time, parse_version, version_of
 from share.connect import Access, open_backend, parse_location
 from tests.lib.servers import SambaServer, SshServer
 from tests.lib.treebuilder import (
