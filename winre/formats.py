@@ -109,11 +109,12 @@ pre {{ background: #f2f2f2; padding: 1.2mm 2mm; margin: 1mm 0 0;
 """
 
 
-_COMMANDISH = re.compile(r"(?<![^\s(])((?:-|\\\\)[^\s<]+|[^\s<]*\\[^\s<]*)")
+_COMMANDISH = re.compile(r"(?<![^\s(])([^\s<]*[-\\][^\s<]*)")
 
 
 def _prose(text: str) -> str:
-    """Escaped prose in which switches and paths (-backupTarget, \\\\ip\\share) never break across lines."""
+    """Escaped prose in which switches, paths and identifiers (-backupTarget, \\\\ip\\share, 10/04/2020-17:48)
+    never break across lines: a hyphen or backslash is no place to fold a word someone has to type."""
     return _COMMANDISH.sub(lambda m: f'<span class="t">{m.group(1)}</span>', html.escape(text))
 
 
@@ -138,7 +139,9 @@ def render_html(inp: RunbookInput, sections: tuple[Section, ...] | None = None) 
         if section.intro:
             parts.append(f"<p>{_prose(section.intro)}</p>")
         if section.facts:
-            parts.append("<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{_prose(v)}</dd>" for k, v in section.facts) + "</dl>")
+            parts.append(
+                "<dl>" + "".join(f"<dt>{_prose(k)}</dt><dd>{_prose(v)}</dd>" for k, v in section.facts) + "</dl>"
+            )
         if section.steps:
             parts.append("<ul>")
         for index, step in enumerate(section.steps):

@@ -300,7 +300,26 @@ def _share(inp: RunbookInput) -> Section:
     return Section("Share set-up", tuple(steps), facts=tuple(facts))
 
 
+_FIRST_DC = Step(
+    "Domain controller: if it is the first DC restored in the domain (no other DC is left), restore it on an "
+    "isolated network that holds only the file server (cable off the production network, or a separate virtual "
+    "switch) and keep it there until it is verified; with other DCs running, it replicates from them.",
+    refs=("forest-initial", "betahydri"),
+)
+
+
 def _target_machine(inp: RunbookInput, dc: bool) -> Section:
+    if inp.purpose == "systemstate":
+        # source: the seed: system state recovers a machine that starts but has lost system files and registry
+        steps = [
+            Step(
+                "System state goes back onto this server's own Windows installation: the server must start "
+                "(normally" + (", or in Directory Services Restore Mode" if dc else "") + "). A server that does "
+                "not start needs the bare metal path.",
+                refs=("mabs-bmr",),
+            )
+        ]
+        return Section("Target machine", (*steps, _FIRST_DC) if dc else tuple(steps))
     volumes = "; ".join(f"{d.name} {_size(d.virtual_size)}" for d in inp.disks) or "unknown"
     total = sum(d.virtual_size or 0 for d in inp.disks)
     steps = [
@@ -331,14 +350,7 @@ def _target_machine(inp: RunbookInput, dc: bool) -> Section:
         ),
     ]
     if dc:
-        # source: AD forest recovery, initial recovery step 1; BetaHydri/ADRecovery
-        steps.append(
-            Step(
-                "Domain controller: restore the first DC on an isolated network that holds only the file server "
-                "(cable off the production network, or a separate virtual switch).",
-                refs=("forest-initial", "betahydri"),
-            )
-        )
+        steps.append(_FIRST_DC)  # source: AD forest recovery, initial recovery step 1; BetaHydri/ADRecovery
     return Section("Target machine", tuple(steps))
 
 
@@ -435,11 +447,6 @@ def _dsrm(inp: RunbookInput) -> Section:
                 refs=dsrm,
             ),
             Step("Log on as .\\Administrator with the DSRM password (write it nowhere).", refs=dsrm),
-            Step(
-                "Keep this DC off the production network until it is verified (an isolated network that holds "
-                "only the file server).",
-                refs=("forest-initial",),
-            ),
         ),
     )
 
@@ -452,6 +459,17 @@ def _system_state(inp: RunbookInput, dc: bool) -> Section:
             + ", open an elevated command prompt."
         ),
         Step("Connect to the share by IP (net use asks for the password):", _net_use(inp), refs=("net-use",)),
+    ]
+    if dc:
+        # source: AD forest recovery (initial recovery): authoritative SYSVOL only on the first DC
+        steps.append(
+            Step(
+                "Add -authsysvol to the restore line ONLY on the first domain controller restored in the domain; "
+                "elsewhere it causes replication conflicts.",
+                refs=("forest-initial", "forest-sysvol"),
+            )
+        )
+    steps += [
         Step(
             "Check the version is listed, then restore system state:",
             tuple(c for c in commands if c.startswith("wbadmin")),
@@ -467,12 +485,6 @@ def _system_state(inp: RunbookInput, dc: bool) -> Section:
         steps.append(Step(f"Several computers share this folder: -machine:{inp.machine.text} is required."))
     if dc:
         steps += [
-            # source: AD forest recovery (initial recovery): authoritative SYSVOL only on the first DC
-            Step(
-                "Add -authsysvol ONLY on the first domain controller restored in the domain; elsewhere it "
-                "causes replication conflicts.",
-                refs=("forest-initial", "forest-sysvol"),
-            ),
             Step(
                 "Object-level authoritative restore, while still in DSRM:",
                 ("ntdsutil", "activate instance ntds", "authoritative restore"),
@@ -492,7 +504,7 @@ def _roles(inp: RunbookInput, dc: bool) -> Section:
     if dc and inp.purpose == "bmr":
         steps += [
             Step(
-                "Keep the restored DC off the production network until it is verified.",
+                "First DC restored in the domain: keep it off the production network until it is verified.",
                 refs=("forest-initial", "betahydri"),
             ),
             # source: AD forest recovery: after a full server recovery, SYSVOL needs an authoritative sync

@@ -130,12 +130,18 @@ def _sysrecovery_lines(r: Restore, version: str, target: str, machine: str) -> l
     base = f"wbadmin start sysrecovery -version:{version} {target} {machine}"
     # source: wbadmin start sysrecovery: -recreateDisks "might also delete data from data volumes";
     # -excludeDisks (valid only with -recreateDisks) takes the identifiers `wbadmin get disks` lists
+    lost = r.scenario == "server-lost-data-lost"
     lines = [
         "REM Bare metal recovery, from the WinRE command prompt only",
-        "REM List the disks this machine has; note the identifier of every disk that holds data to keep",
+        "REM List the disks this machine has: "
+        + (
+            "as many as the original had, each at least as large"
+            if lost
+            else "note the identifier of every disk that holds data to keep"
+        ),
         "wbadmin get disks",
     ]
-    if r.scenario == "server-lost-data-lost":
+    if lost:
         all_volumes = " -restoreAllVolumes" if r.restore_all_volumes else ""
         lines += [
             "REM The data volumes are lost: recreate every disk"
@@ -170,10 +176,13 @@ def backup_time_text(moment: datetime, tz: tzinfo) -> str:
     A naive moment is UTC (folder names are UTC): ``astimezone`` would otherwise read it as this machine's
     local time. The zone (a ``zoneinfo.ZoneInfo``) applies the daylight-saving rules of the moment's date.
     """
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    local = aware.astimezone(tz)
+    local = _utc(moment).astimezone(tz)
     hour = local.hour % 12 or 12
     return f"{local.month}/{local.day}/{local.year} {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def location_line(backup_target: str, network: bool) -> str:
@@ -199,6 +208,6 @@ def render_get_versions(versions: list[ListedVersion], backup_target: str, netwo
                 f"Can recover: {', '.join(item.can_recover)}",
             ]
         )
-        for item in sorted(versions, key=lambda v: v.backup_time_utc)
+        for item in sorted(versions, key=lambda v: _utc(v.backup_time_utc))
     ]
     return "\n\n".join(blocks)
