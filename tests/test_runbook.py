@@ -157,12 +157,18 @@ def _printed_rules(pages: list[str], inp: RunbookInput) -> None:
         assert f"page {number} of {len(pages)}" in text, f"page {number} lacks 'page {number} of {len(pages)}'"
     lines = [line.strip() for text in pages for line in text.splitlines()]
     joined = re.sub(r"\s+", "", "".join(pages))
+    squeezed = [re.sub(r"\s+", "", text) for text in pages]
     for section in build_runbook(inp):
         assert re.sub(r"\s+", "", section.title) in joined, section.title
         for step in section.steps:
             for line in step.code:
                 for token in line.split():
                     assert any(token in printed.split() or token in printed for printed in lines), (token, line)
+            if step.code:  # a step is kept together: its text and its last command line share a sheet
+                head = re.sub(r"\s+", "", step.text)[:40]
+                page = next(i for i, text in enumerate(squeezed) if head in text)
+                tail = re.sub(r"\s+", "", step.code[-1])[-20:]
+                assert tail in squeezed[page], (step.text, page + 1)
 
 
 @pytest.mark.parametrize("paper", ["A4", "Letter"])

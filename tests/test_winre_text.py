@@ -236,3 +236,9 @@ def test_runbook_input_defaults_keep_old_callers_working() -> None:
     fields = RunbookInput.__dataclass_fields__
     for name in ("blocking", "age_days", "wizard_share", "account_hint", "data_volumes"):
         assert fields[name].default is not fields[name].default_factory, name  # each has a default
+
+
+def test_html_sets_an_overlong_token_smaller() -> None:
+    deep = "\\\\10.0.0.5\\restore\\" + "\\".join(["a-very-long-folder-name"] * 4)
+    page = render_html(replace(_input("dc-bmr"), backup_target=Value(deep, "test")))
+    assert '<span style="font-size: ' in page and f"-backupTarget:{deep}" in page  # whole, only smaller

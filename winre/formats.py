@@ -118,6 +118,14 @@ def _prose(text: str) -> str:
     return _COMMANDISH.sub(lambda m: f'<span class="t">{m.group(1)}</span>', html.escape(text))
 
 
+def _code_line(line: str) -> str:
+    """One printed command line; a token too long for the column is set smaller rather than cut or broken."""
+    if len(line) <= HTML_CODE_COLUMNS:
+        return html.escape(line)
+    size = max(5.5, round(8.5 * HTML_CODE_COLUMNS / len(line), 1))
+    return f'<span style="font-size: {size}pt">{html.escape(line)}</span>'
+
+
 def render_html(inp: RunbookInput, sections: tuple[Section, ...] | None = None) -> str:
     sections = sections or build_runbook(inp)
     e = html.escape
@@ -149,7 +157,7 @@ def render_html(inp: RunbookInput, sections: tuple[Section, ...] | None = None) 
             body = f'<label for="{box}">{_prose(step.text)}</label>'
             if step.code:
                 folded = [part for line in step.code for part in wrap_command(line, HTML_CODE_COLUMNS)]
-                body += "<pre>" + e("\n".join(folded)) + "</pre>"
+                body += "<pre>" + "\n".join(_code_line(part) for part in folded) + "</pre>"
             if step.note:
                 body += f'<div class="note">{_prose(step.note)}</div>'
             parts.append(f'<li><input type="checkbox" id="{box}"><div>{body}</div></li>')
