@@ -43,6 +43,7 @@ REFERENCES: dict[str, str] = {
     "storage/file-server/manage-smb-dialects.md)",
     "simplified-guide": "simplified.guide: system image restore guide (BitLocker recovery key, dynamic disks)",
     "testmybackups": "testmybackups.com: BIOS-to-EFI restore post (a different firmware breaks BMR)",
+    "bmr": "bmr itself: its own records (stage, SHA256SUMS, bmr-manifest.json, preflight); not an outside source",
     "ntdsutil": "Microsoft: ntdsutil (MicrosoftDocs/windowsserverdocs, windows-commands/ntdsutil.md)",
 }
 

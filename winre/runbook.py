@@ -205,7 +205,10 @@ def _which_path(inp: RunbookInput, dc: bool) -> Section:
         )
     steps += [
         Step(f"Confirm the path: {path_for(inp)}.", refs=("mabs-bmr",)),  # source: the seed's recovery matrix
-        Step(f"Confirm the point can do it: it can recover {', '.join(inp.can_recover) or 'nothing'}."),
+        Step(
+            f"Confirm the point can do it: it can recover {', '.join(inp.can_recover) or 'nothing'}.",
+            refs=("blackfield",),  # source: wbadmin get versions' "Can recover" line
+        ),
         Step(
             "Lost file data, SharePoint items, VMs or application data alone: use a regular MABS recovery "
             "instead; SharePoint disaster recovery is none of these paths.",
@@ -234,14 +237,19 @@ def _backup_server(inp: RunbookInput) -> Section:
             "(or System State).",
             refs=("mabs-bmr",),
         ),
-        Step(f"Pick the recovery point of {inp.backup_time_utc:%Y-%m-%d %H:%M} UTC (the console shows local time)."),
+        Step(
+            f"Pick the recovery point of {inp.backup_time_utc:%Y-%m-%d %H:%M} UTC (the console shows local time).",
+            refs=("blackfield",),  # source: the folder name is UTC, "Backup time" is local
+        ),
         Step(
             "Choose 'Copy to a network folder' and give the destination folder on the file server.", refs=("mabs-bmr",)
         ),
     ]
     if inp.stage_command:
-        steps.append(Step("Or copy and verify the exported point with bmr:", (inp.stage_command,)))
-    steps.append(Step("Keep the copy's SHA256SUMS and bmr-manifest.json with the point; they prove it is whole."))
+        steps.append(Step("Or copy and verify the exported point with bmr:", (inp.stage_command,), refs=("bmr",)))
+    steps.append(
+        Step("Keep the copy's SHA256SUMS and bmr-manifest.json with the point; they prove it is whole.", refs=("bmr",))
+    )
     return Section("On the backup server", tuple(steps))
 
 
@@ -267,7 +275,13 @@ def _share(inp: RunbookInput) -> Section:
                 refs=("mabs-bmr", "blackfield"),
             )
         )
-    steps.append(Step(f"Share path for net use, by IP address (WinRE often has no DNS): {share_of(target)}"))
+    # source: AD forest recovery (full server recovery): the share may be given by the server's IP address
+    steps.append(
+        Step(
+            f"Share path for net use, by IP address (WinRE often has no DNS): {share_of(target)}",
+            refs=("forest-full",),
+        )
+    )
     _, rem = account_lines(inp.account.text, inp.account_hint)
     if rem:
         steps.append(Step(f"Account: {rem[0].removeprefix('REM ')}", refs=("net-use",)))
@@ -290,10 +304,13 @@ def _share(inp: RunbookInput) -> Section:
                 f"Last preflight: {result.status.upper()} at {result.when:%Y-%m-%d %H:%M} UTC",
                 lines,
                 "rerun bmr preflight right before the restore",
+                refs=("bmr",),
             ),
         )
     else:
-        steps.append(Step("Run bmr preflight against the share before the restore (no result embedded here)."))
+        steps.append(
+            Step("Run bmr preflight against the share before the restore (no result embedded here).", refs=("bmr",))
+        )
     facts = [("-backupTarget", _with_source(inp.backup_target))]
     if folder is not None:
         facts.append(("WinRE wizard path", wizard_share(inp)))
@@ -482,7 +499,12 @@ def _system_state(inp: RunbookInput, dc: bool) -> Section:
         ),
     ]
     if inp.several_machines:
-        steps.append(Step(f"Several computers share this folder: -machine:{inp.machine.text} is required."))
+        steps.append(
+            Step(
+                f"Several computers share this folder: -machine:{inp.machine.text} is required.",
+                refs=("wbadmin-systemstaterecovery",),
+            )
+        )
     if dc:
         steps += [
             Step(
