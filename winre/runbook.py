@@ -331,8 +331,8 @@ def _target_machine(inp: RunbookInput, dc: bool) -> Section:
         steps = [
             Step(
                 "System state goes back onto this server's own Windows installation: the server must start "
-                "(normally" + (", or in Directory Services Restore Mode" if dc else "") + "). A server that does "
-                "not start needs the bare metal path.",
+                + ("(normally, or in Directory Services Restore Mode)" if dc else "Windows")
+                + ". A server that does not start needs the bare metal path.",
                 refs=("mabs-bmr",),
             )
         ]
