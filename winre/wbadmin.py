@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
-from winre.terms import Purpose
+from winre.terms import Purpose, Scenario
 
 VERSION_RE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2})$")
 RECREATE_WARNING = "WARNING: -recreateDisks wipes every disk it recreates; check the disk list before you press Y"
+# What the person replaces by the identifiers `wbadmin get disks` prints for the disks to keep. No angle
+# brackets: pasted unchanged into cmd.exe they would be redirections; this way wbadmin refuses the line.
+DISK_IDS = "DISK_IDS_TO_KEEP"
+NO_BACKUP = "ERROR - No backup was found."
 
 
 def check_version(text: str) -> str:
@@ -36,6 +40,35 @@ def share_of(backup_target: str) -> str:
     return "\\\\" + "\\".join(parts[:2])
 
 
+def subfolder_of(backup_target: str) -> str | None:
+    """The folder below the share that a target names (``folder\\sub``), or None for a share root."""
+    parts = [p for p in backup_target.split("\\") if p]
+    return "\\".join(parts[2:]) or None
+
+
+def is_qualified(account: str) -> bool:
+    """``DOMAIN\\user`` or ``user@domain``: a form WinRE (in no domain) can log on with."""
+    return "\\" in account or "@" in account
+
+
+def account_lines(account: str, hint: str | None) -> tuple[str, list[str]]:
+    """The account to put on the command line and the REM lines that say what to type instead, if anything.
+
+    WinRE belongs to no domain: a bare user name is taken as a user of the WinRE machine itself and refused.
+    With the NetBIOS name of the account's owner (``hint``: the file server for its local account, or the
+    domain) the name is qualified here; without it, a placeholder and a REM line say what to type.
+    """
+    if is_qualified(account):
+        return account, []
+    if hint:
+        qualified = f"{hint}\\{account}"
+        return qualified, [f"REM The account was given without a domain: using {qualified} ({hint} owns the account)"]
+    return f"FILESERVER\\{account}", [
+        f"REM The account '{account}' has no domain: replace FILESERVER by the file server's computer name "
+        "(a local account there) or by the domain's NetBIOS name (a domain account) before you run net use",
+    ]
+
+
 @dataclass(frozen=True)
 class Restore:
     """What the command lines are built from."""
@@ -43,10 +76,13 @@ class Restore:
     backup_target: str  # \\ip\share or \\ip\share\folder
     machine: str
     version: str
-    account: str  # DOMAIN\user
+    account: str  # DOMAIN\user, or a bare user qualified with account_hint
     purpose: Purpose
     domain_controller: bool = False
     authoritative_sysvol: bool = False
+    scenario: Scenario | None = None  # None: not said; a bare metal recovery then keeps the data disks
+    account_hint: str | None = None  # NetBIOS name that owns a bare account: the file server's or the domain's
+    restore_all_volumes: bool = False  # the point holds non-critical (data) volumes
 
 
 def restore_commands(r: Restore) -> list[str]:
@@ -58,25 +94,70 @@ def restore_commands(r: Restore) -> list[str]:
         raise ValueError("-authsysvol belongs to a system-state recovery (--for systemstate)")
     target = f"-backupTarget:{quote(r.backup_target)}"
     machine = f"-machine:{quote(r.machine)}"
+    account, account_rem = account_lines(r.account, r.account_hint)
     lines = [
+        *account_rem,
+        # source: net use (windows-commands/net-use.md): * prompts for the password, which is never printed
         "REM Connect to the share (the * makes net use ask for the password; type it, it is not shown)",
-        f"net use {quote(share_of(r.backup_target))} /user:{quote(r.account)} *",
-        "REM List the versions on the share; the identifier is UTC",
+        f"net use {quote(share_of(r.backup_target))} /user:{quote(account)} *",
+        # source: the Blackfield output: the identifier is the folder's UTC instant; WinPE's clock is Pacific
+        "REM List the versions on the share; pick the point by its version identifier (UTC), not by the time",
         f"wbadmin get versions {target} {machine}",
     ]
     if r.purpose == "systemstate":
-        extra = " -authsysvol" if r.authoritative_sysvol else ""
+        return lines + _system_state_lines(r, version, target, machine)
+    return lines + _sysrecovery_lines(r, version, target, machine)
+
+
+def _system_state_lines(r: Restore, version: str, target: str, machine: str) -> list[str]:
+    lines: list[str] = []
+    if r.domain_controller:
+        # source: azure-docs restore-system-state, Redmondmag, Carbonite: DSRM first, then the restore
+        lines.append(
+            "REM Domain controller: run this only in Directory Services Restore Mode (bcdedit /set safeboot "
+            "dsrepair, restart, log on as .\\Administrator with the DSRM password)"
+        )
+    extra = " -authsysvol" if r.authoritative_sysvol else ""
+    # source: wbadmin start systemstaterecovery; -authsysvol only on the first DC (AD forest recovery)
+    lines += [
+        "REM Restore system state" + (" (authoritative SYSVOL: only on the FIRST domain controller)" if extra else ""),
+        f"wbadmin start systemstaterecovery -version:{version} {target} {machine}{extra}",
+    ]
+    return lines
+
+
+def _sysrecovery_lines(r: Restore, version: str, target: str, machine: str) -> list[str]:
+    base = f"wbadmin start sysrecovery -version:{version} {target} {machine}"
+    # source: wbadmin start sysrecovery: -recreateDisks "might also delete data from data volumes";
+    # -excludeDisks (valid only with -recreateDisks) takes the identifiers `wbadmin get disks` lists
+    lost = r.scenario == "server-lost-data-lost"
+    lines = [
+        "REM Bare metal recovery, from the WinRE command prompt only",
+        "REM List the disks this machine has: "
+        + (
+            "as many as the original had, each at least as large"
+            if lost
+            else "note the identifier of every disk that holds data to keep"
+        ),
+        "wbadmin get disks",
+    ]
+    if lost:
+        all_volumes = " -restoreAllVolumes" if r.restore_all_volumes else ""
         lines += [
-            "REM Restore system state"
-            + (" (authoritative SYSVOL: only on the FIRST domain controller)" if extra else ""),
-            f"wbadmin start systemstaterecovery -version:{version} {target} {machine}{extra}",
-        ]
-    else:
-        lines += [
-            "REM Bare metal recovery, from the WinRE command prompt only",
+            "REM The data volumes are lost: recreate every disk"
+            + (", and bring back the data volumes this point holds (-restoreAllVolumes)" if all_volumes else ""),
             f"REM {RECREATE_WARNING}",
-            f"wbadmin start sysrecovery -version:{version} {target} {machine} -recreateDisks",
+            f"{base} -recreateDisks{all_volumes}",
         ]
+        return lines
+    lines += [
+        f"REM Data disks must survive: replace {DISK_IDS} by their identifiers from wbadmin get disks, "
+        "comma-separated (excluded disks are not partitioned or formatted)",
+        f"REM {RECREATE_WARNING}",
+        f"{base} -recreateDisks -excludeDisks:{DISK_IDS}",
+        "REM If the system disk still has its original partitions, recreate nothing (no disk is repartitioned):",
+        f"REM   {base}",
+    ]
     return lines
 
 
@@ -90,31 +171,43 @@ class ListedVersion:
 
 
 def backup_time_text(moment: datetime, tz: tzinfo | None) -> str:
-    """wbadmin's (en-US) 'Backup time' form in the given zone (None: this machine's), under that zone's rules for
-    that date (daylight saving included): ``10/4/2020 10:48 AM``."""
-    local = moment.astimezone(tz)
+    """wbadmin's (en-US) 'Backup time' form in the given zone, under that date's rules: ``10/4/2020 10:48 AM``.
+
+    A naive moment is UTC (folder names are UTC): ``astimezone`` would otherwise read it as this machine's
+    local time. The zone (a ``zoneinfo.ZoneInfo``) applies the daylight-saving rules of the moment's date.
+    """
+    local = _utc(moment).astimezone(tz)
     hour = local.hour % 12 or 12
     return f"{local.month}/{local.day}/{local.year} {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def location_line(backup_target: str, network: bool) -> str:
+    """wbadmin repeats the target as it was typed, a trailing backslash or none (the Blackfield output)."""
     if network:
-        return f"Backup location: Network Share labeled {backup_target.rstrip(chr(92))}\\"
+        return f"Backup location: Network Share labeled {backup_target}"
     return f"Backup target: Fixed Disk labeled {backup_target}"
 
 
 def render_get_versions(versions: list[ListedVersion], backup_target: str, network: bool, tz: tzinfo | None) -> str:
-    """What `wbadmin get versions -backupTarget:... -machine:...` prints for these points, oldest first."""
-    blocks = []
-    for item in sorted(versions, key=lambda v: v.backup_time_utc):
-        blocks.append(
-            "\n".join(
-                [
-                    f"Backup time: {backup_time_text(item.backup_time_utc, tz)}",
-                    location_line(backup_target, network),
-                    f"Version identifier: {item.version}",
-                    f"Can recover: {', '.join(item.can_recover)}",
-                ]
-            )
+    """What `wbadmin get versions -backupTarget:... -machine:...` prints for these points, oldest first.
+
+    Four lines a point, a blank line between points; ``ERROR - No backup was found.`` when there is none.
+    """
+    if not versions:
+        return NO_BACKUP
+    blocks = [
+        "\n".join(
+            [
+                f"Backup time: {backup_time_text(item.backup_time_utc, tz)}",
+                location_line(backup_target, network),
+                f"Version identifier: {item.version}",
+                f"Can recover: {', '.join(item.can_recover)}",
+            ]
         )
+        for item in sorted(versions, key=lambda v: _utc(v.backup_time_utc))
+    ]
     return "\n\n".join(blocks)

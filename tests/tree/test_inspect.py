@@ -276,7 +276,7 @@ def test_get_versions_matches_the_documented_example() -> None:
     assert moment is not None
     text = render_get_versions(
         [ListedVersion(moment, version_of(moment), ("Bare Metal Recovery", "System State"))],
-        r"\\10.10.14.15\share",
+        "\\\\10.10.14.15\\share\\",  # typed with a trailing backslash, as in the Blackfield write-up
         True,
         ZoneInfo("America/Los_Angeles"),
     )
@@ -296,7 +296,8 @@ def test_versions_command(
     result = runner.invoke(app, ["versions", url, "--machine", "dc01", "--password-env", password_env])
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Version identifier: 10/04/2020-17:48" in result.stdout
-    assert f"Network Share labeled \\\\127.0.0.1\\data\\{disk.name}\\" in result.stdout
+    # the label repeats -backupTarget as bmr's command lines type it: no trailing backslash
+    assert f"Network Share labeled \\\\127.0.0.1\\data\\{disk.name}\n" in result.stdout
     unknown = runner.invoke(app, ["versions", url, "--machine", "NOPE", "--password-env", password_env])
     assert unknown.exit_code == 1 and "DC01, FS01" in unknown.stderr
 

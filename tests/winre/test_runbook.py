@@ -3,9 +3,12 @@ real headless Chromium (pages, nothing cut), the PDF's text, and the CLI against
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +31,9 @@ GENERATED = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 
 def _input(kind: str) -> RunbookInput:
-    dc = kind == "dc-bmr"
+    """dc-bmr: a DC's BMR, data lost; dc-state: a DC's system state; sysstate and multi: a member server's."""
+    dc = kind in ("dc-bmr", "dc-state")
+    bmr = kind == "dc-bmr"
     return RunbookInput(
         location="smb://CORP;svc-restore@10.0.0.5/restore",
         machine=Value("DC01" if dc else ("APP01" if kind == "sysstate" else "FS02"), "the computer folder"),
@@ -38,8 +43,8 @@ def _input(kind: str) -> RunbookInput:
         if dc
         else ("Volume(s)", "File(s)", "System State"),
         roles=("domain-controller",) if dc else (),
-        purpose="bmr" if dc else "systemstate",
-        scenario="server-lost-data-lost" if dc else "os-damaged",
+        purpose="bmr" if bmr else "systemstate",
+        scenario="server-lost-data-lost" if bmr else "os-damaged",
         backup_target=Value("\\\\10.0.0.5\\restore", "the share"),
         share_folder=Value("this location's folder", "where WindowsImageBackup was found"),
         account=Value("CORP\\svc-restore", "the location"),
@@ -52,10 +57,11 @@ def _input(kind: str) -> RunbookInput:
             (CheckLine("connect", "pass", "TCP 10.0.0.5:445 answers"), CheckLine("unc-name", "warn", "named by host")),
         ),
         several_machines=kind == "multi",
+        age_days=None if kind == "dc-bmr" else 30,  # the DC BMR point is the real 2020 one: past the tombstone
     )
 
 
-@pytest.mark.parametrize("kind", ["dc-bmr", "sysstate", "multi"])
+@pytest.mark.parametrize("kind", ["dc-bmr", "dc-state", "sysstate", "multi"])
 @pytest.mark.parametrize(("ext", "render"), [("md", render_markdown), ("txt", render_text), ("html", render_html)])
 def test_golden(kind: str, ext: str, render: object) -> None:
     text = render(_input(kind))  # type: ignore[operator]
@@ -67,8 +73,8 @@ def test_golden(kind: str, ext: str, render: object) -> None:
 
 def test_runbook_content_rules() -> None:
     dc = render_markdown(_input("dc-bmr"))
-    assert "bcdedit /set safeboot dsrepair" in dc and "bcdedit /deletevalue safeboot" in dc
-    assert "-authsysvol ONLY on the first domain controller" in dc
+    assert "bcdedit" not in dc  # a BMR runs from WinRE: no DSRM
+    assert "msDFSR-Options = 1" in dc and "First DC restored in the domain only" in dc
     assert "regular MABS/DPM recovery of the data" in dc  # server-lost-data-lost adds the data recovery
     assert "Search for a system image on the network" in dc and "wpeinit" in dc and "drvload" in dc
     assert "Password: ______" in dc
@@ -77,7 +83,9 @@ def test_runbook_content_rules() -> None:
     assert "wbadmin start systemstaterecovery -version:10/04/2020-17:48" in state and "bcdedit" not in state
     assert "sysrecovery" not in state
     assert "-machine:FS02 is required" in render_markdown(_input("multi"))
-    assert [s.title[:2] for s in build_runbook(_input("dc-bmr"))] == ["1.", "2.", "3.", "4.", "5.", "6.", "7."]
+    titles = [s.title for s in build_runbook(_input("dc-bmr"))]
+    assert [t.split(" ")[0] for t in titles] == [f"{n}." for n in range(1, len(titles) + 1)]
+    assert titles[-1].endswith("References")
 
 
 WBADMIN = {
@@ -88,7 +96,8 @@ WBADMIN = {
         r"( -authsysvol)?$"
     ),
     "bmr": re.compile(
-        r"^wbadmin start sysrecovery -version:\d\d/\d\d/\d{4}-\d\d:\d\d -backupTarget:\S+ -machine:\S+ -recreateDisks$"
+        r"^wbadmin start sysrecovery -version:\d\d/\d\d/\d{4}-\d\d:\d\d -backupTarget:\S+ -machine:\S+"
+        r" -recreateDisks( -excludeDisks:[A-Z_]+| -restoreAllVolumes)?$"
     ),
 }
 
@@ -101,8 +110,8 @@ def test_command_syntax(purpose: str, dc: bool, auth: bool) -> None:
     )  # type: ignore[arg-type]
     commands = [line for line in lines if not line.startswith("REM")]
     assert WBADMIN["net"].match(commands[0]) and WBADMIN["get"].match(commands[1])
-    assert WBADMIN["ss" if purpose == "systemstate" else "bmr"].match(commands[2]), commands[2]
-    assert commands[2].endswith("-authsysvol") is auth
+    assert WBADMIN["ss" if purpose == "systemstate" else "bmr"].match(commands[-1]), commands[-1]
+    assert commands[-1].endswith("-authsysvol") is auth
     assert any("wipes" in line for line in lines) is (purpose == "bmr")
     assert not any("-backuptarget " in line.lower() for line in lines)  # the seed's broken form
 
@@ -119,6 +128,36 @@ def test_quoting_and_refusals() -> None:
             restore_commands(bad)
 
 
+# -- printed: headless Chromium and the PDF -------------------------------------------------------------------
+
+
+def _page_texts(data: bytes) -> list[str]:
+    """Each page's text, ligatures (Chromium's "fi") unfolded."""
+    return [unicodedata.normalize("NFKC", page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def _printed_rules(pages: list[str], inp: RunbookInput) -> None:
+    """What every printed runbook must show: each sheet names the server and the point and says "page N of M";
+    every token of every command line arrives whole on one line (never broken at a hyphen or the margin)."""
+    for number, text in enumerate(pages, start=1):
+        assert inp.machine.text in text and inp.version.text in text, f"page {number} lacks the server or point"
+        assert f"page {number} of {len(pages)}" in text, f"page {number} lacks 'page {number} of {len(pages)}'"
+    lines = [line.strip() for text in pages for line in text.splitlines()]
+    joined = re.sub(r"\s+", "", "".join(pages))
+    squeezed = [re.sub(r"\s+", "", text) for text in pages]
+    for section in build_runbook(inp):
+        assert re.sub(r"\s+", "", section.title) in joined, section.title
+        for step in section.steps:
+            for line in step.code:
+                for token in line.split():
+                    assert any(token in printed.split() or token in printed for printed in lines), (token, line)
+            if step.code:  # a step is kept together: its text and its last command line share a sheet
+                head = re.sub(r"\s+", "", step.text)[:40]
+                page = next(i for i, text in enumerate(squeezed) if head in text)
+                tail = re.sub(r"\s+", "", step.code[-1])[-20:]
+                assert tail in squeezed[page], (step.text, page + 1)
+
+
 @pytest.mark.servers  # Chromium
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
 def test_html_prints_in_chromium(tmp_path: Path, paper: str) -> None:
@@ -128,28 +167,52 @@ def test_html_prints_in_chromium(tmp_path: Path, paper: str) -> None:
     html_file.write_text(page, encoding="utf-8")
     pdf = tmp_path / "runbook.pdf"
     _chromium(html_file, pdf, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
-    reader = PdfReader(pdf)
-    assert len(reader.pages) == 7  # one page per section: the page breaks hold and nothing spills over
-    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))
-    for section in build_runbook(inp):
-        assert re.sub(r"\s+", "", section.title) in text
-        for step in section.steps:
-            for line in step.code:  # every command line arrives whole: nothing cut at the margin
-                assert re.sub(r"\s+", "", line) in text, line
+    pages = _page_texts(pdf.read_bytes())
+    assert len(pages) <= 4, len(pages)  # sections flow: it was 7 pages, one per section
+    _printed_rules(pages, inp)
+    assert any(line.rstrip().endswith(" ^") for text in pages for line in text.splitlines())  # folds are marked
     shot = tmp_path / "runbook.png"
     _chromium(html_file, shot, f"--screenshot={shot}", "--window-size=900,1300")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     assert "<script" not in page and "http" not in page.split("<body>")[0]  # self-contained, no assets
 
 
-def test_pdf_text() -> None:
-    data = render_pdf(_input("dc-bmr"))
-    reader = PdfReader(__import__("io").BytesIO(data))
-    text = "\n".join(p.extract_text() for p in reader.pages)
-    assert len(reader.pages) >= 7
-    for needle in ("Restore runbook: DC01", "10/04/2020-17:48", "wbadmin start sysrecovery", "bcdedit /set safeboot",
-                   "0.0.0-test", "Password: ____"):  # fmt: skip
+def test_html_print_rules_in_css() -> None:
+    page = render_html(_input("dc-bmr"))
+    css = page.split("<style>")[1].split("</style>")[0]
+    assert "break-before: page" not in css  # sections flow
+    assert 'counter(page) " of " counter(pages)' in css and "DC01 - version 10/04/2020-17:48" in css
+    pre = css.split("pre {")[1].split("}")[0]
+    assert "white-space: pre;" in pre and "hyphens: none" in pre and "word-break: keep-all" in pre
+    for token in ("-backupTarget", "-recreateDisks", "10/04/2020-17:48", "\\\\10.0.0.5\\restore"):
+        assert f'<span class="t">{token}' in page, token  # never broken at its hyphen or backslash
+
+
+@pytest.mark.servers  # Chromium
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_pdf_text(paper: str) -> None:
+    inp = _input("dc-bmr")
+    pages = _page_texts(render_pdf(inp, paper=paper))
+    text = "\n".join(pages)
+    assert len(pages) <= 4, len(pages)  # was 7: a page per section
+    for needle in ("Restore runbook: DC01", "10/04/2020-17:48", "wbadmin start sysrecovery", "msDFSR-Options = 1",
+                   "0.0.0-test", "Password: ____", "References"):  # fmt: skip
         assert needle in text, needle
+    _printed_rules(pages, inp)
+    assert any(line.rstrip().endswith(" ^") for line in text.splitlines())
+
+
+def test_fail_banner_opens_every_format() -> None:
+    inp = replace(_input("sysstate"), blocking=("FAIL share-root: the share is WindowsImageBackup itself; share "
+                                                "the folder above it",))  # fmt: skip
+    md, txt, page = render_markdown(inp), render_text(inp), render_html(inp)
+    assert md.startswith("> **FAIL:") and "share the folder above it" in md.split("# Restore runbook")[0]
+    assert txt.startswith("!!!") and "!! FAIL:" in txt.split("RESTORE RUNBOOK")[0]
+    body = page.split("<body>")[1]
+    assert body.lstrip().startswith('<div class="fail"') and body.index("FAIL:") < body.index("<h1>")
+    first = _page_texts(render_pdf(inp))[0]
+    assert first.index("FAIL:") < first.index("Restore runbook: APP01, system state recovery\nGenerated")
+    assert "FAIL:" not in render_markdown(_input("sysstate"))
 
 
 # -- CLI against the real Samba ---------------------------------------------------------------------------------
