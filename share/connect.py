@@ -5,15 +5,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from share import errors, local, memory, sftp, smb
+from share import errors, local, memory
 from share.base import Backend
 from share.credentials import PasswordSource
 from share.location import FORMS, Location
-from share.sftp import SshOptions
 
 _URL_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    """How to verify an SSH server and who we are. Host keys: known_hosts, or one pinned SHA256 fingerprint."""
+
+    known_hosts: Path | None = None
+    host_key: str | None = None
+    key_files: tuple[Path, ...] = field(default_factory=tuple)
+    use_agent: bool = True
 
 
 @dataclass(frozen=True)
@@ -35,16 +45,47 @@ class Scheme:
     negotiate: Callable[[str, int, float], Any] | None = None  # facts the server offers before anyone logs on
 
 
+# The network backends import their protocol libraries only when a location of theirs is used: a local copy
+# does not pay for smbprotocol and paramiko at start-up.
+def _smb_url(text: str) -> Location:
+    from share.smb import parse_url
+
+    return parse_url(text)
+
+
+def _smb_unc(text: str) -> Location:
+    from share.smb import parse_unc
+
+    return parse_unc(text)
+
+
+def _smb_open(location: Location, access: Access) -> Backend:
+    from share.smb import SmbBackend
+
+    return SmbBackend(location, access.password, timeout=access.timeout)
+
+
+def _smb_negotiate(address: str, port: int, timeout: float) -> Any:
+    from share.smb import negotiate
+
+    return negotiate(address, port, timeout)
+
+
+def _sftp_url(text: str) -> Location:
+    from share.sftp import parse_url
+
+    return parse_url(text)
+
+
+def _sftp_open(location: Location, access: Access) -> Backend:
+    from share.sftp import SftpBackend
+
+    return SftpBackend(location, access.password, access.ssh, timeout=access.timeout)
+
+
 SCHEMES: dict[str, Scheme] = {
-    "smb": Scheme(
-        smb.parse_url,
-        lambda loc, access: smb.SmbBackend(loc, access.password, timeout=access.timeout),
-        smb.negotiate,
-    ),
-    "sftp": Scheme(
-        sftp.parse_url,
-        lambda loc, access: sftp.SftpBackend(loc, access.password, access.ssh, timeout=access.timeout),
-    ),
+    "smb": Scheme(_smb_url, _smb_open, _smb_negotiate),
+    "sftp": Scheme(_sftp_url, _sftp_open),
     "local": Scheme(None, lambda loc, access: local.LocalBackend(loc)),
     "memory": Scheme(memory.parse_url, lambda loc, access: memory.open_location(loc)),  # tests' stand-in server
 }
@@ -57,7 +98,7 @@ def parse_location(text: str) -> Location:
     if not original:
         raise errors.InvalidLocation(f"empty location; expected {FORMS}")
     if original.startswith(("\\\\", "//")) and not original.startswith(("\\\\?\\", "\\\\.\\")):
-        return smb.parse_unc(original)
+        return _smb_unc(original)
     match = _URL_RE.match(original)
     if match and len(match.group(1)) > 1:  # one letter is a drive (C://...), not a scheme
         scheme = SCHEMES.get(match.group(1).lower())

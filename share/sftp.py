@@ -11,7 +11,6 @@ import socket
 import stat as stat_mod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
 from share import errors, paths
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
+from share.connect import SshOptions
 from share.credentials import PasswordSource
 from share.location import DEFAULT_PORTS, Location, split_url
 
@@ -36,16 +36,6 @@ _BY_ERRNO: dict[int, type[errors.ShareError]] = {
     errno.EPERM: errors.AccessDenied,
     errno.EEXIST: errors.AlreadyExists,
 }
-
-
-@dataclass(frozen=True)
-class SshOptions:
-    """How to verify the server and who we are. Host keys: known_hosts, or one pinned SHA256 fingerprint."""
-
-    known_hosts: Path | None = None
-    host_key: str | None = None
-    key_files: tuple[Path, ...] = field(default_factory=tuple)
-    use_agent: bool = True
 
 
 def fingerprint(key: paramiko.PKey) -> str:

@@ -16,7 +16,6 @@ import textwrap
 from collections.abc import Callable
 
 from winre.cmdwrap import wrap_command
-from winre.pdf import render_pdf as render_pdf
 from winre.runbook import RunbookInput, Section, build_runbook, path_for
 from winre.text import banner_lines, running_head, stamp, title
 
@@ -178,6 +177,13 @@ class Format(enum.StrEnum):
     html = "html"
     pdf = "pdf"
     txt = "txt"
+
+
+def render_pdf(inp: RunbookInput, sections: tuple[Section, ...] | None = None, paper: str = "A4") -> bytes:
+    """The runbook as a PDF (winre.pdf; fpdf2 is imported only when a PDF is asked for)."""
+    from winre.pdf import render_pdf as pdf
+
+    return pdf(inp, sections, paper)
 
 
 RENDERERS: dict[Format, Callable[[RunbookInput], str | bytes]] = {

@@ -13,10 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
-from share.connect import Access
+from share.connect import Access, SshOptions
 from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource
 from share.errors import UsageError
-from share.sftp import SshOptions
 from winre.terms import Purpose
 from winre.wbadmin import check_version
 
