@@ -5,25 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from share import errors, local, memory
 from share.base import Backend
-from share.credentials import PasswordSource
+from share.credentials import PasswordSource, SshOptions
 from share.location import FORMS, Location
 
 _URL_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
-@dataclass(frozen=True)
-class SshOptions:
-    """How to verify an SSH server and who we are. Host keys: known_hosts, or one pinned SHA256 fingerprint."""
-
-    known_hosts: Path | None = None
-    host_key: str | None = None
-    key_files: tuple[Path, ...] = field(default_factory=tuple)
-    use_agent: bool = True
 
 
 @dataclass(frozen=True)

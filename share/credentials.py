@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from share.errors import UsageError
@@ -72,6 +72,16 @@ class Account:
         if self.upn:
             return f"{self.user}@{self.domain}"
         return f"{self.domain}\\{self.user}" if self.domain else self.user
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    """How to verify an SSH server and who we are. Host keys: known_hosts, or one pinned SHA256 fingerprint."""
+
+    known_hosts: Path | None = None
+    host_key: str | None = None
+    key_files: tuple[Path, ...] = field(default_factory=tuple)
+    use_agent: bool = True
 
 
 class PasswordSource:

@@ -19,8 +19,7 @@ from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
 from share import errors, paths
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
-from share.connect import SshOptions
-from share.credentials import PasswordSource
+from share.credentials import PasswordSource, SshOptions
 from share.location import DEFAULT_PORTS, Location, split_url
 
 DEFAULT_REQUEST = 32 * 1024  # what every SFTP server takes

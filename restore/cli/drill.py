@@ -13,7 +13,7 @@ from restore.cli.options import HostKey, Json, KnownHosts, SshKey, Timeout
 from restore.cli.output import finish, run, style
 from restore.drill.rehearse import DrillRequest, DrillSummary, rehearse
 from restore.drill.run import DrillOptions
-from share.connect import SshOptions
+from share.credentials import SshOptions
 
 
 def drill(
