@@ -86,7 +86,7 @@ def parse_location(text: str) -> Location:
     original = text.strip()
     if not original:
         raise errors.InvalidLocation(f"empty location; expected {FORMS}")
-    if original.startswith(("\\\\", "//")) and not original.startswith(("\\\\?\\", "\\\\.\\")):
+    if original.startswith("\\\\") and not original.startswith(("\\\\?\\", "\\\\.\\")):
         return _smb_unc(original)
     match = _URL_RE.match(original)
     if match and len(match.group(1)) > 1:  # one letter is a drive (C://...), not a scheme

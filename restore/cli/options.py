@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from share.connect import Access, SshOptions
-from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource
+from share.connect import Access
+from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource, SshOptions
 from share.errors import UsageError
 from winre.terms import Purpose
 from winre.wbadmin import check_version

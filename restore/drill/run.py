@@ -24,8 +24,8 @@ from restore.staging.stage import open_target, run_stage
 from restore.tree.choose import choose_machine, choose_point
 from share import errors
 from share.base import Backend
-from share.connect import Access, SshOptions, open_backend, parse_location
-from share.credentials import PasswordSource
+from share.connect import Access, open_backend, parse_location
+from share.credentials import PasswordSource, SshOptions
 from winre.runbook import RunbookInput
 
 SAMPLE_BYTES = 8 * 1024 * 1024  # read from the largest image to measure the share's throughput
