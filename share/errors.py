@@ -21,6 +21,7 @@
         ├── NotADirectory
         ├── DiskFull               no space or quota exceeded on the target
         └── ProtocolError          the server answered something we cannot use
+            └── NoCommonAlgorithm  SSH: the server and bmr share no cipher, MAC, key exchange or host key type
 
 Whether an error is worth a retry is the ``retryable`` attribute, apart from its kind.
 Each class's docstring is its one-line hint of what to do next; ``str(err)`` is the message.
@@ -118,3 +119,7 @@ class DiskFull(ShareError):
 
 class ProtocolError(ShareError):
     """The server answered in a way bmr cannot use; rerun with -v and report what it prints."""
+
+
+class NoCommonAlgorithm(ProtocolError):
+    """Enable on the server one of the algorithms bmr supports (the message names both sides' lists)."""

@@ -133,6 +133,8 @@ class SftpBackend(Backend):
         keys = [str(k) for k in self._ssh.key_files]
         try:
             self._client_connect(client, password, keys)
+        except paramiko.ssh_exception.IncompatiblePeer as exc:
+            raise _no_common_algorithm(self.host, self.port, client.get_transport(), exc) from exc
         except paramiko.SSHException as exc:
             transport = client.get_transport()
             if not isinstance(exc, paramiko.AuthenticationException) and (
@@ -188,7 +190,11 @@ class SftpBackend(Backend):
                 hint="The server's key changed or this is not the server you meant: confirm with its administrator.",
             ) from exc
         except paramiko.AuthenticationException as exc:
-            raise errors.AuthenticationFailed(f"{self.location.user}@{self.host} was refused: {exc}") from exc
+            raise errors.AuthenticationFailed(
+                f"{self.location.user}@{self.host} was refused over SSH: {exc}",
+                hint="Check the SSH user in sftp://USER@host, the key (--ssh-key, the agent, ~/.ssh) or the password "
+                "the server expects for that user.",
+            ) from exc
         except paramiko.ssh_exception.NoValidConnectionsError as exc:
             raise errors.CannotConnect(f"cannot connect to {self.host}:{self.port}: connection refused") from exc
         except TimeoutError as exc:
@@ -359,9 +365,43 @@ class SftpBackend(Backend):
                     thing.close()
 
 
+class _Transport(paramiko.Transport):  # type: ignore[misc]  # paramiko is untyped
+    """paramiko's Transport, keeping what the server offered so that a failed agreement can name both sides."""
+
+    offered: dict[str, list[str]] | None = None
+
+    def _really_parse_kex_init(self, m: Any, ignore_first_byte: bool = False) -> dict[str, Any]:
+        parsed: dict[str, Any] = super()._really_parse_kex_init(m, ignore_first_byte)
+        self.offered = parsed
+        return parsed
+
+
+_AGREEMENTS = (  # (what, the server's list in the KEXINIT, our list on the transport)
+    ("ciphers", "server_encrypt_algo_list", "preferred_ciphers"),
+    ("MACs", "server_mac_algo_list", "preferred_macs"),
+    ("key exchange", "kex_algo_list", "preferred_kex"),
+    ("host key types", "server_key_algo_list", "preferred_keys"),
+)
+
+
+def _no_common_algorithm(host: str, port: int, transport: Any, exc: Exception) -> errors.ShareError:
+    """Name what the server offers and what bmr (paramiko) supports, for the first list that does not meet."""
+    offered = getattr(transport, "offered", None) or {}
+    for what, theirs_key, ours_key in _AGREEMENTS:
+        theirs = [a for a in offered.get(theirs_key, []) if a]
+        ours = list(getattr(transport, ours_key, ()) or ())
+        if theirs and ours and not set(theirs) & set(ours):
+            return errors.NoCommonAlgorithm(
+                f"{host}:{port} and bmr share no SSH {what}: the server offers {', '.join(theirs)}; "
+                f"bmr (paramiko) supports {', '.join(ours)}",
+                hint=f"add one of bmr's {what} to the server's sshd_config, or use an SMB location instead",
+            )
+    return errors.NoCommonAlgorithm(f"{host}:{port}: the SSH server and bmr agree on no algorithm ({exc})")
+
+
 def _fast_transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
     """A Transport with wide windows and AES-GCM preferred (others still offered, for older servers)."""
-    transport = paramiko.Transport(sock, default_window_size=WINDOW, default_max_packet_size=PACKET, **kwargs)
+    transport = _Transport(sock, default_window_size=WINDOW, default_max_packet_size=PACKET, **kwargs)
     options = transport.get_security_options()
     offered = tuple(options.ciphers)
     options.ciphers = tuple(c for c in FAST_CIPHERS if c in offered) + tuple(

@@ -27,8 +27,9 @@ class SambaServer(localsamba.SambaServer):
 class SshServer:
     """A private sshd with its own host key, an authorized key for the test user and internal-sftp."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, extra: tuple[str, ...] = ()) -> None:
         self.base = base
+        self.extra = extra  # more sshd_config lines: restricted ciphers, a chroot, ...
         self.port = free_port()
         self.user = getpass.getuser()
         self.host_key = base / "ssh_host_ed25519_key"
@@ -62,6 +63,7 @@ class SshServer:
                     "UsePAM no",
                     "Subsystem sftp internal-sftp",
                     "LogLevel ERROR",
+                    *self.extra,
                     "",
                 ]
             )
