@@ -1,0 +1,213 @@
+"""A bounded, counting, seekable file-like object over one file on a backend: the only way deep inspection reads."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+from share.base import Backend, Stream
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one image may cost: bytes fetched from the share, bytes handed to the readers, wall time."""
+
+    max_bytes: int = 64 * MIB
+    # Cached re-reads cost no network but a looping structure re-reads forever: bound those too.
+    max_served: int = 512 * MIB
+    seconds: float = 30.0
+    block: int = 16 * 1024
+    cache_bytes: int = 8 * MIB
+
+
+class ReadLimitError(Exception):
+    """Reading an image went over one of its limits; ``code`` is the stable problem code to report."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class BoundedReader:
+    """Random access to one image file: reads whole aligned blocks through one open stream, keeps recent blocks,
+    counts every byte and stops at the first limit with a :class:`ReadLimitError` that it also remembers, because
+    the C readers that call it replace Python exceptions with their own error text."""
+
+    def __init__(self, backend: Backend, path: str, size: int, limits: Limits) -> None:
+        self.path = path
+        self.size = size
+        self.limits = limits
+        self.bytes_read = 0
+        self.bytes_served = 0
+        self.requests = 0
+        self.short_read = False  # the file ended before a block the readers asked for: a truncated image
+        self.failure: ReadLimitError | None = None
+        self._deadline = time.monotonic() + limits.seconds
+        self._backend = backend
+        self._stream: Stream | None = None
+        self._position = 0
+        self._cache: OrderedDict[int, bytes] = OrderedDict()
+
+    def _fail(self, code: str, message: str) -> ReadLimitError:
+        self.failure = self.failure or ReadLimitError(code, message)
+        return self.failure
+
+    def check_time(self) -> None:
+        """Raise the timeout error once the deadline has passed (also called between steps that read nothing)."""
+        if self.failure is not None:
+            raise self.failure
+        if time.monotonic() > self._deadline:
+            raise self._fail("read-timeout", f"reading {self.path} took longer than {self.limits.seconds:g} s")
+
+    def _block(self, index: int) -> bytes:
+        cached = self._cache.get(index)
+        if cached is not None:
+            self._cache.move_to_end(index)
+            return cached
+        start = index * self.limits.block
+        want = min(self.limits.block, self.size - start)
+        if self.bytes_read + want > self.limits.max_bytes:
+            raise self._fail(
+                "read-cap-exceeded",
+                f"reading {self.path} would fetch more than {self.limits.max_bytes // MIB} MiB: stopped",
+            )
+        if self._stream is None:
+            self._stream = self._backend.open_read(self.path)
+        data = self._stream.read_exact(start, want)
+        self.bytes_read += len(data)
+        self.requests += 1
+        if len(data) < want:
+            self.short_read = True
+        self._cache[index] = data
+        while len(self._cache) * self.limits.block > self.limits.cache_bytes:
+            self._cache.popitem(last=False)
+        return data
+
+    def pread(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes at ``offset``, fewer at the end of the file."""
+        self.check_time()
+        if offset < 0 or size < 0:
+            raise ValueError("negative offset or size")
+        end = min(offset + size, self.size)
+        if offset >= end:
+            if size and offset >= self.size:
+                self.short_read = self.short_read or offset > self.size
+            return b""
+        if self.bytes_served + (end - offset) > self.limits.max_served:
+            raise self._fail(
+                "read-cap-exceeded",
+                f"the readers asked for more than {self.limits.max_served // MIB} MiB of {self.path}: "
+                "a looping structure? stopped",
+            )
+        block = self.limits.block
+        parts: list[bytes] = []
+        at = offset
+        while at < end:
+            self.check_time()
+            data = self._block(at // block)
+            inner = at % block
+            piece = data[inner : inner + (end - at)]
+            if not piece:
+                break
+            parts.append(piece)
+            at += len(piece)
+        out = b"".join(parts)
+        self.bytes_served += len(out)
+        return out
+
+    # The file-object protocol libyal's open_file_object uses: read, seek, tell, get_size.
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self.size - self._position
+        data = self.pread(self._position, size)
+        self._position += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._position, 2: self.size}[whence]
+        if base + offset < 0:
+            raise ValueError("seek before the start of the file")
+        self._position = base + offset
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def get_offset(self) -> int:
+        return self._position
+
+    def get_size(self) -> int:
+        return self.size
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.abandon()  # read-only: nothing to flush, and a close error must not hide the facts
+            self._stream = None
+        self._cache.clear()
+
+
+class RandomAccess(Protocol):
+    """What a window reads from: a seekable byte source (a disk container opened by libvhdi, or a reader)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+
+class Window:
+    """A file-like view of ``size`` bytes at ``offset`` of another file-like object (a partition of a disk)."""
+
+    def __init__(self, base: RandomAccess, offset: int, size: int, reader: BoundedReader) -> None:
+        self._base = base
+        self.offset = offset
+        self.size = size
+        self._reader = reader  # for the deadline: C readers may loop over cached data without new fetches
+        self._position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        self._reader.check_time()
+        if size is None or size < 0 or self._position + size > self.size:
+            size = max(0, self.size - self._position)
+        if size == 0:
+            return b""
+        self._base.seek(self.offset + self._position)
+        data = self._base.read(size)
+        self._position += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._position, 2: self.size}[whence]
+        if base + offset < 0:
+            raise ValueError("seek before the start of the volume")
+        self._position = base + offset
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def get_offset(self) -> int:
+        return self._position
+
+    def get_size(self) -> int:
+        return self.size
+
+    def pread(self, offset: int, size: int) -> bytes:
+        self.seek(offset)
+        return self.read(size)
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
