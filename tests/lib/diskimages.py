@@ -14,6 +14,7 @@ import struct
 import subprocess
 import tempfile
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,7 +162,9 @@ def system_hive_spec(facts: WindowsFacts) -> HiveSpec:
     for service in facts.services:
         spec.append((f"ControlSet001\\Services\\{service}", "Start", "dword", 2))
     if "NTDS" in facts.services:
-        spec.append(("ControlSet001\\Services\\NTDS\\Parameters", "DSA Database file", "sz", "C:\\Windows\\NTDS\\ntds.dit"))
+        spec.append(
+            ("ControlSet001\\Services\\NTDS\\Parameters", "DSA Database file", "sz", "C:\\Windows\\NTDS\\ntds.dit")
+        )
     return spec
 
 
@@ -470,28 +473,41 @@ class DiskImages:
 
         return self._cached("looping-runs", fmt, build)
 
+    def _two_partitions(self, raw: Path, scratch: Path) -> None:
+        parts = [Part(1, 30, BASIC_DATA_TYPE, "a"), Part(31, 30, BASIC_DATA_TYPE, "b")]
+        gpt_disk(raw, 64, parts, DISK_GUID, scratch)
+
     def bogus_table(self, fmt: str) -> Path:
-        """A GPT whose header claims 100000 entries and whose partitions overlap and run past the disk's end."""
+        """A GPT whose (checksummed) header claims 100000 partition entries; the backup header is wiped."""
 
         def build(raw: Path, scratch: Path) -> None:
-            gpt_disk(
-                raw,
-                64,
-                [
-                    Part(1, 30, BASIC_DATA_TYPE, "a"),
-                    Part(31, 30, BASIC_DATA_TYPE, "b"),
-                ],
-                DISK_GUID,
-                scratch,
-            )
-            with open(raw, "r+b") as out:
-                out.seek(SECTOR + 80)
-                out.write(struct.pack("<I", 100_000))  # number of partition entries
-                # The second entry: from sector 100 to far beyond the disk.
-                out.seek(2 * SECTOR + 128 + 32)
-                out.write(struct.pack("<QQ", 100, 10**12))
+            self._two_partitions(raw, scratch)
+            patch_gpt(raw, lambda header, entries: struct.pack_into("<I", header, 80, 100_000))
 
         return self._cached("bogus-table", fmt, build)
+
+    def overlapping_table(self, fmt: str) -> Path:
+        """A GPT with valid checksums whose second partition overlaps the first and runs far past the disk's end."""
+
+        def build(raw: Path, scratch: Path) -> None:
+            self._two_partitions(raw, scratch)
+            patch_gpt(raw, lambda header, entries: struct.pack_into("<QQ", entries, 128 + 32, 4096, 10**12))
+
+        return self._cached("overlapping-table", fmt, build)
+
+    def bogus_mbr(self, fmt: str) -> Path:
+        """An MBR whose second entry overlaps the first and whose third runs far past the disk's end."""
+
+        def build(raw: Path, scratch: Path) -> None:
+            files = {"x.txt": b"x"}
+            parts = [
+                Part(1, 30, BASIC_DATA_TYPE, "", 0x07, _ntfs(files)),
+                Part(20, 30, BASIC_DATA_TYPE, "", 0x07),
+                Part(40, 1_000_000, BASIC_DATA_TYPE, "", 0x07),
+            ]
+            mbr_disk(raw, 64, parts, MBR_SIGNATURE, scratch)
+
+        return self._cached("bogus-mbr", fmt, build)
 
     def truncated(self, fmt: str) -> Path:
         """The whole-disk UEFI image cut after its first 2 MiB (a copy that stopped early)."""
@@ -508,6 +524,26 @@ class DiskImages:
         if not target.exists():
             target.write_bytes(os.urandom(4 * MIB))
         return target
+
+
+def patch_gpt(raw: Path, patch: Callable[[bytearray, bytearray], None]) -> None:
+    """Change the primary GPT header and entries, then make their checksums right again; wipe the backup header
+    so that a reader cannot fall back to it."""
+    with open(raw, "r+b") as disk:
+        disk.seek(SECTOR)
+        header = bytearray(disk.read(SECTOR))
+        entries = bytearray(disk.read(128 * 128))
+        patch(header, entries)
+        count, entry_size = struct.unpack_from("<II", header, 80)
+        covered = bytes(entries) + b"\0" * max(0, count * entry_size - len(entries))
+        struct.pack_into("<I", header, 88, zlib.crc32(covered[: count * entry_size]))
+        (header_size,) = struct.unpack_from("<I", header, 12)
+        struct.pack_into("<I", header, 16, 0)
+        struct.pack_into("<I", header, 16, zlib.crc32(bytes(header[:header_size])))
+        disk.seek(SECTOR)
+        disk.write(header + entries)
+        disk.seek(-SECTOR, os.SEEK_END)
+        disk.write(b"\0" * SECTOR)
 
 
 # --- NTFS patching for the hostile images -------------------------------------------------------------------
@@ -561,13 +597,13 @@ def _patch_record(raw: Path, offset: int, patch: Callable[[bytearray], None]) ->
 
 
 def _attribute(data: bytearray, kind: int) -> int:
-    (at,) = struct.unpack_from("<H", data, 20)
+    at = int(struct.unpack_from("<H", data, 20)[0])
     while at < len(data) - 8:
         found, length = struct.unpack_from("<II", data, at)
         if found == 0xFFFFFFFF or length == 0:
             break
         if found == kind:
-            return at
+            return int(at)
         at += length
     raise ValueError(f"attribute {kind:#x} not found")
 

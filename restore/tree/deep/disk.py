@@ -4,6 +4,7 @@ libvsgpt, MBR by libvsmbr, or none: a bare volume)."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -88,8 +89,19 @@ def open_container(reader: BoundedReader, name: str) -> Any:
         code = failure_code(reader, "image-unreadable")
         if reader.failure is not None:
             raise reader.failure from exc
+        if code == "image-unreadable" and _vhd_lost_its_footer(reader):
+            raise DiskError(
+                "image-truncated", f"{name}: the VHD footer at the end is missing: the copy is truncated"
+            ) from exc
         raise DiskError(code, f"{name}: libvhdi cannot open it as a VHD or VHDX image ({_short(exc)})") from exc
     return disk
+
+
+def _vhd_lost_its_footer(reader: BoundedReader) -> bool:
+    """A dynamic VHD keeps a copy of its footer at the start: with that copy and no footer, the end was cut off."""
+    if reader.size < 1024:
+        return False
+    return reader.pread(0, 8) == b"conectix" and reader.pread(reader.size - 512, 8) != b"conectix"
 
 
 def container_facts(disk: Any, name: str) -> tuple[str, str, int]:
@@ -226,7 +238,7 @@ def _sane(
             continue
         kept.append(part)
     ordered = sorted(kept, key=lambda p: p.offset)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         if before.offset + before.size > after.offset:
             problems.append(
                 (

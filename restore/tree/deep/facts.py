@@ -152,9 +152,7 @@ class DeepFacts:
 
 def firmware_of(images: tuple[ImageFacts, ...]) -> str | None:
     """UEFI when a GPT disk carries an EFI system partition; BIOS when the system is on MBR; else unknown."""
-    if any(
-        i.partition_style == "gpt" and any(p.partition.kind == "efi" for p in i.partitions) for i in images
-    ):
+    if any(i.partition_style == "gpt" and any(p.partition.kind == "efi" for p in i.partitions) for i in images):
         return "UEFI"
     if any(i.partition_style == "mbr" for i in images if _holds_windows(i) or _boot_files(i)):
         return "BIOS"

@@ -144,9 +144,7 @@ def read_install(volume: Any, reader: BoundedReader) -> WindowsInstall:
         arch = _string(_key(system, f"{control}\\Session Manager\\Environment"), "PROCESSOR_ARCHITECTURE")
         services_key = _key(system, f"{control_set}\\Services")
         services = tuple(
-            name
-            for name in SERVICES
-            if services_key is not None and services_key.get_sub_key_by_name(name) is not None
+            name for name in SERVICES if services_key is not None and services_key.get_sub_key_by_name(name) is not None
         )
     except (OSError, ValueError) as exc:
         if reader.failure is not None:

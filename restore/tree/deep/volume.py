@@ -110,7 +110,7 @@ def _library_error(reader: BoundedReader, what: str, exc: BaseException) -> Disk
 
 
 def _ntfs(window: Window, reader: BoundedReader, boot: bytes, label: str) -> tuple[FileSystem, Any]:
-    bytes_per_sector, sectors_per_cluster = struct.unpack_from("<HB", boot, 11)
+    (bytes_per_sector,) = struct.unpack_from("<H", boot, 11)
     (total_sectors,) = struct.unpack_from("<Q", boot, 40)
     size = total_sectors * bytes_per_sector
     volume = pyfsntfs.volume()
