@@ -43,6 +43,7 @@ class WindowsFacts:
     product_type: str = "LanmanNT"  # what a domain controller has; "ServerNT" on a member server
     domain: str = "corp.example"
     services: tuple[str, ...] = ("NTDS", "DFSR", "Netlogon", "W32Time")
+    software_padding_mib: int = 0  # filler values that make SOFTWARE as big as a real one (tens of MiB)
 
 
 MEMBER_SERVER = WindowsFacts(
@@ -122,6 +123,8 @@ for path, name, kind, value in spec:
         continue
     if kind == "dword":
         entry = {"key": name, "t": 4, "value": int(value).to_bytes(4, "little")}
+    elif kind == "binary":
+        entry = {"key": name, "t": 3, "value": bytes([len(values) % 251]) * int(value)}
     else:
         entry = {"key": name, "t": 1, "value": (value + "\0").encode("utf-16-le")}
     values.setdefault(at, []).append(entry)
@@ -130,7 +133,7 @@ for at, entries in values.items():
 h.commit(out)
 """
 
-HiveSpec = list[tuple[str, str | None, str, str | int | None]]
+HiveSpec = list[tuple[str, str | None, str, str | int | None]]  # "binary": the value is a length
 
 
 def write_hive(path: Path, spec: HiveSpec) -> None:
@@ -177,6 +180,9 @@ def software_hive_spec(facts: WindowsFacts) -> HiveSpec:
         (key, "CurrentBuildNumber", "sz", facts.build),
         (key, "UBR", "dword", facts.ubr),
         (key, "InstallationType", "sz", "Server"),
+    ] + [
+        (f"Classes\\Filler{index // 64:04d}\\K{index % 64:02d}", "Data", "binary", 8192)
+        for index in range(facts.software_padding_mib * 1024 * 1024 // 8192)
     ]
 
 
@@ -229,6 +235,7 @@ def windows_files(facts: WindowsFacts, scratch: Path, *, bios_boot: bool) -> dic
         "Windows/System32/config/SYSTEM": (scratch / "SYSTEM").read_bytes(),
         "Windows/System32/config/SOFTWARE": (scratch / "SOFTWARE").read_bytes(),
         "Windows/System32/ntoskrnl.exe": b"MZ" + os.urandom(4094),
+        f"Windows/servicing/Version/10.0.{facts.build}.{facts.ubr}/readme.txt": b"servicing stack\r\n",
     }
     if bios_boot:
         write_hive(scratch / "BCD", [("Objects", None, "sz", None)])
@@ -381,6 +388,15 @@ class DiskImages:
             gpt_disk(raw, 100, self.uefi_layout(facts, scratch, efi=True, windows=True), DISK_GUID, scratch)
 
         return self._cached(f"uefi-{tag}", fmt, build)
+
+    def uefi_big_software(self, fmt: str) -> Path:
+        """The whole-disk UEFI image with a 12 MiB SOFTWARE hive (real ones are tens of MiB)."""
+        facts = WindowsFacts(software_padding_mib=12)
+
+        def build(raw: Path, scratch: Path) -> None:
+            gpt_disk(raw, 100, self.uefi_layout(facts, scratch, efi=True, windows=True), DISK_GUID, scratch)
+
+        return self._cached("uefi-big-software", fmt, build)
 
     def uefi_split(self, fmt: str, facts: WindowsFacts = WindowsFacts(), tag: str = "dc") -> tuple[Path, Path]:
         """As Windows Server Backup writes a UEFI system: one image per volume, each the same disk (same GUID)

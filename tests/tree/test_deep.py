@@ -308,6 +308,24 @@ def test_byte_cap_stops_reading(tmp_path: Path, disks: DiskImages) -> None:
     assert all(i.bytes_read <= limits.max_bytes for i in facts.images)
 
 
+def test_big_software_hive_costs_its_size_or_is_skipped(tmp_path: Path, disks: DiskImages) -> None:
+    point = _point(tmp_path, "DC01", [(disks.uefi_big_software("vhdx"), "C:", "System")], DC_WRITERS)
+    with _local(tmp_path) as backend:
+        full = _deep(backend, point)
+        small = _deep(backend, point, Limits(max_bytes=8 * MIB))
+    # libregf visits every hive bin: the 12 MiB hive is read, and that stays under the 64 MiB cap.
+    assert full.ok and not full.all_problems, full.all_problems
+    assert full.windows is not None and full.windows.product_name == DC.product_name
+    assert 12 * MIB < full.bytes_read < CAP
+    # Under a cap smaller than the hive, SOFTWARE is skipped up front; SYSTEM's facts and the build stay.
+    assert _codes(small) == {"software-hive-too-large"}
+    win = small.windows
+    assert win is not None and win.computer == "DC01" and win.product_name is None and win.edition_id is None
+    assert win.build == DC.build  # from Windows\servicing\Version
+    assert small.install_media == "Windows Server 2019, build 17763, x64, UEFI"
+    assert small.bytes_read < 8 * MIB
+
+
 def test_deadline_stops_reading(tmp_path: Path, disks: DiskImages) -> None:
     point = _point(tmp_path, "DC01", [(disks.uefi_disk("vhdx"), "C:", "System")], DC_WRITERS)
     with _local(tmp_path) as backend:

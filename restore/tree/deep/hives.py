@@ -9,10 +9,12 @@ from typing import Any
 import pyregf
 
 from restore.tree.deep.disk import DiskError
-from restore.tree.deep.reader import BoundedReader
+from restore.tree.deep.reader import MIB, BoundedReader
 
 SYSTEM_PATH = "\\Windows\\System32\\config\\SYSTEM"
 SOFTWARE_PATH = "\\Windows\\System32\\config\\SOFTWARE"
+SERVICING_PATH = "\\Windows\\servicing\\Version"
+SOFTWARE_MARGIN = 2 * MIB  # what reading a hive costs beyond its own size: NTFS run lists, the disk's block table
 ARCHITECTURES = {"AMD64": "x64", "X86": "x86", "ARM64": "arm64", "IA64": "ia64"}
 # Service keys that say what the server was: NTDS (AD DS), DFSR / NtFrs (SYSVOL replication), the cluster
 # service and certificate services.
@@ -121,8 +123,9 @@ def _integer(key: Any, name: str) -> int | None:
     return None
 
 
-def read_install(volume: Any, reader: BoundedReader) -> WindowsInstall:
-    """The facts from SYSTEM and SOFTWARE; raises DiskError('hive-unreadable') when SYSTEM cannot be read."""
+def read_install(volume: Any, reader: BoundedReader) -> tuple[WindowsInstall, tuple[tuple[str, str], ...]]:
+    """The facts from SYSTEM and SOFTWARE, and (code, message) notes on what SOFTWARE could not tell.
+    Raises DiskError ('hive-unreadable' or a read-limit code) when SYSTEM cannot be read."""
     try:
         system = _open(volume, SYSTEM_PATH, reader)
     except (OSError, ValueError) as exc:
@@ -155,22 +158,41 @@ def read_install(volume: Any, reader: BoundedReader) -> WindowsInstall:
             system.close()
     product_name = edition = build = None
     ubr = None
-    try:
-        software = _open(volume, SOFTWARE_PATH, reader)
+    notes: list[tuple[str, str]] = []
+    entry = volume.get_file_entry_by_path(SOFTWARE_PATH)
+    # libregf visits every hive bin when it opens a hive, so a hive costs about its size in reads.
+    left = reader.limits.max_bytes - reader.bytes_read
+    if entry is None:
+        notes.append(("software-hive-missing", "Windows\\System32\\config\\SOFTWARE is missing: version unknown"))
+    elif int(entry.get_size()) + SOFTWARE_MARGIN > left:
+        notes.append(
+            (
+                "software-hive-too-large",
+                f"the SOFTWARE hive is {int(entry.get_size()) // MIB} MiB: reading it would pass the image's "
+                f"{reader.limits.max_bytes // MIB} MiB read limit; product name and edition stay unknown",
+            )
+        )
+    else:
         try:
-            version = _key(software, "Microsoft\\Windows NT\\CurrentVersion")
-            product_name = _string(version, "ProductName")
-            edition = _string(version, "EditionID")
-            build = _string(version, "CurrentBuild") or _string(version, "CurrentBuildNumber")
-            ubr = _integer(version, "UBR")
-        finally:
-            with contextlib.suppress(OSError, ValueError):
-                software.close()
-    except (OSError, ValueError, DiskError):
-        if reader.failure is not None:
-            raise DiskError(reader.failure.code, str(reader.failure)) from None
-        # SOFTWARE is optional for what SYSTEM already told: the version facts stay unknown.
-    return WindowsInstall(
+            software = _open(volume, SOFTWARE_PATH, reader)
+            try:
+                version = _key(software, "Microsoft\\Windows NT\\CurrentVersion")
+                product_name = _string(version, "ProductName")
+                edition = _string(version, "EditionID")
+                build = _string(version, "CurrentBuild") or _string(version, "CurrentBuildNumber")
+                ubr = _integer(version, "UBR")
+            finally:
+                with contextlib.suppress(OSError, ValueError):
+                    software.close()
+        except (OSError, ValueError, DiskError) as exc:
+            # What SYSTEM told stays valid: the version facts stay unknown.
+            if reader.failure is not None:
+                notes.append((reader.failure.code, f"reading the SOFTWARE hive: {reader.failure}"))
+            else:
+                notes.append(("hive-unreadable", f"the SOFTWARE hive cannot be read: {str(exc).split('. ')[0]}"))
+    if build is None and reader.failure is None:
+        build = _servicing_build(volume)
+    install = WindowsInstall(
         computer=computer,
         domain=domain,
         product_name=product_name,
@@ -182,3 +204,18 @@ def read_install(volume: Any, reader: BoundedReader) -> WindowsInstall:
         product_type=product_type,
         services=services,
     )
+    return install, tuple(notes)
+
+
+def _servicing_build(volume: Any) -> str | None:
+    """The build from the names of Windows\\servicing\\Version's folders (e.g. 10.0.17763.6189): a cheap
+    fallback when SOFTWARE cannot be read."""
+    folder = volume.get_file_entry_by_path(SERVICING_PATH)
+    if folder is None:
+        return None
+    builds = []
+    for index in range(min(int(folder.get_number_of_sub_file_entries()), 64)):
+        parts = str(folder.get_sub_file_entry(index).get_name() or "").split(".")
+        if len(parts) == 4 and all(p.isdigit() for p in parts):
+            builds.append(int(parts[2]))
+    return str(max(builds)) if builds else None

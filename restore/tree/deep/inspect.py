@@ -132,7 +132,8 @@ def inspect_image(
             problems += _file_system_problems(name, access_path, part.kind, file_system)
         problems += _not_ntfs(name, access_path, partitions)
     except ReadLimitError as exc:
-        problems.append(error(exc.code, str(exc)))
+        if not any(p.code == exc.code for p in problems):  # already named where it happened
+            problems.append(error(exc.code, str(exc)))
     except DiskError as exc:
         problems.append(error(exc.code, str(exc)))
     except errors.ShareError as exc:
@@ -160,12 +161,18 @@ def inspect_image(
 
 def _install(ntfs: Any, reader: BoundedReader, name: str, problems: list[Problem]) -> WindowsInstall | None:
     try:
-        return read_install(ntfs, reader)
+        install, notes = read_install(ntfs, reader)
     except DiskError as exc:
         problems.append(error(exc.code, f"{name}: {exc}"))
-        if exc.code in LIMIT_CODES and reader.failure is not None:
+        if reader.failure is not None:
             raise reader.failure from exc
         return None
+    for code, message in notes:
+        if code in LIMIT_CODES:
+            problems.append(error(code, f"{name}: {message}"))
+        else:
+            problems.append(warning(code, f"{name}: {message}"))
+    return install
 
 
 def _file_system_problems(name: str, access_path: str, kind: str, fs: FileSystem) -> list[Problem]:
