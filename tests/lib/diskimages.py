@@ -173,17 +173,17 @@ def system_hive_spec(facts: WindowsFacts) -> HiveSpec:
 
 def software_hive_spec(facts: WindowsFacts) -> HiveSpec:
     key = "Microsoft\\Windows NT\\CurrentVersion"
-    return [
+    spec: HiveSpec = [
         (key, "ProductName", "sz", facts.product_name),
         (key, "EditionID", "sz", facts.edition_id),
         (key, "CurrentBuild", "sz", facts.build),
         (key, "CurrentBuildNumber", "sz", facts.build),
         (key, "UBR", "dword", facts.ubr),
         (key, "InstallationType", "sz", "Server"),
-    ] + [
-        (f"Classes\\Filler{index // 64:04d}\\K{index % 64:02d}", "Data", "binary", 8192)
-        for index in range(facts.software_padding_mib * 1024 * 1024 // 8192)
     ]
+    for index in range(facts.software_padding_mib * 1024 * 1024 // 8192):
+        spec.append((f"Classes\\Filler{index // 64:04d}\\K{index % 64:02d}", "Data", "binary", 8192))
+    return spec
 
 
 # --- file systems -------------------------------------------------------------------------------------------
