@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -524,6 +525,44 @@ class DiskImages:
             mbr_disk(raw, 64, parts, MBR_SIGNATURE, scratch)
 
         return self._cached("bogus-mbr", fmt, build)
+
+    def garbage_hive(self, fmt: str) -> Path:
+        """The whole-disk UEFI image whose SYSTEM hive is a 'regf' signature followed by random bytes."""
+
+        def build(raw: Path, scratch: Path) -> None:
+            files = windows_files(WindowsFacts(), scratch, bios_boot=False)
+            files["Windows/System32/config/SYSTEM"] = b"regf" + os.urandom(64 * 1024 - 4)
+            parts = [
+                Part(1, 36, EFI_TYPE, "EFI system partition", content=_fat(efi_files(scratch))),
+                Part(53, 44, BASIC_DATA_TYPE, "Basic data partition", content=_ntfs(files)),
+            ]
+            gpt_disk(raw, 100, parts, DISK_GUID, scratch)
+
+        return self._cached("garbage-hive", fmt, build)
+
+    def fuzzed(self, fmt: str, seed: int, sectors: int = 64) -> Path:
+        """The whole-disk UEFI image with ``sectors`` of its non-empty NTFS sectors overwritten by random bytes
+        (chosen by ``seed``): damage anywhere in the MFT, the indexes, the hives."""
+        target = self.folder / f"fuzzed-{seed}.{fmt}"
+        if target.exists():
+            return target
+        self.uefi_disk(fmt)
+        pick = random.Random(seed)
+        with tempfile.TemporaryDirectory(dir=self.folder) as scratch:
+            raw = Path(scratch) / "disk.raw"
+            shutil.copyfile(self.folder / "uefi-dc.raw", raw)
+            start, end = 53 * MIB, 97 * MIB
+            with open(raw, "r+b") as disk:
+                used = []
+                for offset in range(start + SECTOR, end, SECTOR):  # sector 0 stays: it names the file system
+                    disk.seek(offset)
+                    if disk.read(SECTOR).count(0) != SECTOR:
+                        used.append(offset)
+                for offset in pick.sample(used, min(sectors, len(used))):
+                    disk.seek(offset)
+                    disk.write(pick.randbytes(SECTOR))
+            convert(raw, target, fmt)
+        return target
 
     def truncated(self, fmt: str) -> Path:
         """The whole-disk UEFI image cut after its first 2 MiB (a copy that stopped early)."""

@@ -256,6 +256,7 @@ HOSTILE: list[tuple[str, Callable[[DiskImages, str], Path], str]] = [
     ("looping-runs", DiskImages.looping_runs, "file-system-unreadable"),
     ("bitlocker", DiskImages.bitlocker, "bitlocker"),
     ("dirty", DiskImages.dirty, "dirty"),
+    ("garbage-hive", DiskImages.garbage_hive, "hive-unreadable"),
 ]
 
 
@@ -275,6 +276,22 @@ def test_hostile_and_damaged_images(
     assert "system-volume-missing" in _codes(facts)
     assert facts.images[0].bytes_read < CAP
     json.dumps(facts.to_json())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_randomly_damaged_ntfs_never_crashes_or_hangs(tmp_path: Path, disks: DiskImages, seed: int) -> None:
+    """Sectors of the system volume overwritten at random: whatever breaks is a problem, never an exception."""
+    point = _point(tmp_path, "DC01", [(disks.fuzzed("vhdx", seed), "C:", "System")], DC_WRITERS)
+    started = time.monotonic()
+    with _local(tmp_path) as backend:
+        facts = _deep(backend, point, Limits(seconds=10))
+    assert time.monotonic() - started < 15
+    assert facts.images[0].bytes_read < CAP
+    json.dumps(facts.to_json())
+    # The partition table is intact, so the layout is always read; what the damage hit decides the rest.
+    assert [p.partition.kind for p in facts.images[0].partitions] == ["efi", "msr", "basic-data", "recovery"]
+    if facts.windows is None:
+        assert "system-volume-missing" in _codes(facts)
 
 
 def test_hostile_bogus_mbr_keeps_the_sane_partition(tmp_path: Path, disks: DiskImages) -> None:

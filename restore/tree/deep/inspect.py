@@ -138,6 +138,8 @@ def inspect_image(
         problems.append(error(exc.code, str(exc)))
     except errors.ShareError as exc:
         problems.append(error("image-unreadable", f"{name}: reading it failed: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - whatever a hostile image makes a reader raise ends as a named problem
+        problems.append(error("inspection-failed", f"{name}: looking inside failed ({type(exc).__name__}: {exc})"))
     finally:
         if disk is not None:
             with contextlib.suppress(OSError, ValueError):
