@@ -31,6 +31,8 @@ from tests.lib.diskimages import (
     system_hive_spec,
     write_hive,
 )
+from tests.proxy import CuttingProxy
+from tests.servers import SambaServer
 
 MIB = 1024 * 1024
 CAP = Limits().max_bytes
@@ -143,6 +145,29 @@ def test_two_volume_uefi_point_over_smb_and_sftp(
     assert time.monotonic() - started < 20
     # Random access: far less than the images' size crossed the wire.
     assert facts.bytes_read < sum(p.stat().st_size for p in (efi, system)) / 4
+
+
+def test_link_cut_mid_image_is_named(
+    disks: DiskImages, samba: SambaServer, smb_folder: tuple[str, Path], smb_access: Access
+) -> None:
+    """The connection drops while an image is being read (a real smbd behind a proxy that cuts the link)."""
+    url, disk = smb_folder
+    efi, system = disks.uefi_split("vhdx")
+    point = _point(disk, "DC01", [(efi, "", ""), (system, "C:", "System")], DC_WRITERS)
+    with open_backend(parse_location(url), smb_access) as direct:
+        (listed,) = inspect_machine(direct, point.rsplit("/", 1)[0], "DC01").recovery_points
+        volumes = [(v.image, v.access_path) for v in listed.volumes if v.image]
+    proxy = CuttingProxy(samba.port, cut_after=6000)
+    try:
+        started = time.monotonic()
+        with open_backend(parse_location(url.replace(f":{samba.port}/", f":{proxy.port}/")), smb_access) as cut:
+            facts = deep_inspect(cut, point, volumes, "DC01", set(DC_WRITERS))
+        assert time.monotonic() - started < 20
+    finally:
+        proxy.close()
+    assert proxy.cuts_done == 1
+    assert {"share-read-failed", "image-unreadable"} & _codes(facts), facts.all_problems
+    assert not facts.ok
 
 
 def test_json_shape(tmp_path: Path, disks: DiskImages) -> None:

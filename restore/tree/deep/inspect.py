@@ -26,7 +26,7 @@ from share.base import Backend
 
 # Partitions that hold no file system worth reading.
 SKIPPED_KINDS = frozenset({"msr", "ldm-metadata", "gpt-protective", "storage-spaces"})
-LIMIT_CODES = frozenset({"read-cap-exceeded", "read-timeout", "image-truncated"})
+LIMIT_CODES = frozenset({"read-cap-exceeded", "read-timeout", "image-truncated", "share-read-failed"})
 
 
 def deep_inspect(

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
+from share import errors
 from share.base import Backend, Stream
 
 MIB = 1024 * 1024
@@ -27,7 +28,7 @@ class Limits:
 
 
 class ReadLimitError(Exception):
-    """Reading an image went over one of its limits; ``code`` is the stable problem code to report."""
+    """Reading an image stopped: over one of its limits, or the share failed; ``code`` is the stable problem code."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -77,9 +78,13 @@ class BoundedReader:
                 "read-cap-exceeded",
                 f"reading {self.path} would fetch more than {self.limits.max_bytes // MIB} MiB: stopped",
             )
-        if self._stream is None:
-            self._stream = self._backend.open_read(self.path)
-        data = self._stream.read_exact(start, want)
+        try:
+            if self._stream is None:
+                self._stream = self._backend.open_read(self.path)
+            data = self._stream.read_exact(start, want)
+        except errors.ShareError as exc:
+            # The C readers would turn this into their own error text: keep the share's message and stop.
+            raise self._fail("share-read-failed", f"reading {self.path} over the share failed: {exc}") from exc
         self.bytes_read += len(data)
         self.requests += 1
         if len(data) < want:
