@@ -399,6 +399,36 @@ def test_reader_counts_caches_and_flags_short_reads(tmp_path: Path) -> None:
         capped.close()
 
 
+class _Handle:
+    """Stands for an open libyal handle busy in C: records the abort the deadline sends."""
+
+    def __init__(self) -> None:
+        self.aborted = False
+        self.closed = False
+
+    def signal_abort(self) -> None:
+        self.aborted = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_deadline_aborts_handles_busy_in_c(tmp_path: Path) -> None:
+    (tmp_path / "f.bin").write_bytes(b"x" * 1000)
+    with _local(tmp_path) as backend:
+        reader = BoundedReader(backend, "f.bin", 1000, Limits(seconds=0.05))
+        busy, done = reader.watch(_Handle()), reader.watch(_Handle())
+        reader.release(done)
+        deadline = time.monotonic() + 5
+        while reader.failure is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert busy.aborted and not done.aborted and done.closed
+        assert reader.failure is not None and reader.failure.code == "read-timeout"
+        with pytest.raises(ReadLimitError):
+            reader.pread(0, 10)
+        reader.close()
+
+
 def test_seed_hive_and_values_read_by_hivexsh(tmp_path: Path) -> None:
     """The test hives are real: hivex's own shell (not the reader under test) reads them back."""
     assert seed_hive()[:4] == b"regf" and len(seed_hive()) == 8192

@@ -3,7 +3,6 @@ libvsgpt, MBR by libvsmbr, or none: a bare volume)."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import uuid
 from dataclasses import dataclass
@@ -82,10 +81,11 @@ def failure_code(reader: BoundedReader, default: str) -> str:
 
 def open_container(reader: BoundedReader, name: str) -> Any:
     """The virtual disk of a .vhdx or .vhd file, opened through ``reader``."""
-    disk = pyvhdi.file()
+    disk = reader.watch(pyvhdi.file())
     try:
         disk.open_file_object(reader)
     except (OSError, ValueError, TypeError) as exc:
+        reader.release(disk)
         code = failure_code(reader, "image-unreadable")
         if reader.failure is not None:
             raise reader.failure from exc
@@ -104,9 +104,10 @@ def _vhd_lost_its_footer(reader: BoundedReader) -> bool:
     return reader.pread(0, 8) == b"conectix" and reader.pread(reader.size - 512, 8) != b"conectix"
 
 
-def container_facts(disk: Any, name: str) -> tuple[str, str, int]:
+def container_facts(disk: Any, reader: BoundedReader, name: str) -> tuple[str, str, int]:
     """(container, disk type, virtual size); a differencing disk is refused: its parent is not in the point."""
-    container = "vhdx" if disk.get_format_version().startswith("2") or name.lower().endswith(".vhdx") else "vhd"
+    # libvhdi reports format version 1.0 for both kinds: the file's first bytes tell them apart.
+    container = "vhdx" if reader.pread(0, 8) == b"vhdxfile" else "vhd"
     disk_type = DISK_TYPES.get(int(disk.get_disk_type()), "unknown")
     if disk_type == "differencing":
         raise DiskError("image-differencing", f"{name} is a differencing image: its parent disk is not in the point")
@@ -115,7 +116,7 @@ def container_facts(disk: Any, name: str) -> tuple[str, str, int]:
 
 def read_layout(disk: Any, reader: BoundedReader, name: str) -> DiskLayout:
     """The partition table of the virtual disk."""
-    container, disk_type, virtual_size = container_facts(disk, name)
+    container, disk_type, virtual_size = container_facts(disk, reader, name)
     head = _read(disk, reader, 0, 1024)
     if len(head) < 1024:
         raise DiskError("partition-table-invalid", f"{name}: the virtual disk is too small to hold a partition table")
@@ -147,7 +148,7 @@ def _gpt(
     disk: Any, reader: BoundedReader, name: str, head: bytes, container: str, disk_type: str, virtual_size: int
 ) -> DiskLayout:
     disk_id = str(uuid.UUID(bytes_le=head[512 + 56 : 512 + 72])).upper()
-    table = pyvsgpt.volume()
+    table = reader.watch(pyvsgpt.volume())
     try:
         table.open_file_object(disk)
         count = int(table.get_number_of_partitions())
@@ -178,7 +179,7 @@ def _gpt(
             f"{name}: the GPT partition table cannot be read ({_short(exc)})",
         ) from exc
     finally:
-        _close(table)
+        reader.release(table)
     kept, problems = _sane(found, virtual_size, name)
     return DiskLayout(container, disk_type, virtual_size, "gpt", disk_id, kept, problems)
 
@@ -187,7 +188,7 @@ def _mbr(
     disk: Any, reader: BoundedReader, name: str, head: bytes, container: str, disk_type: str, virtual_size: int
 ) -> DiskLayout:
     signature = int.from_bytes(head[440:444], "little")
-    table = pyvsmbr.volume()
+    table = reader.watch(pyvsmbr.volume())
     try:
         table.open_file_object(disk)
         count = int(table.get_number_of_partitions())
@@ -215,7 +216,7 @@ def _mbr(
             f"{name}: the MBR partition table cannot be read ({_short(exc)})",
         ) from exc
     finally:
-        _close(table)
+        reader.release(table)
     kept, problems = _sane(found, virtual_size, name)
     return DiskLayout(container, disk_type, virtual_size, "mbr", f"0x{signature:08x}", kept, problems)
 
@@ -247,11 +248,6 @@ def _sane(
                 )
             )
     return tuple(kept), tuple(problems)
-
-
-def _close(handle: Any) -> None:
-    with contextlib.suppress(OSError, ValueError):  # a table that never opened has nothing to close
-        handle.close()
 
 
 def _short(exc: BaseException) -> str:

@@ -91,8 +91,12 @@ def _open(volume: Any, path: str, reader: BoundedReader) -> Any:
     entry = volume.get_file_entry_by_path(path)
     if entry is None:
         raise DiskError("hive-unreadable", f"{path} is missing")
-    hive = pyregf.file()
-    hive.open_file_object(HiveFile(entry, reader))
+    hive = reader.watch(pyregf.file())
+    try:
+        hive.open_file_object(HiveFile(entry, reader))
+    except (OSError, ValueError):
+        reader.release(hive)
+        raise
     return hive
 
 
@@ -154,8 +158,7 @@ def read_install(volume: Any, reader: BoundedReader) -> tuple[WindowsInstall, tu
             raise DiskError(reader.failure.code, str(reader.failure)) from exc
         raise DiskError("hive-unreadable", f"the SYSTEM hive is damaged: {str(exc).split('. ')[0]}") from exc
     finally:
-        with contextlib.suppress(OSError, ValueError):
-            system.close()
+        reader.release(system)
     product_name = edition = build = None
     ubr = None
     notes: list[tuple[str, str]] = []
@@ -182,8 +185,7 @@ def read_install(volume: Any, reader: BoundedReader) -> tuple[WindowsInstall, tu
                 build = _string(version, "CurrentBuild") or _string(version, "CurrentBuildNumber")
                 ubr = _integer(version, "UBR")
             finally:
-                with contextlib.suppress(OSError, ValueError):
-                    software.close()
+                reader.release(software)
         except (OSError, ValueError, DiskError) as exc:
             # What SYSTEM told stays valid: the version facts stay unknown.
             if reader.failure is not None:

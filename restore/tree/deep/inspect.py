@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence, Set
 from typing import Any
@@ -126,8 +125,7 @@ def inspect_image(
                     windows = _install(ntfs, reader, name, problems)
             finally:
                 if ntfs is not None:
-                    with contextlib.suppress(OSError, ValueError):
-                        ntfs.close()
+                    reader.release(ntfs)
             partitions.append(PartitionFacts(part, file_system))
             problems += _file_system_problems(name, access_path, part.kind, file_system)
         problems += _not_ntfs(name, access_path, partitions)
@@ -142,8 +140,7 @@ def inspect_image(
         problems.append(error("inspection-failed", f"{name}: looking inside failed ({type(exc).__name__}: {exc})"))
     finally:
         if disk is not None:
-            with contextlib.suppress(OSError, ValueError):
-                disk.close()
+            reader.release(disk)
         reader.close()
     image = _image(
         name,

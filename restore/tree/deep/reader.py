@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from share import errors
 from share.base import Backend, Stream
@@ -54,6 +56,34 @@ class BoundedReader:
         self._stream: Stream | None = None
         self._position = 0
         self._cache: OrderedDict[int, bytes] = OrderedDict()
+        # A reader stuck in C without calling back (a loop over data it already has) sees no deadline check:
+        # at the deadline a timer calls signal_abort() on every open libyal handle, which they poll.
+        self._handles: list[Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(limits.seconds, self._abort)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, handle: Any) -> Any:
+        """Register an open libyal handle so that the deadline can abort it; returns the handle."""
+        with self._lock:
+            self._handles.append(handle)
+        return handle
+
+    def release(self, handle: Any) -> None:
+        """Close a handle registered with :meth:`watch` (errors of closing a damaged handle are not news)."""
+        with self._lock:
+            if handle in self._handles:
+                self._handles.remove(handle)
+        with contextlib.suppress(OSError, ValueError):
+            handle.close()
+
+    def _abort(self) -> None:
+        with self._lock:
+            self._fail("read-timeout", f"reading {self.path} took longer than {self.limits.seconds:g} s")
+            for handle in self._handles:
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    handle.signal_abort()
 
     def _fail(self, code: str, message: str) -> ReadLimitError:
         self.failure = self.failure or ReadLimitError(code, message)
@@ -158,6 +188,7 @@ class BoundedReader:
         return True
 
     def close(self) -> None:
+        self._timer.cancel()
         if self._stream is not None:
             self._stream.abandon()  # read-only: nothing to flush, and a close error must not hide the facts
             self._stream = None

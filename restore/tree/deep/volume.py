@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +88,7 @@ def inspect_file_system(window: Window, reader: BoundedReader, label: str) -> tu
 
 def _bitlocker_method(window: Window, reader: BoundedReader) -> str | None:
     """The encryption method from BitLocker's metadata; None when libbde cannot read it (the signature stands)."""
-    volume = pybde.volume()
+    volume = reader.watch(pybde.volume())
     try:
         volume.open_file_object(window)
         return str(volume.get_encryption_method())
@@ -98,8 +97,7 @@ def _bitlocker_method(window: Window, reader: BoundedReader) -> str | None:
             raise reader.failure from None
         return None
     finally:
-        with contextlib.suppress(OSError, ValueError):
-            volume.close()
+        reader.release(volume)
 
 
 def _library_error(reader: BoundedReader, what: str, exc: BaseException) -> DiskError:
@@ -113,7 +111,7 @@ def _ntfs(window: Window, reader: BoundedReader, boot: bytes, label: str) -> tup
     (bytes_per_sector,) = struct.unpack_from("<H", boot, 11)
     (total_sectors,) = struct.unpack_from("<Q", boot, 40)
     size = total_sectors * bytes_per_sector
-    volume = pyfsntfs.volume()
+    volume = reader.watch(pyfsntfs.volume())
     try:
         volume.open_file_object(window)
         cluster = int(volume.get_cluster_block_size())
@@ -123,8 +121,7 @@ def _ntfs(window: Window, reader: BoundedReader, boot: bytes, label: str) -> tup
         windows = _exists(volume, SYSTEM_HIVE)
         boot_files = tuple(path for path in BOOT_FILES_BIOS if _exists(volume, path))
     except (OSError, ValueError) as exc:
-        with contextlib.suppress(OSError, ValueError):
-            volume.close()
+        reader.release(volume)
         raise _library_error(reader, f"{label}: the NTFS file system cannot be read", exc) from exc
     facts = FileSystem("ntfs", name, size, used, cluster, dirty, windows, boot_files)
     return facts, volume
@@ -198,7 +195,7 @@ def _fat(window: Window, reader: BoundedReader, boot: bytes, kind: str, label: s
     (small_total,) = struct.unpack_from("<H", boot, 19)
     (large_total,) = struct.unpack_from("<I", boot, 32)
     size = (small_total or large_total) * bytes_per_sector
-    volume = pyfsfat.volume()
+    volume = reader.watch(pyfsfat.volume())
     try:
         volume.open_file_object(window)
         name = (volume.get_label() or "").strip() or None
@@ -206,6 +203,5 @@ def _fat(window: Window, reader: BoundedReader, boot: bytes, kind: str, label: s
     except (OSError, ValueError) as exc:
         raise _library_error(reader, f"{label}: the FAT file system cannot be read", exc) from exc
     finally:
-        with contextlib.suppress(OSError, ValueError):
-            volume.close()
+        reader.release(volume)
     return FileSystem(kind, name, size, None, bytes_per_sector * sectors_per_cluster, None, False, boot_files)
