@@ -106,10 +106,11 @@ def seed_hive() -> bytes:
     return bytes(base) + hbin
 
 
-# Runs in the system Python: reads [[key path, value name, type, value], ...] and the output path from argv.
+# Runs in the system Python: the seed and output paths from argv, [[key path, value name, type, value], ...]
+# as JSON on stdin (a padded hive's list is longer than an argument may be).
 _HIVEX_SCRIPT = r"""
 import json, sys, hivex
-seed, out, spec = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+seed, out, spec = sys.argv[1], sys.argv[2], json.load(sys.stdin)
 h = hivex.Hivex(seed, write=True)
 def node(path):
     at = h.root()
@@ -145,7 +146,8 @@ def write_hive(path: Path, spec: HiveSpec) -> None:
         seed = Path(scratch) / "seed"
         seed.write_bytes(seed_hive())
         subprocess.run(
-            [SYSTEM_PYTHON, "-c", _HIVEX_SCRIPT, str(seed), str(path), json.dumps(spec)],
+            [SYSTEM_PYTHON, "-c", _HIVEX_SCRIPT, str(seed), str(path)],
+            input=json.dumps(spec).encode(),
             check=True,
             capture_output=True,
             timeout=60,
@@ -367,19 +369,22 @@ class DiskImages:
         convert(raw, target, fmt)
         return target
 
-    def uefi_layout(self, facts: WindowsFacts, scratch: Path, *, efi: bool, windows: bool) -> list[Part]:
-        """Windows' UEFI layout: EFI system (FAT32), MSR, the system volume (NTFS), recovery."""
+    def uefi_layout(
+        self, facts: WindowsFacts, scratch: Path, *, efi: bool, windows: bool, system_mib: int = 44
+    ) -> list[Part]:
+        """Windows' UEFI layout: EFI system (FAT32), MSR, the system volume (NTFS), recovery; the disk is
+        ``system_mib + 56`` MiB."""
         return [
             Part(1, 36, EFI_TYPE, "EFI system partition", content=_fat(efi_files(scratch)) if efi else None),
             Part(37, 16, MSR_TYPE, "Microsoft reserved partition"),
             Part(
                 53,
-                44,
+                system_mib,
                 BASIC_DATA_TYPE,
                 "Basic data partition",
                 content=_ntfs(windows_files(facts, scratch, bios_boot=False)) if windows else None,
             ),
-            Part(97, 2, RECOVERY_TYPE, "Windows RE"),
+            Part(53 + system_mib, 2, RECOVERY_TYPE, "Windows RE"),
         ]
 
     def uefi_disk(self, fmt: str, facts: WindowsFacts = WindowsFacts(), tag: str = "dc") -> Path:
@@ -399,15 +404,20 @@ class DiskImages:
 
         return self._cached("uefi-big-software", fmt, build)
 
-    def uefi_split(self, fmt: str, facts: WindowsFacts = WindowsFacts(), tag: str = "dc") -> tuple[Path, Path]:
+    def uefi_split(
+        self, fmt: str, facts: WindowsFacts = WindowsFacts(), tag: str = "dc", system_mib: int = 44
+    ) -> tuple[Path, Path]:
         """As Windows Server Backup writes a UEFI system: one image per volume, each the same disk (same GUID)
         with only that volume's partition filled: (EFI image, C: image)."""
+        size = system_mib + 56
 
         def build_efi(raw: Path, scratch: Path) -> None:
-            gpt_disk(raw, 100, self.uefi_layout(facts, scratch, efi=True, windows=False), DISK_GUID, scratch)
+            parts = self.uefi_layout(facts, scratch, efi=True, windows=False, system_mib=system_mib)
+            gpt_disk(raw, size, parts, DISK_GUID, scratch)
 
         def build_c(raw: Path, scratch: Path) -> None:
-            gpt_disk(raw, 100, self.uefi_layout(facts, scratch, efi=False, windows=True), DISK_GUID, scratch)
+            parts = self.uefi_layout(facts, scratch, efi=False, windows=True, system_mib=system_mib)
+            gpt_disk(raw, size, parts, DISK_GUID, scratch)
 
         return self._cached(f"split-efi-{tag}", fmt, build_efi), self._cached(f"split-c-{tag}", fmt, build_c)
 

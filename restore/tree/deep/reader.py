@@ -26,6 +26,7 @@ class Limits:
     # smbclient's buffered file fetches 64 KiB after every seek: smaller blocks would cost the same traffic
     # while the count showed less.
     block: int = 64 * 1024
+    read_ahead: int = 16  # blocks fetched at once at most, when misses are sequential
     cache_bytes: int = 8 * MIB
 
 
@@ -56,6 +57,8 @@ class BoundedReader:
         self._stream: Stream | None = None
         self._position = 0
         self._cache: OrderedDict[int, bytes] = OrderedDict()
+        self._next = -1  # the block after the last fetch: a miss there is sequential
+        self._ahead = 1
         # A reader stuck in C without calling back (a loop over data it already has) sees no deadline check:
         # at the deadline a timer calls signal_abort() on every open libyal handle, which they poll.
         self._handles: list[Any] = []
@@ -101,13 +104,20 @@ class BoundedReader:
         if cached is not None:
             self._cache.move_to_end(index)
             return cached
-        start = index * self.limits.block
-        want = min(self.limits.block, self.size - start)
-        if self.bytes_read + want > self.limits.max_bytes:
+        block = self.limits.block
+        # Sequential misses (libregf's walk over every hive bin, $Bitmap) double the read-ahead up to
+        # read_ahead blocks: one request instead of many; a jump resets it.
+        self._ahead = min(self._ahead * 2, self.limits.read_ahead) if index == self._next else 1
+        start = index * block
+        one = min(block, self.size - start)
+        want = min(self._ahead * block, self.size - start)
+        left = self.limits.max_bytes - self.bytes_read
+        if one > left:
             raise self._fail(
                 "read-cap-exceeded",
                 f"reading {self.path} would fetch more than {self.limits.max_bytes // MIB} MiB: stopped",
             )
+        want = max(one, min(want, left // block * block))  # read-ahead alone never passes the cap
         try:
             if self._stream is None:
                 self._stream = self._backend.open_read(self.path)
@@ -119,10 +129,14 @@ class BoundedReader:
         self.requests += 1
         if len(data) < want:
             self.short_read = True
-        self._cache[index] = data
-        while len(self._cache) * self.limits.block > self.limits.cache_bytes:
+        pieces = max(1, -(-len(data) // block))
+        for piece in range(pieces):
+            self._cache[index + piece] = data[piece * block : (piece + 1) * block]
+            self._cache.move_to_end(index + piece)
+        self._next = index + pieces
+        while len(self._cache) * block > self.limits.cache_bytes:
             self._cache.popitem(last=False)
-        return data
+        return self._cache.get(index, b"")
 
     def pread(self, offset: int, size: int) -> bytes:
         """Up to ``size`` bytes at ``offset``, fewer at the end of the file."""
