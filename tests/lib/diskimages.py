@@ -372,8 +372,7 @@ class DiskImages:
     def uefi_layout(
         self, facts: WindowsFacts, scratch: Path, *, efi: bool, windows: bool, system_mib: int = 44
     ) -> list[Part]:
-        """Windows' UEFI layout: EFI system (FAT32), MSR, the system volume (NTFS), recovery; the disk is
-        ``system_mib + 56`` MiB."""
+        """Windows' UEFI layout: EFI (FAT32), MSR, system (NTFS), recovery, on a ``system_mib + 56`` MiB disk."""
         return [
             Part(1, 36, EFI_TYPE, "EFI system partition", content=_fat(efi_files(scratch)) if efi else None),
             Part(37, 16, MSR_TYPE, "Microsoft reserved partition"),
@@ -407,8 +406,8 @@ class DiskImages:
     def uefi_split(
         self, fmt: str, facts: WindowsFacts = WindowsFacts(), tag: str = "dc", system_mib: int = 44
     ) -> tuple[Path, Path]:
-        """As Windows Server Backup writes a UEFI system: one image per volume, each the same disk (same GUID)
-        with only that volume's partition filled: (EFI image, C: image)."""
+        """A UEFI system as Windows Server Backup writes it: (EFI image, C: image) of one disk, one volume each."""
+        # Both images carry the whole disk's table and GUID; only their own volume's partition is filled.
         size = system_mib + 56
 
         def build_efi(raw: Path, scratch: Path) -> None:
@@ -551,8 +550,7 @@ class DiskImages:
         return self._cached("garbage-hive", fmt, build)
 
     def fuzzed(self, fmt: str, seed: int, sectors: int = 64) -> Path:
-        """The whole-disk UEFI image with ``sectors`` of its non-empty NTFS sectors overwritten by random bytes
-        (chosen by ``seed``): damage anywhere in the MFT, the indexes, the hives."""
+        """The whole-disk UEFI image with ``sectors`` used NTFS sectors (picked by ``seed``) overwritten at random."""
         target = self.folder / f"fuzzed-{seed}.{fmt}"
         if target.exists():
             return target
@@ -592,8 +590,7 @@ class DiskImages:
 
 
 def patch_gpt(raw: Path, patch: Callable[[bytearray, bytearray], None]) -> None:
-    """Change the primary GPT header and entries, then make their checksums right again; wipe the backup header
-    so that a reader cannot fall back to it."""
+    """Change the primary GPT header and entries, fix their checksums, and wipe the backup header (no fallback)."""
     with open(raw, "r+b") as disk:
         disk.seek(SECTOR)
         header = bytearray(disk.read(SECTOR))

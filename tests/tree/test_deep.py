@@ -47,8 +47,7 @@ def disks(tmp_path_factory: pytest.TempPathFactory) -> DiskImages:
 
 
 def _point(root: Path, computer: str, images: list[tuple[Path, str, str]], writers: list[str]) -> str:
-    """A WindowsImageBackup tree under ``root`` whose volumes are ``images`` (path, access path, label);
-    returns the Backup folder relative to ``root``."""
+    """A tree under ``root`` with ``images`` (path, access path, label) as volumes; the Backup folder's path."""
     volumes = [VolumeSpec(access, label) for _, access, label in images]
     fmt = images[0][0].suffix[1:]
     spec = PointSpec(writers=writers, volumes=volumes, image_format=fmt)

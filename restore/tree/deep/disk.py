@@ -1,5 +1,4 @@
-"""The disk inside a volume image: its container (VHDX or VHD, read by libvhdi) and its partition table (GPT by
-libvsgpt, MBR by libvsmbr, or none: a bare volume)."""
+"""The disk in a volume image: container (VHDX/VHD by libvhdi), partition table (GPT, MBR, or a bare volume)."""
 
 from __future__ import annotations
 

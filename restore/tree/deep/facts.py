@@ -1,5 +1,4 @@
-"""What deep inspection found, as frozen values with a JSON form, and what follows from it: the firmware the
-point needs, the target disks, the install media, and the problems (stable codes)."""
+"""What deep inspection found (frozen, with JSON), and what follows: firmware, target disks, media, problems."""
 
 from __future__ import annotations
 

@@ -128,8 +128,7 @@ def _integer(key: Any, name: str) -> int | None:
 
 
 def read_install(volume: Any, reader: BoundedReader) -> tuple[WindowsInstall, tuple[tuple[str, str], ...]]:
-    """The facts from SYSTEM and SOFTWARE, and (code, message) notes on what SOFTWARE could not tell.
-    Raises DiskError ('hive-unreadable' or a read-limit code) when SYSTEM cannot be read."""
+    """The facts from SYSTEM and SOFTWARE, with (code, message) notes; DiskError when SYSTEM cannot be read."""
     try:
         system = _open(volume, SYSTEM_PATH, reader)
     except (OSError, ValueError) as exc:
@@ -210,8 +209,7 @@ def read_install(volume: Any, reader: BoundedReader) -> tuple[WindowsInstall, tu
 
 
 def _servicing_build(volume: Any) -> str | None:
-    """The build from the names of Windows\\servicing\\Version's folders (e.g. 10.0.17763.6189): a cheap
-    fallback when SOFTWARE cannot be read."""
+    """The build named by Windows\\servicing\\Version's folders (10.0.17763.6189): used when SOFTWARE is not read."""
     folder = volume.get_file_entry_by_path(SERVICING_PATH)
     if folder is None:
         return None

@@ -38,12 +38,10 @@ def deep_inspect(
     needs_system: bool = True,
     limits: Limits | None = None,
 ) -> DeepFacts:
-    """Read inside each (image file name, access path) of the Backup folder ``point_path`` on ``backend``.
-
-    ``computer`` is the computer folder's name, ``writer_ids`` the VSS writers the point has metadata for.
-    ``needs_system`` (a bare-metal point) makes a missing system volume or missing boot files an error.
-    Never raises for what is inside the images: every failure becomes a problem with a stable code.
-    """
+    """Look inside each (image file name, access path) of the Backup folder ``point_path``; never raises for content."""
+    # computer: the computer folder's name; writer_ids: the VSS writers the point has metadata for;
+    # needs_system (a bare-metal point): a missing system volume or missing boot files are errors.
+    # Whatever is wrong inside an image becomes a problem with a stable code, never an exception.
     limits = limits or Limits()
     images: list[ImageFacts] = []
     windows: WindowsInstall | None = None
@@ -127,7 +125,7 @@ def inspect_image(
                 if ntfs is not None:
                     reader.release(ntfs)
             partitions.append(PartitionFacts(part, file_system))
-            problems += _file_system_problems(name, access_path, part.kind, file_system)
+            problems += _file_system_problems(name, access_path, file_system)
         problems += _not_ntfs(name, access_path, partitions)
     except ReadLimitError as exc:
         if not any(p.code == exc.code for p in problems):  # already named where it happened
@@ -174,7 +172,7 @@ def _install(ntfs: Any, reader: BoundedReader, name: str, problems: list[Problem
     return install
 
 
-def _file_system_problems(name: str, access_path: str, kind: str, fs: FileSystem) -> list[Problem]:
+def _file_system_problems(name: str, access_path: str, fs: FileSystem) -> list[Problem]:
     shown = access_path or "hidden volume"
     out: list[Problem] = []
     if fs.kind == "bitlocker":

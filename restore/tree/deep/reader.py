@@ -39,9 +39,10 @@ class ReadLimitError(Exception):
 
 
 class BoundedReader:
-    """Random access to one image file: reads whole aligned blocks through one open stream, keeps recent blocks,
-    counts every byte and stops at the first limit with a :class:`ReadLimitError` that it also remembers, because
-    the C readers that call it replace Python exceptions with their own error text."""
+    """Random access to one image file in aligned, cached blocks through one stream, counted and bounded."""
+
+    # The first limit hit raises a ReadLimitError that is also kept in ``failure``: the C readers calling
+    # read() replace Python exceptions with their own error text, so the caller looks here for the cause.
 
     def __init__(self, backend: Backend, path: str, size: int, limits: Limits) -> None:
         self.path = path

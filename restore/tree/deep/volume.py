@@ -1,5 +1,4 @@
-"""The file system of one partition: which it is (by its boot sector), NTFS size, used space and dirty flag
-(libfsntfs), the EFI partition's FAT32 (libfsfat), BitLocker's signature (libbde), and the boot files."""
+"""One partition's file system: its kind, NTFS size, use and dirty flag, FAT32 of EFI, BitLocker, boot files."""
 
 from __future__ import annotations
 
@@ -152,8 +151,8 @@ def _used(volume: Any, reader: BoundedReader, cluster: int, size: int) -> int | 
 
 
 def _dirty(volume: Any, window: Window, reader: BoundedReader) -> bool | None:
-    """The dirty bit of $VOLUME_INFORMATION in $Volume (MFT record 3). libfsntfs does not expose the volume
-    flags, so this reads that one record where libfsntfs says the MFT starts."""
+    """The dirty bit of $VOLUME_INFORMATION in $Volume (MFT record 3)."""
+    # libfsntfs does not expose the volume flags: read that one record where libfsntfs says the MFT starts.
     record_size = int(volume.get_mft_entry_size())
     mft = volume.get_file_entry(0)
     if record_size not in (1024, 4096) or mft.get_number_of_extents() < 1:
