@@ -503,6 +503,26 @@ class DiskImages:
         parts = [Part(1, 30, BASIC_DATA_TYPE, "a"), Part(31, 30, BASIC_DATA_TYPE, "b")]
         gpt_disk(raw, 64, parts, DISK_GUID, scratch)
 
+    def huge_attribute_list(self, fmt: str) -> Path:
+        """The whole-disk UEFI image whose SYSTEM hive has an $ATTRIBUTE_LIST claiming 1 TiB."""
+
+        def build(raw: Path, scratch: Path) -> None:
+            gpt_disk(raw, 100, self.uefi_layout(WindowsFacts(), scratch, efi=True, windows=True), DISK_GUID, scratch)
+            add_huge_attribute_list(raw, 53 * MIB, "SYSTEM")
+
+        return self._cached("huge-attribute-list", fmt, build)
+
+    def fat_system(self, fmt: str) -> Path:
+        """A GPT disk whose basic data partition is FAT32: a system volume that is not NTFS."""
+
+        def build(raw: Path, scratch: Path) -> None:
+            files = {"Windows/System32/readme.txt": b"not NTFS\r\n"}
+            gpt_disk(
+                raw, 64, [Part(1, 60, BASIC_DATA_TYPE, "Basic data partition", content=_fat(files))], DISK_GUID, scratch
+            )
+
+        return self._cached("fat-system", fmt, build)
+
     def bogus_table(self, fmt: str) -> Path:
         """A GPT whose (checksummed) header claims 100000 partition entries; the backup header is wiped."""
 
@@ -681,6 +701,67 @@ def set_ntfs_dirty(raw: Path, volume: int) -> None:
 
     for offset in _records(raw, volume, 3):
         _patch_record(raw, offset, patch)
+
+
+def _read_record(raw: Path, offset: int) -> bytearray:
+    """One MFT record with its update-sequence fixups undone."""
+    with open(raw, "rb") as disk:
+        disk.seek(offset)
+        data = bytearray(disk.read(1024))
+    if data[:4] != b"FILE":
+        return data
+    usa_offset, usa_count = struct.unpack_from("<HH", data, 4)
+    for index in range(1, usa_count):
+        end = index * SECTOR - 2
+        data[end : end + 2] = data[usa_offset + 2 * index : usa_offset + 2 * index + 2]
+    return data
+
+
+def find_record(raw: Path, volume: int, name: str) -> int:
+    """The disk offset of the first MFT record whose $FILE_NAME is ``name``."""
+    cluster, mft_lcn, _, record = _boot(raw, volume)
+    base = volume + mft_lcn * cluster
+    wanted = name.encode("utf-16-le")
+    for number in range(16, 4096):
+        data = _read_record(raw, base + number * record)
+        if data[:4] != b"FILE":
+            continue
+        at = int(struct.unpack_from("<H", data, 20)[0])
+        while at < len(data) - 24:
+            kind, length = struct.unpack_from("<II", data, at)
+            if kind == 0xFFFFFFFF or length == 0:
+                break
+            if kind == 0x30 and data[at + 8] == 0:
+                (content,) = struct.unpack_from("<H", data, at + 20)
+                size = data[at + content + 64]
+                if data[at + content + 66 : at + content + 66 + 2 * size] == wanted:
+                    return base + number * record
+            at += length
+    raise ValueError(f"no MFT record named {name}")
+
+
+def add_huge_attribute_list(raw: Path, volume: int, name: str) -> None:
+    """Give file ``name`` a non-resident $ATTRIBUTE_LIST claiming 1 TiB of entries over 2^30 clusters."""
+
+    def patch(data: bytearray) -> None:
+        used, allocated = struct.unpack_from("<II", data, 24)
+        first = int(struct.unpack_from("<H", data, 20)[0])
+        (first_length,) = struct.unpack_from("<I", data, first + 4)
+        insert = first + first_length  # after $STANDARD_INFORMATION: attributes are sorted by type
+        runs = b"\x44" + (1 << 30).to_bytes(4, "little") + (100).to_bytes(4, "little") + b"\0"
+        length = (64 + len(runs) + 7) // 8 * 8
+        header = bytearray(64)
+        struct.pack_into("<IIBBHHH", header, 0, 0x20, length, 1, 0, 64, 0, 0x55)
+        struct.pack_into("<QQHH", header, 16, 0, (1 << 30) - 1, 64, 0)
+        struct.pack_into("<QQQ", header, 40, 1 << 42, 1 << 40, 1 << 40)
+        attribute = bytes(header) + runs + b"\0" * (length - 64 - len(runs))
+        if used + length > allocated:
+            raise ValueError("no room in the record")
+        data[insert:insert] = attribute
+        del data[allocated:]
+        struct.pack_into("<I", data, 24, used + length)
+
+    _patch_record(raw, find_record(raw, volume, name), patch)
 
 
 def corrupt_mft_runs(raw: Path, volume: int) -> None:

@@ -237,13 +237,22 @@ def test_missing_efi_image_means_no_boot_files(tmp_path: Path, disks: DiskImages
     assert facts.firmware == "UEFI"  # the disk is GPT with an EFI partition, even if its image is absent
 
 
-def test_efi_volume_as_system_is_not_ntfs(tmp_path: Path, disks: DiskImages) -> None:
+def test_efi_volume_alone_is_no_system_volume(tmp_path: Path, disks: DiskImages) -> None:
     efi, _system = disks.uefi_split("vhdx")
     point = _point(tmp_path, "DC01", [(efi, "C:", "System")], DC_WRITERS)
     with _local(tmp_path) as backend:
         facts = _deep(backend, point)
-    # The EFI partition alone is FAT32, which is right for it; as C: nothing NTFS is there.
-    assert "system-volume-missing" in _codes(facts)
+    # FAT32 on the EFI partition is right for it (no not-ntfs); but no Windows is there.
+    assert _codes(facts) == {"system-volume-missing"}
+
+
+def test_damaged_system_entry_keeps_the_volume_facts(tmp_path: Path, disks: DiskImages) -> None:
+    point = _point(tmp_path, "DC01", [(disks.huge_attribute_list("vhdx"), "C:", "System")], DC_WRITERS)
+    with _local(tmp_path) as backend:
+        facts = _deep(backend, point)
+    system = facts.images[0].partitions[2].file_system
+    assert system is not None and system.kind == "ntfs" and system.used is not None and system.dirty is False
+    assert _codes(facts) == {"hive-unreadable", "system-volume-missing"}
 
 
 def test_data_only_point_needs_no_system(tmp_path: Path, disks: DiskImages) -> None:
@@ -281,6 +290,8 @@ HOSTILE: list[tuple[str, Callable[[DiskImages, str], Path], str]] = [
     ("bitlocker", DiskImages.bitlocker, "bitlocker"),
     ("dirty", DiskImages.dirty, "dirty"),
     ("garbage-hive", DiskImages.garbage_hive, "hive-unreadable"),
+    ("huge-attribute-list", DiskImages.huge_attribute_list, "hive-unreadable"),
+    ("fat32-system", DiskImages.fat_system, "not-ntfs"),
 ]
 
 

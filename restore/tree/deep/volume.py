@@ -117,8 +117,9 @@ def _ntfs(window: Window, reader: BoundedReader, boot: bytes, label: str) -> tup
         name = volume.get_name()
         used = _used(volume, reader, cluster, size)
         dirty = _dirty(volume, window, reader)
-        windows = _exists(volume, SYSTEM_HIVE)
-        boot_files = tuple(path for path in BOOT_FILES_BIOS if _exists(volume, path))
+        # A SYSTEM whose entry cannot be read is there but damaged: the hive reader names that.
+        windows = _lookup(volume, SYSTEM_HIVE, reader) is not False
+        boot_files = tuple(path for path in BOOT_FILES_BIOS if _lookup(volume, path, reader))
     except (OSError, ValueError) as exc:
         reader.release(volume)
         raise _library_error(reader, f"{label}: the NTFS file system cannot be read", exc) from exc
@@ -126,8 +127,14 @@ def _ntfs(window: Window, reader: BoundedReader, boot: bytes, label: str) -> tup
     return facts, volume
 
 
-def _exists(volume: Any, path: str) -> bool:
-    return volume.get_file_entry_by_path(path) is not None
+def _lookup(volume: Any, path: str, reader: BoundedReader) -> bool | None:
+    """Whether ``path`` exists; None when its entry (or a folder on the way) is damaged."""
+    try:
+        return volume.get_file_entry_by_path(path) is not None
+    except (OSError, ValueError):
+        if reader.failure is not None:
+            raise reader.failure from None
+        return None
 
 
 def _used(volume: Any, reader: BoundedReader, cluster: int, size: int) -> int | None:
