@@ -407,6 +407,13 @@ def test_reader_counts_caches_and_flags_short_reads(tmp_path: Path) -> None:
             capped.pread(8192, 10)
         assert caught.value.code == "read-cap-exceeded" and capped.failure is caught.value
         capped.close()
+        # Re-reading cached blocks costs no traffic, but a reader looping over them is stopped too.
+        looping = BoundedReader(backend, "f.bin", len(data), Limits(block=4096, max_served=40_000))
+        with pytest.raises(ReadLimitError) as looped:
+            for _ in range(100):
+                looping.pread(0, 4096)
+        assert looped.value.code == "read-cap-exceeded" and looping.bytes_read == 4096
+        looping.close()
 
 
 class _Handle:
