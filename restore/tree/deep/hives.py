@@ -161,11 +161,18 @@ def read_install(volume: Any, reader: BoundedReader) -> tuple[WindowsInstall, tu
     product_name = edition = build = None
     ubr = None
     notes: list[tuple[str, str]] = []
-    entry = volume.get_file_entry_by_path(SOFTWARE_PATH)
+    try:
+        entry = volume.get_file_entry_by_path(SOFTWARE_PATH)
+    except (OSError, ValueError):
+        if reader.failure is not None:
+            raise DiskError(reader.failure.code, str(reader.failure)) from None
+        entry = None  # a damaged entry: named below like a missing one
     # libregf visits every hive bin when it opens a hive, so a hive costs about its size in reads.
     left = reader.limits.max_bytes - reader.bytes_read
     if entry is None:
-        notes.append(("software-hive-missing", "Windows\\System32\\config\\SOFTWARE is missing: version unknown"))
+        notes.append(
+            ("software-hive-missing", "Windows\\System32\\config\\SOFTWARE is missing or damaged: version unknown")
+        )
     elif int(entry.get_size()) + SOFTWARE_MARGIN > left:
         notes.append(
             (
@@ -192,7 +199,8 @@ def read_install(volume: Any, reader: BoundedReader) -> tuple[WindowsInstall, tu
             else:
                 notes.append(("hive-unreadable", f"the SOFTWARE hive cannot be read: {str(exc).split('. ')[0]}"))
     if build is None and reader.failure is None:
-        build = _servicing_build(volume)
+        with contextlib.suppress(OSError, ValueError):  # a fallback: its failure leaves the build unknown
+            build = _servicing_build(volume)
     install = WindowsInstall(
         computer=computer,
         domain=domain,
