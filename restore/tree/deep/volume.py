@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pybde
 import pyfsfat
@@ -18,6 +19,7 @@ SYSTEM_HIVE = "\\Windows\\System32\\config\\SYSTEM"
 BOOT_FILES_BIOS = ("\\bootmgr", "\\Boot\\BCD")
 BOOT_FILES_EFI = ("\\EFI\\Microsoft\\Boot\\BCD", "\\EFI\\Microsoft\\Boot\\bootmgfw.efi", "\\EFI\\Boot\\bootx64.efi")
 VOLUME_DIRTY = 0x0001
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,9 @@ def _ntfs(window: Window, reader: BoundedReader, boot: bytes, label: str) -> tup
         volume.open_file_object(window)
         cluster = int(volume.get_cluster_block_size())
         name = volume.get_name()
-        used = _used(volume, reader, cluster, size)
-        dirty = _dirty(volume, window, reader)
+        # Used space and the dirty flag are extras: a damaged $Bitmap or $Volume leaves them unknown.
+        used = _optional(lambda: _used(volume, reader, cluster, size), reader)
+        dirty = _optional(lambda: _dirty(volume, window, reader), reader)
         # A SYSTEM whose entry cannot be read is there but damaged: the hive reader names that.
         windows = _lookup(volume, SYSTEM_HIVE, reader) is not False
         boot_files = tuple(path for path in BOOT_FILES_BIOS if _lookup(volume, path, reader))
@@ -125,6 +128,16 @@ def _ntfs(window: Window, reader: BoundedReader, boot: bytes, label: str) -> tup
         raise _library_error(reader, f"{label}: the NTFS file system cannot be read", exc) from exc
     facts = FileSystem("ntfs", name, size, used, cluster, dirty, windows, boot_files)
     return facts, volume
+
+
+def _optional(read: Callable[[], T], reader: BoundedReader) -> T | None:
+    """``read()``, or None when the library fails on damaged data (a read limit still stops everything)."""
+    try:
+        return read()
+    except (OSError, ValueError, struct.error):
+        if reader.failure is not None:
+            raise reader.failure from None
+        return None
 
 
 def _lookup(volume: Any, path: str, reader: BoundedReader) -> bool | None:
