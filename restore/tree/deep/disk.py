@@ -38,10 +38,15 @@ DISK_TYPES = {2: "fixed", 3: "dynamic", 4: "differencing"}
 FILE_SYSTEM_IDS = (b"NTFS    ", b"-FVE-FS-", b"MSDOS5.0", b"MSWIN4.1", b"EXFAT   ", b"ReFS\0\0\0\0", b"mkfs.fat")
 
 
+TRUNCATED = "it ends before data its own tables point to: the copy is truncated or its block table is damaged"
+
+
 class DiskError(Exception):
     """The container or partition table cannot be read; ``code`` is the stable problem code."""
 
     def __init__(self, code: str, message: str) -> None:
+        if code == "image-truncated" and TRUNCATED not in message:
+            message = f"{message}; {TRUNCATED}"
         super().__init__(message)
         self.code = code
 
@@ -89,9 +94,7 @@ def open_container(reader: BoundedReader, name: str) -> Any:
         if reader.failure is not None:
             raise reader.failure from exc
         if code == "image-unreadable" and _vhd_lost_its_footer(reader):
-            raise DiskError(
-                "image-truncated", f"{name}: the VHD footer at the end is missing: the copy is truncated"
-            ) from exc
+            raise DiskError("image-truncated", f"{name}: the VHD footer at the end is missing") from exc
         raise DiskError(code, f"{name}: libvhdi cannot open it as a VHD or VHDX image ({_short(exc)})") from exc
     return disk
 
