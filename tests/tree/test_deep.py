@@ -131,7 +131,7 @@ def test_two_volume_uefi_point_local(tmp_path: Path, disks: DiskImages, fmt: str
     json.dumps(facts.to_json())  # the JSON form is plain data
 
 
-def test_two_volume_uefi_point_over_smb_and_sftp(
+def test_two_volume_uefi_point_over_every_backend(
     disks: DiskImages, located: tuple[str, Path, Access], kind: str
 ) -> None:
     location, disk, access = located
