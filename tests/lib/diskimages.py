@@ -28,6 +28,8 @@ EFI_TYPE = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 MSR_TYPE = "E3C9E316-0B5C-4DB8-817D-F92DF00215AE"
 BASIC_DATA_TYPE = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
 RECOVERY_TYPE = "DE94BBA4-06D1-4D40-A16A-BFD50179D6AC"
+LDM_METADATA_TYPE = "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3"
+LDM_DATA_TYPE = "AF9B60A0-1431-4F62-BC68-3311714A69AD"
 
 
 @dataclass(frozen=True)
@@ -511,6 +513,33 @@ class DiskImages:
             add_huge_attribute_list(raw, 53 * MIB, "SYSTEM")
 
         return self._cached("huge-attribute-list", fmt, build)
+
+    def dynamic_disk(self, fmt: str) -> Path:
+        """A GPT disk converted to a dynamic disk: LDM metadata and LDM data partitions."""
+
+        def build(raw: Path, scratch: Path) -> None:
+            parts = [
+                Part(1, 1, LDM_METADATA_TYPE, "LDM metadata partition"),
+                Part(2, 60, LDM_DATA_TYPE, "LDM data partition"),
+            ]
+            gpt_disk(raw, 64, parts, DISK_GUID, scratch)
+
+        return self._cached("dynamic", fmt, build)
+
+    def gpt_without_efi(self, fmt: str) -> Path:
+        """A GPT disk holding Windows on its only partition: no EFI partition, no boot files."""
+
+        def build(raw: Path, scratch: Path) -> None:
+            files = windows_files(WindowsFacts(), scratch, bios_boot=False)
+            gpt_disk(
+                raw,
+                64,
+                [Part(1, 60, BASIC_DATA_TYPE, "Basic data partition", content=_ntfs(files))],
+                DISK_GUID,
+                scratch,
+            )
+
+        return self._cached("gpt-without-efi", fmt, build)
 
     def fat_system(self, fmt: str) -> Path:
         """A GPT disk whose basic data partition is FAT32: a system volume that is not NTFS."""

@@ -255,6 +255,24 @@ def test_damaged_system_entry_keeps_the_volume_facts(tmp_path: Path, disks: Disk
     assert _codes(facts) == {"hive-unreadable", "system-volume-missing"}
 
 
+def test_dynamic_disk_is_named(tmp_path: Path, disks: DiskImages) -> None:
+    point = _point(tmp_path, "SRV", [(disks.dynamic_disk("vhdx"), "D:", "Data")], [])
+    with _local(tmp_path) as backend:
+        facts = _deep(backend, point, needs_system=False)
+    assert [p.partition.kind for p in facts.images[0].partitions] == ["ldm-metadata", "ldm-data"]
+    assert [p.code for p in facts.all_problems] == ["dynamic-disk"] and not facts.ok
+
+
+def test_gpt_without_efi_partition_has_unknown_firmware(tmp_path: Path, disks: DiskImages) -> None:
+    point = _point(tmp_path, "DC01", [(disks.gpt_without_efi("vhdx"), "C:", "System")], DC_WRITERS)
+    with _local(tmp_path) as backend:
+        facts = _deep(backend, point)
+    assert facts.windows is not None and facts.windows.computer == "DC01"
+    assert facts.firmware is None
+    assert facts.install_media == "Windows Server 2019 Standard, build 17763, x64"
+    assert _codes(facts) == {"firmware-unknown", "no-boot-files"}
+
+
 def test_data_only_point_needs_no_system(tmp_path: Path, disks: DiskImages) -> None:
     point = _point(tmp_path, "FS01", [(disks.data_disk("vhdx"), "D:", "Data")], [])
     with _local(tmp_path) as backend:

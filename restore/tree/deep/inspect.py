@@ -102,7 +102,7 @@ def inspect_image(
         style, disk_id = layout.style, layout.disk_id
         problems += [error(code, message) for code, message in layout.problems]
         for part in layout.partitions:
-            if part.kind in ("ldm-data", "ldm-metadata"):
+            if part.kind in ("ldm-data", "ldm-metadata") and not any(p.code == "dynamic-disk" for p in problems):
                 problems.append(
                     error("dynamic-disk", f"{name}: a dynamic-disk (LDM) partition: bare-metal restore of it fails")
                 )
