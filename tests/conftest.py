@@ -67,7 +67,7 @@ def smb_folder(samba: SambaServer) -> tuple[str, Path]:
 
 
 # Fixtures that start a real server or need a tool the fast tier does without: a test using one is a "servers" test.
-SERVER_FIXTURES = {"samba", "sshd", "images", "smb_folder", "ssh_access"}
+SERVER_FIXTURES = {"samba", "sshd", "images", "smb_folder", "ssh_access", "disks"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,6 +12,13 @@ need smbclient smbclient
 need sshd openssh-server
 need qemu-img qemu-utils
 need chromium chromium
+# Deep inspection's test images: GPT, FAT32 for the EFI partition, NTFS through FUSE, registry hives.
+need sgdisk gdisk
+need mkfs.vfat dosfstools
+need mmd mtools
+need mkntfs ntfs-3g
+need hivexsh libhivex-bin
+/usr/bin/python3 -c "import hivex" 2>/dev/null || missing+=(python3-hivex)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 python3 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
