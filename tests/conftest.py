@@ -6,6 +6,7 @@ they use, or by the test itself); ``python -m pytest -m "not servers"`` is the f
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from share import memory
 from share.base import Backend
 from share.connect import Access, SshOptions, open_backend, parse_location
 from share.credentials import PasswordSource
+from tests.lib.diskimages import DiskImages
 from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
 from tests.lib.treebuilder import ImageCache
 
@@ -114,3 +116,10 @@ def backend(located: tuple[str, Path | None, Access]) -> Iterator[Backend]:
 @pytest.fixture(scope="session")
 def images(tmp_path_factory: pytest.TempPathFactory) -> ImageCache:
     return ImageCache(tmp_path_factory.mktemp("images"))
+
+
+@pytest.fixture(scope="session")
+def disks(tmp_path_factory: pytest.TempPathFactory) -> DiskImages:
+    if os.geteuid() != 0:
+        raise RuntimeError("the deep-inspection images need root (ntfs-3g mounts them through FUSE): run as root")
+    return DiskImages(tmp_path_factory.mktemp("deep-images"))

@@ -43,6 +43,8 @@ REFERENCES: dict[str, str] = {
     "storage/file-server/manage-smb-dialects.md)",
     "simplified-guide": "simplified.guide: system image restore guide (BitLocker recovery key, dynamic disks)",
     "testmybackups": "testmybackups.com: BIOS-to-EFI restore post (a different firmware breaks BMR)",
+    "bmr-deep": "bmr inspect --deep: read inside this point's images (partition tables, file systems, the "
+    "SYSTEM and SOFTWARE registry hives of its Windows volume)",
     "bmr": "bmr itself: its own records (stage, SHA256SUMS, bmr-manifest.json, preflight); not an outside source",
     "ntdsutil": "Microsoft: ntdsutil (MicrosoftDocs/windowsserverdocs, windows-commands/ntdsutil.md)",
 }

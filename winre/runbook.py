@@ -49,6 +49,16 @@ class PreflightSummary:
 
 
 @dataclass(frozen=True)
+class ImageContents:
+    """What reading inside the point's images said the target machine needs (bmr inspect --deep)."""
+
+    firmware: str | None  # UEFI or BIOS; None when the images did not tell
+    install_media: str | None  # e.g. "Windows Server 2019 Standard, build 17763, x64, UEFI"
+    disk_sizes: tuple[int, ...]  # one per source disk the critical volumes came from: each target disk at least this
+    encrypted: tuple[str, ...] = ()  # volumes found BitLocker-encrypted
+
+
+@dataclass(frozen=True)
 class RunbookInput:
     location: str
     machine: Value
@@ -80,6 +90,8 @@ class RunbookInput:
     account_hint: str | None = None
     # Non-critical (data) volumes the point holds; None: the drive letters among disks other than C:.
     data_volumes: tuple[str, ...] | None = None
+    # Read inside the images (bmr inspect --deep / checklist --deep): firmware, disks and media stated as facts.
+    contents: ImageContents | None = None
 
 
 @dataclass(frozen=True)
@@ -325,6 +337,38 @@ _FIRST_DC = Step(
 )
 
 
+def _measured_target(contents: ImageContents) -> tuple[Step, ...]:
+    """Disks, firmware and media as read inside the images, each with where it came from."""
+    # source: bmr's own reading of the images ("bmr-deep"); the error codes: vsserror.h texts (evidence.md)
+    count = len(contents.disk_sizes)
+    sizes = ", ".join(_size(size) for size in contents.disk_sizes) or "unknown"
+    steps = [
+        Step(
+            f"Disks: at least {count} basic disk{'s' if count != 1 else ''}, each at least as large as the "
+            f"original ({sizes}). Too few or too small: 0x80042401 / 0x80042407 / 0x80042408.",
+            refs=("bmr-deep", "vsserror"),
+        ),
+        Step(
+            f"Firmware: {contents.firmware or 'not found in the images: use the original mode'} "
+            "(the critical disk's partition table says it); a restore across BIOS and UEFI fails.",
+            refs=("bmr-deep", "testmybackups"),
+        ),
+        Step(
+            f"Boot media: {contents.install_media or 'not found in the images: the same Windows version as the server'}"
+            ", for WinRE.",
+            refs=("bmr-deep", "mabs-bmr"),
+        ),
+    ]
+    if contents.encrypted:
+        steps.append(
+            Step(
+                f"BitLocker: {', '.join(contents.encrypted)} is encrypted in the backup: have the recovery key.",
+                refs=("bmr-deep", "simplified-guide"),
+            )
+        )
+    return tuple(steps)
+
+
 def _target_machine(inp: RunbookInput, dc: bool) -> Section:
     if inp.purpose == "systemstate":
         # source: the seed: system state recovers a machine that starts but has lost system files and registry
@@ -339,33 +383,35 @@ def _target_machine(inp: RunbookInput, dc: bool) -> Section:
         return Section("Target machine", (*steps, _FIRST_DC) if dc else tuple(steps))
     volumes = "; ".join(f"{d.name} {_size(d.virtual_size)}" for d in inp.disks) or "unknown"
     total = sum(d.virtual_size or 0 for d in inp.disks)
-    steps = [
-        Step(
-            f"Disks: at least as many as the original had for these volumes, each at least as large "
-            f"(volumes: {volumes}; {_size(total)} in all). Too few or too small: 0x80042401 / 0x80042408.",
-            refs=("forest-full", "vsserror"),
-        ),
-        Step(
-            "Firmware: the same mode as the original (BIOS or UEFI); a restore across them fails.",
-            refs=("testmybackups",),
-        ),
-        Step(
-            "Basic disks only (dynamic disks break BMR); BitLocker on the target disks may ask for the "
-            "recovery key: have it at hand.",
-            refs=("simplified-guide",),
-        ),
-        Step(
-            "Bring the NIC and storage drivers (.inf) for WinRE on a USB stick; a missing storage driver "
-            "shows as 0x80042413 (no fixed disk found).",
-            refs=("vsserror",),
-        ),
-        Step("Windows installation media of the same version as the server, for WinRE.", refs=("forest-full",)),
-        Step(
-            "Wired network only, no NIC teaming. A VMware guest: WinRE may lack the VMXNET3 driver; give the "
-            "VM an E1000 adapter for the restore.",
-            refs=("betahydri",),
-        ),
-    ]
+    disks = Step(
+        f"Disks: at least as many as the original had for these volumes, each at least as large "
+        f"(volumes: {volumes}; {_size(total)} in all). Too few or too small: 0x80042401 / 0x80042408.",
+        refs=("forest-full", "vsserror"),
+    )
+    firmware = Step(
+        "Firmware: the same mode as the original (BIOS or UEFI); a restore across them fails.",
+        refs=("testmybackups",),
+    )
+    media = Step("Windows installation media of the same version as the server, for WinRE.", refs=("forest-full",))
+    basic = Step(
+        "Basic disks only (dynamic disks break BMR); BitLocker on the target disks may ask for the "
+        "recovery key: have it at hand.",
+        refs=("simplified-guide",),
+    )
+    drivers = Step(
+        "Bring the NIC and storage drivers (.inf) for WinRE on a USB stick; a missing storage driver "
+        "shows as 0x80042413 (no fixed disk found).",
+        refs=("vsserror",),
+    )
+    network = Step(
+        "Wired network only, no NIC teaming. A VMware guest: WinRE may lack the VMXNET3 driver; give the "
+        "VM an E1000 adapter for the restore.",
+        refs=("betahydri",),
+    )
+    if inp.contents is not None:  # measured inside the images: stated as facts, with their source
+        steps = [*_measured_target(inp.contents), basic, drivers, network]
+    else:
+        steps = [disks, firmware, basic, drivers, media, network]
     if dc:
         steps.append(_FIRST_DC)  # source: AD forest recovery, initial recovery step 1; BetaHydri/ADRecovery
     return Section("Target machine", tuple(steps))

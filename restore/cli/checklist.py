@@ -31,6 +31,10 @@ def checklist(
     scenario: Annotated[Scenario | None, typer.Option("--scenario", help="What was lost (picks the path).")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="md, html, pdf or txt.")] = Format.md,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write here.")] = None,
+    deep: Annotated[
+        bool,
+        typer.Option("--deep", help="Read inside the images: the runbook states firmware, disks and boot media."),
+    ] = False,
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
     access: Access = ACCESS,
@@ -51,7 +55,7 @@ def checklist(
         raise typer.BadParameter("a PDF goes to a file: add -o FILE", param_hint="--format")
 
     def work() -> Checklist:
-        request = guide_request(location, machine, version, purpose, server_ip, share_unc, depth)
+        request = guide_request(location, machine, version, purpose, server_ip, share_unc, depth, deep)
         return checklist_for(request, access, scenario)
 
     result = run(as_json, work)

@@ -33,9 +33,10 @@ def guide_request(
     server_ip: str | None,
     share_unc: str | None,
     depth: int,
+    deep: bool = False,
 ) -> GuideRequest:
     """The request, checked (location form, version identifier) before anything connects."""
     return GuideRequest(
         parse_location(location), machine, valid_version(version), purpose.purpose if purpose else None, server_ip,
-        share_unc, depth,
+        share_unc, depth, deep,
     )  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restore.checks.check import Check, Status, overall
 from restore.checks.preflight import Preflight
@@ -13,6 +13,9 @@ from restore.staging.stage import StageResult
 from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity
 from restore.units import human_bytes, human_seconds
 from share import errors
+
+if TYPE_CHECKING:  # the image readers load only when --deep asks for them
+    from restore.tree.deep.facts import DeepFacts
 
 
 def _yes_no(value: bool | None) -> str:
@@ -68,6 +71,29 @@ def _problem_lines(problems: tuple[Problem, ...], indent: str) -> list[str]:
     return [f"{indent}{marks[p.severity]} {p.severity} {p.code}: {p.message}" for p in problems]
 
 
+def _contents_lines(facts: DeepFacts, indent: str) -> list[str]:
+    """What --deep read inside the images, in the words the restore needs."""
+    windows = facts.windows
+    lines = [
+        f"{indent}inside the images: firmware {facts.firmware or 'unknown'}; media: {facts.install_media or 'unknown'}"
+    ]
+    if windows is not None:
+        role = "domain controller" if windows.domain_controller else (windows.product_type or "unknown role")
+        lines.append(
+            f"{indent}  Windows: computer {windows.computer or '?'}, {role}, time zone {windows.time_zone or '?'}"
+        )
+    disks = ", ".join(f"{d.style} disk of {human_bytes(d.size)}" for d in facts.target_disks)
+    lines.append(f"{indent}  target disks needed: {len(facts.target_disks)} ({disks or 'none found'})")
+    for image in facts.images:
+        parts = ", ".join(
+            f"{p.partition.kind} {human_bytes(p.partition.size)}"
+            + (f" {p.file_system.kind}" if p.file_system is not None else "")
+            for p in image.partitions
+        )
+        lines.append(f"{indent}  {image.image}: {image.partition_style or '?'}: {parts or 'no partitions read'}")
+    return lines
+
+
 def format_inspection(result: Inspection) -> str:
     lines = [f"Location: {result.location}"]
     lines += _problem_lines(result.problems, "  ")
@@ -92,6 +118,8 @@ def format_inspection(result: Inspection) -> str:
                             f"        volume {name} - {vol.format}, disk {human_bytes(vol.virtual_size)}, "
                             f"file {human_bytes(vol.size)}"
                         )
+                if point.contents is not None:
+                    lines += _contents_lines(point.contents, "        ")
                 lines += _problem_lines(point.problems, "        ")
     verdict = "every recovery point found is complete" if result.ok else "NOT restorable as it stands (see above)"
     lines.append(f"Result: {verdict}")

@@ -13,13 +13,13 @@ from restore.checks.preflight import Preflight, PreflightRequest, run_preflight
 from restore.outcome import Outcome
 from restore.tree.choose import Choice, backup_target, choose_machine, choose_point, machines_of
 from restore.tree.find import inspect_location
-from restore.tree.model import Inspection
+from restore.tree.model import Inspection, RecoveryPoint
 from share import errors
 from share.base import Backend
 from share.connect import Access, open_backend, parse_location
 from share.credentials import Account
 from share.location import Location
-from winre.runbook import CheckLine, Disk, PreflightSummary, RunbookInput, Value
+from winre.runbook import CheckLine, Disk, ImageContents, PreflightSummary, RunbookInput, Value
 from winre.terms import Purpose, Scenario
 from winre.wbadmin import Restore, restore_commands
 
@@ -48,9 +48,15 @@ def gather(
     share_unc: str | None,
     user: str | None,
     depth: int = 4,
+    deep: bool = False,
 ) -> Gathered:
     """Inspect the tree and settle every value the commands need. Raises NotInTree, NotRestorable, UsageError."""
-    return gather_from(backend, inspect_location(backend, depth), machine=machine, version=version,
+    inspection = inspect_location(backend, depth)
+    if deep:
+        from restore.tree.contents import with_contents  # the image readers load only when asked for
+
+        inspection = with_contents(backend, inspection)
+    return gather_from(backend, inspection, machine=machine, version=version,
                        purpose=purpose, server_ip=server_ip, share_unc=share_unc, user=user)  # fmt: skip
 
 
@@ -195,6 +201,7 @@ def runbook_input(
         ),
         account=g.account,
         disks=tuple(Disk(v.access_path or v.label or "hidden volume", v.virtual_size) for v in point.volumes),
+        contents=_contents(point),
         generated_at=now or datetime.now(UTC),
         tool_version=__version__,
         preflight=summary,
@@ -215,6 +222,7 @@ class GuideRequest:
     server_ip: str | None = None
     share_unc: str | None = None
     depth: int = 4
+    deep: bool = False  # read inside the images: the runbook then states firmware, disks and media as found
 
 
 @dataclass(frozen=True)
@@ -278,4 +286,19 @@ def _gather_request(backend: Backend, request: GuideRequest, access: Access) -> 
     return gather(
         backend, machine=request.machine, version=request.version, purpose=request.purpose,
         server_ip=request.server_ip, share_unc=request.share_unc, user=access.user, depth=request.depth,
+        deep=request.deep,
     )  # fmt: skip
+
+
+def _contents(point: RecoveryPoint) -> ImageContents | None:
+    """What --deep read inside the images, as the runbook states it; None when the images were not read."""
+    facts = point.contents
+    if facts is None:
+        return None
+    encrypted = tuple(
+        image.access_path or image.image
+        for image in facts.images
+        for part in image.partitions
+        if part.file_system is not None and part.file_system.kind == "bitlocker"
+    )
+    return ImageContents(facts.firmware, facts.install_media, tuple(d.size for d in facts.target_disks), encrypted)

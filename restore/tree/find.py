@@ -162,10 +162,14 @@ def inspect_tree(backend: Backend, spot: Spot) -> Tree:
     )
 
 
-def inspect_at(location: Location, access: Access, depth: int = DEFAULT_DEPTH) -> Inspection:
-    """Connect to ``location`` and inspect every tree there. Raises the share errors of connecting."""
+def inspect_at(location: Location, access: Access, depth: int = DEFAULT_DEPTH, *, deep: bool = False) -> Inspection:
+    """Connect to ``location`` and inspect every tree there; with ``deep``, read inside the images too.
+    Raises the share errors of connecting."""
+    from restore.tree.contents import with_contents  # the image readers load only when asked for
+
     with open_backend(location, access) as backend:
-        return inspect_location(backend, depth)
+        inspection = inspect_location(backend, depth)
+        return with_contents(backend, inspection) if deep else inspection
 
 
 def inspect_location(backend: Backend, depth: int = 4) -> Inspection:

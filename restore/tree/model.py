@@ -5,9 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restore.outcome import Outcome
+
+if TYPE_CHECKING:  # the contents module builds on this model; only the type is needed here
+    from restore.tree.deep.facts import DeepFacts
 
 TREE_NAME = "WindowsImageBackup"  # the one folder name WinRE and wbadmin look for at a share's root
 
@@ -71,6 +74,7 @@ class RecoveryPoint:
     size_bytes: int
     files: tuple[tuple[str, int], ...]  # every file a copy of this point needs: (path in the computer folder, size)
     problems: tuple[Problem, ...]
+    contents: DeepFacts | None = field(default=None, compare=False)  # what its images hold (inspect --deep)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -100,6 +104,7 @@ class RecoveryPoint:
             "volumes": [v.to_json() for v in self.volumes],
             "size_bytes": self.size_bytes,
             "problems": [p.to_json() for p in self.problems],
+            **({"contents": self.contents.to_json()} if self.contents is not None else {}),
         }
 
 

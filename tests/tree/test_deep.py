@@ -38,13 +38,6 @@ CAP = Limits().max_bytes
 DC = WindowsFacts()
 
 
-@pytest.fixture(scope="session")
-def disks(tmp_path_factory: pytest.TempPathFactory) -> DiskImages:
-    if os.geteuid() != 0:
-        raise RuntimeError("the deep-inspection images need root (ntfs-3g mounts them through FUSE): run as root")
-    return DiskImages(tmp_path_factory.mktemp("deep-images"))
-
-
 def _point(root: Path, computer: str, images: list[tuple[Path, str, str]], writers: list[str]) -> str:
     """A tree under ``root`` with ``images`` (path, access path, label) as volumes; the Backup folder's path."""
     volumes = [VolumeSpec(access, label) for _, access, label in images]
