@@ -43,6 +43,12 @@ for fs in proc dev dev/pts; do
   mounted+=("$root/$fs")
 done
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# A network whose HTTPS goes through an inspecting proxy: trust the same local CAs as this host, as a machine
+# of that network would (nothing to do on a plain network).
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  chroot "$root" update-ca-certificates >/dev/null 2>&1
+fi
 
 git clone --quiet "$repo" "$root/root/bmr"
 # The README's first command: the first line of its first ```sh block.
