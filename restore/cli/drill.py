@@ -11,6 +11,7 @@ from tqdm import tqdm
 from restore.cli import text
 from restore.cli.options import HostKey, Json, KnownHosts, SshKey, Timeout
 from restore.cli.output import finish, run, style
+from restore.drill.inventory import describe_keys
 from restore.drill.rehearse import DrillRequest, DrillSummary, rehearse
 from restore.drill.run import DrillOptions
 from share.sftp import SshOptions
@@ -33,20 +34,7 @@ def drill(
     ssh_key: SshKey = None,
     timeout: Timeout = 10.0,
 ) -> None:
-    """Rehearse disaster recovery for many servers: preflight (and optionally stage) every one, then report.
-
-    Writes drill.json, drill.html, junit.xml and one checklist per server into the report folder.
-    Exit 0 when every server passes (warnings allowed), 1 when any fails, 3 when the inventory cannot be read.
-
-    Inventory example (the password is never in it, only the name of the variable that holds it):
-
-    \b
-      [[server]]
-      name = "DC01"
-      location = "smb://CORP;svc-restore@10.0.0.5/restore"
-      purpose = "bmr"
-      password_env = "DR_RESTORE_PW"
-    """
+    """Rehearse disaster recovery for many servers: preflight (and optionally stage) every one, then report."""
     options = DrillOptions(
         concurrency=concurrency,
         server_timeout=server_timeout,
@@ -73,3 +61,29 @@ def drill(
         )
 
     finish(run(as_json, work), as_json, render)
+
+
+drill.__doc__ = f"""Rehearse disaster recovery for many servers: preflight (or stage) every one, then report.
+
+Writes drill.json, drill.html, junit.xml and one checklist per server into the report folder, and prints one
+line per server with the first failing check. Exit 0 when every server passes (warnings allowed), 1 when any
+fails, 3 when the inventory cannot be read (nothing runs then).
+
+The inventory is a TOML file of [[server]] tables; examples/drill-inventory.toml is a complete one. Keys:
+
+\b
+{describe_keys()}
+
+Example (the password is never in it, only the name of the variable that holds it):
+
+\b
+  [[server]]
+  name = "DC01 (Berlin)"
+  machine = "DC01"
+  location = "smb://CORP;svc-restore@10.0.0.5/restore"
+  purpose = "bmr"
+  password_env = "DR_RESTORE_PW"
+
+\b
+  DR_RESTORE_PW=... bmr drill inventory.toml --report-dir drill-report
+"""

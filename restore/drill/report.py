@@ -56,7 +56,8 @@ def drill_html(results: list[ServerResult], now: datetime) -> str:
         estimate = r.estimated_copy_seconds
         rows.append(
             f'<tr class="{r.status.value}"><td>{e(r.entry.name)}<div class="fix">{e(r.entry.location.display())}'
-            f'</div></td><td class="status">{e(r.status.value)}</td><td>{listed}</td>'
+            f"<br>{e(r.entry.purpose)}, computer {e(r.entry.computer)}</div></td>"
+            f'<td class="status">{e(r.status.value)}</td><td>{listed}</td>'
             f"<td>{e(r.version or '-')}</td><td>{f'{age:.1f} days' if age is not None else '-'}</td>"
             f"<td>{human_bytes(r.size_bytes) if r.size_bytes else '-'}</td>"
             f"<td>{human_seconds(estimate) if estimate is not None else '-'}"
@@ -83,7 +84,9 @@ def write_report(folder: Path, results: list[ServerResult], now: datetime, junit
     parts = {
         "drill.json": json.dumps(drill_json(results, now), indent=2) + "\n",
         "drill.html": drill_html(results, now),
-        "junit.xml": render_junit([(r.entry.name, r.checks) for r in results], name="bmr drill"),
+        "junit.xml": render_junit(
+            [(f"{r.entry.name} ({r.entry.purpose})", r.checks) for r in results], name="bmr drill"
+        ),
     }
     for name, text in parts.items():
         (folder / name).write_text(text, encoding="utf-8")
