@@ -45,6 +45,10 @@ if ! make_venv; then
     fi
     sudo=sudo
   fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "install your distribution's package for Python's venv module (with pip), then ./install.sh again"
+    exit 1
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
   if ! make_venv; then
