@@ -209,8 +209,8 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
     stage_size: int | None = None
     try:
         if entry.source is not None and not entry.stage:
-            with open_backend(entry.source, access) as source:
-                stage_size = point_size(source, entry.computer, entry.version, PreflightRequest.depth)
+            stage_size, problem = _source_size(entry, access)
+            checks += [problem] if problem is not None else []
         if entry.source is not None and entry.stage:
             staged = _stage(entry, access)
             if not staged.get("ok"):
@@ -241,6 +241,18 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
         staged=staged,
         **details,
     )
+
+
+def _source_size(entry: ServerEntry, access: Access) -> tuple[int | None, Check | None]:
+    """The size of the point at the source, which the write and free-space checks are held against; or, when the
+    source cannot be read, a failed check saying why (the share is checked all the same)."""
+    assert entry.source is not None
+    try:
+        with open_backend(entry.source, access) as source:
+            return point_size(source, entry.computer, entry.version, PreflightRequest.depth), None
+    except errors.BmrError as exc:
+        where = entry.source.display()
+        return None, failed("source", f"{where}: {exc}", exc.hint or "check the inventory's source")
 
 
 def _stage(entry: ServerEntry, access: Access) -> dict[str, Any]:

@@ -244,3 +244,16 @@ def test_a_source_without_stage_sizes_the_checks_and_copies_nothing(
     # as `bmr preflight --source`: the checks of a copy still to come
     assert "will create WindowsImageBackup" in checks["share-root"]["message"]
     assert checks["machine"]["message"] == "nothing staged yet"
+
+
+def test_an_unreadable_source_is_a_failed_check_and_the_share_is_still_checked(
+    drill_shares: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    inventory = _inventory(tmp_path, [{"name": "DC01", "location": drill_shares["good"], "purpose": "bmr",
+                                       "password_env": "DR_GOOD_PW", "source": str(tmp_path / "missing")}])  # fmt: skip
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(tmp_path / "r"), "--json"])
+    assert result.exit_code == 1, result.stdout
+    checks = {c["id"]: c for c in json.loads(result.stdout)["servers"][0]["checks"]}
+    assert checks["source"]["status"] == "fail" and str(tmp_path / "missing") in checks["source"]["message"]
+    assert checks["recovery-point"]["status"] == "pass"  # the share itself was checked
