@@ -104,7 +104,9 @@ def load_inventory(path: Path) -> list[ServerEntry]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"cannot read {path}: {exc}") from None
+        raise InventoryError(
+            f"cannot read {path}: {exc}", hint="give an inventory TOML file (examples/drill-inventory.toml is one)"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -124,7 +124,8 @@ def test_inventory_validation_names_the_line(tmp_path: Path, text: str, words: s
 
 
 def test_missing_inventory(tmp_path: Path) -> None:
-    assert runner.invoke(app, ["drill", str(tmp_path / "nope.toml")]).exit_code == 3
+    result = runner.invoke(app, ["drill", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 3 and "examples/drill-inventory.toml" in result.stderr
 
 
 def test_demo_end_to_end(tmp_path: Path) -> None:
