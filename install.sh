@@ -62,7 +62,7 @@ mkdir -p "$bin"
 ln -sf "$venv/bin/bmr" "$bin/bmr"
 case ":$PATH:" in
   *":$bin:"*) ;;
-  *) say "add $bin to PATH to type 'bmr' (a new login shell on Debian and Ubuntu does so once it exists)" ;;
+  *) say "add $bin to PATH to type 'bmr' (the default ~/.profile of Debian and Ubuntu users does so at the next login)" ;;
 esac
 say "installed: $bin/bmr ($("$venv/bin/bmr" --version)); running 'bmr demo'"
 exec "$venv/bin/bmr" demo "$@"
