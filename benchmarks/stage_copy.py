@@ -27,8 +27,8 @@ from pathlib import Path
 from benchmarks.common import best, smbclient
 from restore.staging.stage import run_stage
 from restore.staging.transfer import PARTIAL_SUFFIX, Transfer
-from share.connect import Access, SshOptions, open_backend, parse_location
-from share.credentials import PasswordSource
+from share.connect import Access, open_backend, parse_location
+from share.credentials import PasswordSource, SshOptions
 from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
 from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
 

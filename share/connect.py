@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -80,9 +81,10 @@ SCHEMES: dict[str, Scheme] = {
 }
 
 
-def parse_location(text: str) -> Location:
-    """Parse what the user typed: a UNC path, a URL of a scheme in :data:`SCHEMES`, or a local path.
-    Raises InvalidLocation naming the accepted forms."""
+def parse_location(text: str, *, windows: bool = os.name == "nt") -> Location:
+    r"""Parse what the user typed: a UNC path, a URL of a scheme in :data:`SCHEMES`, or a local path (with
+    ``windows``, the default on Windows, also ``D:\Restore`` and ``\\?\`` long paths). Raises InvalidLocation naming
+    the accepted forms."""
     original = text.strip()
     if not original:
         raise errors.InvalidLocation(f"empty location; expected {FORMS}")
@@ -94,7 +96,7 @@ def parse_location(text: str) -> Location:
         if scheme is None or scheme.parse_url is None:
             raise errors.InvalidLocation(f"unsupported scheme '{match.group(1).lower()}://'; expected {FORMS}")
         return scheme.parse_url(original)
-    return local.parse_path(original)
+    return local.parse_path(original, windows=windows)
 
 
 def open_backend(location: Location, access: Access) -> Backend:

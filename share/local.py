@@ -9,7 +9,7 @@ import shutil
 import stat as stat_mod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from share import errors, paths
 from share.base import Backend, Entry, ErrorMapper, Features, Kind, SessionFacts, Source, Space, Stream
@@ -80,7 +80,8 @@ class LocalBackend(Backend):
     def open_write(self, path: str, offset: int = 0) -> Stream:
         target = self._path(path)
         with self._mapped(path):
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT, 0o644)
+            # O_BINARY (Windows only): without it the C runtime turns every \n written into \r\n.
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
             raw = os.fdopen(fd, "wb")
             raw.truncate(offset)
             raw.seek(offset)
@@ -153,8 +154,14 @@ def _entry(name: str, st: os.stat_result) -> Entry:
     return Entry(name, kind, st.st_size if kind is Kind.FILE else 0, st.st_mtime)
 
 
-def parse_path(text: str) -> Location:
-    """A local folder (``~`` expanded, made absolute)."""
+def parse_path(text: str, *, windows: bool = os.name == "nt") -> Location:
+    r"""A local folder (``~`` expanded, made absolute). With ``windows`` (the default on Windows), an absolute
+    Windows path (``D:\Restore``, ``D:/Restore``, ``\\?\D:\Restore``) is taken as written; elsewhere such a
+    string is a relative path, as the OS would take it."""
+    if windows:
+        written = PureWindowsPath(text)
+        if written.is_absolute():
+            return Location("local", str(written))
     try:
         local = Path(text).expanduser()
     except RuntimeError:

@@ -15,8 +15,8 @@ import pytest
 
 from share import memory
 from share.base import Backend
-from share.connect import Access, SshOptions, open_backend, parse_location
-from share.credentials import PasswordSource
+from share.connect import Access, open_backend, parse_location
+from share.credentials import PasswordSource, SshOptions
 from tests.lib.diskimages import DiskImages
 from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
 from tests.lib.treebuilder import ImageCache

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from restore import __version__
 from restore.cli.checklist import checklist
 from restore.cli.commands import commands
 from restore.cli.demo import demo
-from restore.cli.drill import drill
+from restore.cli.drill import drill, drill_merge
 from restore.cli.inspect import inspect
 from restore.cli.preflight import preflight
 from restore.cli.probe import probe
@@ -28,8 +29,11 @@ app = typer.Typer(
     rich_markup_mode=None,  # help texts carry [[server]] and \\ip\share literally
 )
 
-# Command name -> the function that parses its options, calls one function, renders and exits.
-COMMANDS: dict[str, Callable[..., Any]] = {
+Command = Callable[..., Any]
+
+# Command name -> the function that parses its options, calls one function, renders and exits; or, for a command
+# with sub-commands, their table, whose first runs when none is named (`bmr drill INVENTORY` is `bmr drill run ...`).
+COMMANDS: dict[str, Command | dict[str, Command]] = {
     "probe": probe,
     "inspect": inspect,
     "versions": versions,
@@ -37,11 +41,34 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "stage": stage_command,
     "commands": commands,
     "checklist": checklist,
-    "drill": drill,
+    "drill": {"run": drill, "merge": drill_merge},
     "demo": demo,
 }
+
+
+class _FirstByDefault(TyperGroup):
+    """Sub-commands whose first one runs when the first argument names none of them (so `--help` is its help)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            args = [next(iter(self.commands)), *args]
+        return super().parse_args(ctx, args)
+
+
 for _name, _command in COMMANDS.items():
-    app.command(name=_name)(_command)
+    if isinstance(_command, dict):
+        _first = next(iter(_command.values()))
+        _group = typer.Typer(
+            cls=_FirstByDefault,
+            add_completion=False,
+            rich_markup_mode=None,
+            help=(_first.__doc__ or "").split("\n\n")[0] + f" Sub-commands: {', '.join(_command)}.",
+        )
+        for _sub, _function in _command.items():
+            _group.command(name=_sub)(_function)
+        app.add_typer(_group, name=_name)
+    else:
+        app.command(name=_name)(_command)
 
 
 def _version(value: bool) -> None:

@@ -11,6 +11,8 @@ from tqdm import tqdm
 from restore.cli import text
 from restore.cli.options import HostKey, Json, KnownHosts, SshKey, Timeout
 from restore.cli.output import finish, run, style
+from restore.drill.inventory import describe_keys
+from restore.drill.merge import MergedReport, MergeRequest, merge_reports
 from restore.drill.rehearse import DrillRequest, DrillSummary, rehearse
 from restore.drill.run import DrillOptions
 from share.credentials import SshOptions
@@ -33,20 +35,7 @@ def drill(
     ssh_key: SshKey = None,
     timeout: Timeout = 10.0,
 ) -> None:
-    """Rehearse disaster recovery for many servers: preflight (and optionally stage) every one, then report.
-
-    Writes drill.json, drill.html, junit.xml and one checklist per server into the report folder.
-    Exit 0 when every server passes (warnings allowed), 1 when any fails, 3 when the inventory cannot be read.
-
-    Inventory example (the password is never in it, only the name of the variable that holds it):
-
-    \b
-      [[server]]
-      name = "DC01"
-      location = "smb://CORP;svc-restore@10.0.0.5/restore"
-      purpose = "bmr"
-      password_env = "DR_RESTORE_PW"
-    """
+    """Rehearse disaster recovery for many servers: preflight (and optionally stage) every one, then report."""
     options = DrillOptions(
         concurrency=concurrency,
         server_timeout=server_timeout,
@@ -73,3 +62,68 @@ def drill(
         )
 
     finish(run(as_json, work), as_json, render)
+
+
+drill.__doc__ = f"""Rehearse disaster recovery for many servers: preflight (or stage) every one, then report.
+
+Writes drill.json, drill.html, junit.xml and one checklist per server into the report folder, and prints one
+line per server with the first failing check. Exit 0 when every server passes (warnings allowed), 1 when any
+fails, 3 when the inventory cannot be read (nothing runs then).
+
+The inventory is a TOML file of [[server]] tables; examples/drill-inventory.toml is a complete one. Keys:
+
+\b
+{describe_keys()}
+
+One report from several sites' drills (each run by the site's own scheduler): bmr drill merge DIR... --report-dir DIR.
+
+Example (the password is never in it, only the name of the variable that holds it):
+
+\b
+  [[server]]
+  name = "DC01 (Berlin)"
+  machine = "DC01"
+  location = "smb://CORP;svc-restore@10.0.0.5/restore"
+  purpose = "bmr"
+  password_env = "DR_RESTORE_PW"
+
+\b
+  DR_RESTORE_PW=... bmr drill inventory.toml --report-dir drill-report
+"""
+
+
+def drill_merge(
+    reports: Annotated[
+        list[Path], typer.Argument(metavar="DIR...", help="Report folders of `bmr drill` (each holds drill.json).")
+    ],
+    report_dir: Annotated[
+        Path, typer.Option("--report-dir", metavar="DIR", help="Where the merged report goes (a new folder).")
+    ],
+    junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")] = None,
+    as_json: Json = False,
+) -> None:
+    """One report from several sites' drills: drill.json, drill.html and junit.xml in --report-dir.
+
+    Each site runs `bmr drill` from the scheduler it has (cron, CI, Ansible) and the folders are gathered here;
+    every server keeps its result and names its site (the folder's name). Each site's checklists are copied
+    to checklists/SITE/. Exit 0 when every server passed (warnings allowed), 1 when any failed, 3 when a
+    report cannot be read (nothing is written then).
+
+    Example:
+
+    \b
+      bmr drill merge reports/berlin reports/hamburg --report-dir reports/all
+    """
+
+    def render(merged: MergedReport) -> str:
+        counts = merged.document["summary"]
+        sites = ", ".join(f"{s['site']} ({len([x for x in merged.document['servers'] if x['site'] == s['site']])})"
+                          for s in merged.document["sites"])  # fmt: skip
+        return (
+            f"Merged {len(merged.document['servers'])} servers from {sites}: {counts['pass']} pass, "
+            f"{counts['warn']} warn, {counts['fail']} fail\nReport: {merged.report_dir / 'drill.html'} "
+            "(and drill.json, junit.xml, checklists/)"
+        )
+
+    request = MergeRequest(tuple(reports), report_dir, junit)
+    finish(run(as_json, lambda: merge_reports(request)), as_json, render)

@@ -177,12 +177,21 @@ def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
 
 
 def format_drill(results: list[ServerResult], style: Callable[[str, str], str]) -> str:
-    width = max((len(r.entry.name) for r in results), default=6)
+    """One row per server (status, name, purpose, location, version), then the first failing check (or, for a
+    server that passed with warnings, the first warning) with its message; the report holds the rest."""
+    rows = [(r.entry.name, str(r.entry.purpose), r.entry.location.display(), r.version or "-") for r in results]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(3)]
     lines = []
-    for r in results:
-        failing = ", ".join(c.id for c in r.checks if c.status is Status.FAIL) or "-"
+    for r, row in zip(results, rows, strict=True):
         badge = style(f"{r.status.value.upper():<4}", _STATUS_STYLE[r.status])
-        lines.append(f"  {badge}  {r.entry.name:<{width}}  {r.version or '-':<16}  failing: {failing}")
+        cells = "  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=False))
+        lines.append(f"  {badge}  {cells}  {row[3]}".rstrip())
+        problems = [c for c in r.checks if c.status is r.status and r.status in (Status.FAIL, Status.WARN)]
+        if problems:
+            first = problems[0]
+            label = "failing" if r.status is Status.FAIL else "warning"
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            lines.append(f"        {label}: {first.id}: {first.message}{more}")
     counts = {s: sum(1 for r in results if r.status is s) for s in (Status.PASS, Status.WARN, Status.FAIL)}
     lines.append(
         f"{len(results)} servers: {counts[Status.PASS]} pass, {counts[Status.WARN]} warn, {counts[Status.FAIL]} fail"

@@ -78,8 +78,12 @@ def demo_point() -> PointSpec:
     )
 
 
-def samba_usable() -> bool:
-    return os.geteuid() == 0 and shutil.which("smbd", path=os.environ.get("PATH", "") + ":/usr/sbin") is not None
+def samba_usable(platform: str = os.name) -> bool:
+    """A throwaway smbd needs a POSIX system, root and Samba installed; elsewhere (Windows) a local folder serves."""
+    geteuid = getattr(os, "geteuid", None)  # absent on Windows
+    if platform != "posix" or geteuid is None or geteuid() != 0:
+        return False
+    return shutil.which("smbd", path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin") is not None
 
 
 @contextmanager

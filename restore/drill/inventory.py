@@ -1,4 +1,8 @@
-"""The drill inventory (TOML): read it, check every key and value before anything runs, and say the line."""
+"""The drill inventory (TOML): read it, check every key and value before anything runs, and say the line.
+
+:data:`KEYS` is the one description of the keys: ``bmr drill --help`` and the README are made from it or checked
+against it.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,24 @@ from share.connect import parse_location
 from share.location import Location
 from winre.terms import Purpose
 
-REQUIRED = ("name", "location", "purpose", "password_env")
-OPTIONAL = ("source", "ssh", "ssh_smb_conf", "user", "version", "timeout")
+# Key -> (required, TOML type, what it means). The order is the order of the help and the README.
+KEYS: dict[str, tuple[bool, str, str]] = {
+    "name": (True, "string", 'what the report calls this server: free text, e.g. "DC01 (Berlin)"'),
+    "location": (True, "string", "the SMB share the restore will read: \\\\IP\\share or smb://[DOMAIN;]user@IP/share"),
+    "purpose": (True, "string", "bmr or systemstate (any case; one entry per server and purpose)"),
+    "password_env": (True, "string", "the environment variable that holds the share's password (never the password)"),
+    "machine": (False, "string", "the computer folder under WindowsImageBackup (default: name)"),
+    "user": (False, "string", "the account, DOMAIN\\user or user@domain, when the location names none"),
+    "version": (False, "string", "the version identifier MM/DD/YYYY-HH:MM (default: the newest point)"),
+    "source": (False, "string", "where a copy of the point would come from: sizes the write and free-space checks"),
+    "stage": (False, "boolean", "true: copy the point from source to location first, as bmr stage does"),
+    "ssh": (False, "string", "user@fileserver[:port]: also check Samba's share folder on the file server"),
+    "ssh_smb_conf": (False, "string", "the file server's smb.conf, when not the default (with ssh)"),
+    "timeout": (False, "number", "seconds for each network operation of this server (default: --timeout)"),
+}
+REQUIRED = tuple(k for k, (required, _kind, _text) in KEYS.items() if required)
+OPTIONAL = tuple(k for k, (required, _kind, _text) in KEYS.items() if not required)
+_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "number": (int, float)}
 _KEY_RE = re.compile(r"^\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -30,12 +50,19 @@ class ServerEntry:
     purpose: Purpose
     password_env: str
     line: int
+    machine: str = ""  # the computer folder; "" means the same as name
     source: Location | None = None
+    stage: bool = False
     ssh: str | None = None
     ssh_smb_conf: str | None = None
     user: str | None = None
     version: str | None = None
     timeout: float | None = None
+
+    @property
+    def computer(self) -> str:
+        """The computer folder under WindowsImageBackup."""
+        return self.machine or self.name
 
     @property
     def share_key(self) -> tuple[Any, ...]:
@@ -77,7 +104,9 @@ def load_inventory(path: Path) -> list[ServerEntry]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"cannot read {path}: {exc}") from None
+        raise InventoryError(
+            f"cannot read {path}: {exc}", hint="give an inventory TOML file (examples/drill-inventory.toml is one)"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -88,18 +117,26 @@ def load_inventory(path: Path) -> list[ServerEntry]:
         problems.append("the inventory must be a list of [[server]] tables")
         servers = []
     entries: list[ServerEntry] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, ...], int] = {}
     for table, block in zip(servers, blocks, strict=False):
         entry = _entry(table, block, problems)
         if entry is None:
             continue
-        key = (entry.name.lower(), entry.location.display().lower())
-        if key in seen:
-            problems.append(f"line {block.line}: server '{entry.name}' at {entry.location} is already listed at line "
-                            f"{seen[key]}")  # fmt: skip
-            continue
-        seen[key] = block.line
-        entries.append(entry)
+        # One entry per server and purpose; the same computer on the same share twice for one purpose is the same
+        # drill however it is named.
+        keys = [
+            (f"server '{entry.name}'", ("name", entry.name.lower(), entry.purpose)),
+            (f"computer '{entry.computer}' at {entry.location}",
+             ("at", entry.computer.lower(), entry.location.display().lower(), entry.purpose)),
+        ]  # fmt: skip
+        for said, key in keys:
+            if key in seen:
+                problems.append(f"line {block.line}: {said} is already listed for {entry.purpose} at line {seen[key]}")
+                break
+        else:
+            for _said, key in keys:
+                seen[key] = block.line
+            entries.append(entry)
     if not blocks and not problems:
         problems.append("no [[server]] table: nothing to drill")
     if problems:
@@ -117,8 +154,11 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
         if key not in table:
             problems.append(f"line {block.line}: this [[server]] has no '{key}'")
     for key, value in table.items():
-        wanted, kind = ((int, float), "number") if key == "timeout" else (str, "string")
-        if key in REQUIRED + OPTIONAL and not isinstance(value, wanted):
+        if key not in KEYS:
+            continue
+        kind = KEYS[key][1]
+        wrong = not isinstance(value, _TYPES[kind]) or (kind == "number" and isinstance(value, bool))
+        if wrong:
             problems.append(f"line {block.keys.get(key, block.line)}: '{key}' must be a {kind}")
     if len(problems) > before:
         return None
@@ -142,6 +182,11 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
                 problems.append(f"line {where(key)}: {key}: {exc}")
     if "location" in locations and not locations["location"].windows_share:
         problems.append(f"line {where('location')}: location must be the SMB share the restore will use")
+    if table.get("stage") and "source" not in table:
+        problems.append(f'line {where("stage")}: stage = true copies from a source: add source = "..."')
+    for key in ("name", "machine"):
+        if key in table and not table[key].strip():
+            problems.append(f"line {where(key)}: '{key}' is empty")
     if len(problems) > before:
         return None
     return ServerEntry(
@@ -150,10 +195,21 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
         purpose=purpose,
         password_env=table["password_env"],
         line=block.line,
+        machine=table.get("machine", ""),
         source=locations.get("source"),
+        stage=bool(table.get("stage", False)),
         ssh=table.get("ssh"),
         ssh_smb_conf=table.get("ssh_smb_conf"),
         user=table.get("user"),
         version=table.get("version"),
         timeout=float(table["timeout"]) if "timeout" in table else None,
+    )
+
+
+def describe_keys() -> str:
+    """The inventory's keys for --help and the README: one line each, required ones first."""
+    width = max(len(k) for k in KEYS)
+    return "\n".join(
+        f"  {key:<{width}}  {'required' if required else 'optional'} {kind}: {text}"
+        for key, (required, kind, text) in KEYS.items()
     )

@@ -1,5 +1,6 @@
-"""The drill's report: drill.json, a self-contained HTML page, JUnit XML and one runbook per server. Pure
-renderers, plus :func:`write_report`, which puts them in the report folder."""
+"""The drill's report: drill.json, a self-contained HTML page, JUnit XML and one runbook per server. The page and
+the XML are rendered from the drill.json document alone, so that merged reports of several sites look the same.
+Pure renderers, plus :func:`write_report` and :func:`write_parts`, which put them in the report folder."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from restore import __version__
-from restore.checks.check import Status
+from restore.checks.check import Check, Status
 from restore.checks.junit import render_junit
 from restore.drill.run import ServerResult
 from restore.units import human_bytes, human_seconds
@@ -38,52 +39,79 @@ th { background: #eee; text-align: left; } tr { break-inside: avoid; }
 """
 
 
-def drill_html(results: list[ServerResult], now: datetime) -> str:
+def drill_html(data: dict[str, Any]) -> str:
+    """The report page, from a drill.json document (one drill's, or several sites' merged)."""
     e = html.escape
+    servers: list[dict[str, Any]] = data["servers"]
     rows = []
-    for r in results:
-        problems = [c for c in r.checks if c.status in (Status.FAIL, Status.WARN)]
+    for server in servers:
+        problems = [c for c in server["checks"] if c["status"] in (Status.FAIL, Status.WARN)]
         listed = (
             "".join(
-                f"<div><b>{e(c.id)}</b> ({e(c.status.value)}): {e(c.message)}"
-                + (f'<div class="fix">fix: {e(c.fix)}</div>' if c.fix else "")
+                f"<div><b>{e(c['id'])}</b> ({e(c['status'])}): {e(c['message'])}"
+                + (f'<div class="fix">fix: {e(c["fix"])}</div>' if c.get("fix") else "")
                 + "</div>"
                 for c in problems
             )
             or "none"
         )
-        age = r.age_days(now)
-        estimate = r.estimated_copy_seconds
+        age = server.get("age_days")
+        estimate = server.get("estimated_copy_seconds")
+        throughput = server.get("throughput_bytes_per_second")
+        size = server.get("size_bytes")
+        where = [server["location"], f"{server['purpose']}, computer {server.get('machine') or server['name']}"]
+        if server.get("site"):
+            where.insert(0, f"site {server['site']}")
         rows.append(
-            f'<tr class="{r.status.value}"><td>{e(r.entry.name)}<div class="fix">{e(r.entry.location.display())}'
-            f'</div></td><td class="status">{e(r.status.value)}</td><td>{listed}</td>'
-            f"<td>{e(r.version or '-')}</td><td>{f'{age:.1f} days' if age is not None else '-'}</td>"
-            f"<td>{human_bytes(r.size_bytes) if r.size_bytes else '-'}</td>"
+            f'<tr class="{e(server["status"])}"><td>{e(server["name"])}<div class="fix">'
+            + "<br>".join(e(str(w)) for w in where)
+            + f'</div></td><td class="status">{e(server["status"])}</td><td>{listed}</td>'
+            f"<td>{e(server.get('version') or '-')}</td><td>{f'{age:.1f} days' if age is not None else '-'}</td>"
+            f"<td>{human_bytes(size) if size else '-'}</td>"
             f"<td>{human_seconds(estimate) if estimate is not None else '-'}"
-            + (f'<div class="fix">at {human_bytes(int(r.throughput))}/s</div>' if r.throughput else "")
+            + (f'<div class="fix">at {human_bytes(int(throughput))}/s</div>' if throughput else "")
             + "</td></tr>"
         )
-    counts = drill_json(results, now)["summary"]
+    counts = data["summary"]
+    sites = data.get("sites") or []
+    site_lines = "".join(
+        f"<li>{e(site['site'])}: {e(site['generated'][:16].replace('T', ' '))} UTC, {site['summary']['pass']} pass, "
+        f"{site['summary']['warn']} warn, {site['summary']['fail']} fail</li>"
+        for site in sites
+    )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>DR drill report</title>'
         f"<style>{_CSS}</style></head><body><h1>DR drill report</h1>"
-        f"<p>{now:%Y-%m-%d %H:%M} UTC, bmr {e(__version__)}: {counts['pass']} pass, {counts['warn']} warn, "
-        f"{counts['fail']} fail of {len(results)} servers.</p>"
-        "<table><thead><tr><th>Server</th><th>Status</th><th>Failing checks and fixes</th><th>Version identifier"
+        f"<p>{e(data['generated'][:16].replace('T', ' '))} UTC, {e(data['tool'])}: {counts['pass']} pass, "
+        f"{counts['warn']} warn, {counts['fail']} fail of {len(servers)} servers"
+        + (f" from {len(sites)} sites:</p><ul>{site_lines}</ul>" if sites else ".</p>")
+        + "<table><thead><tr><th>Server</th><th>Status</th><th>Failing checks and fixes</th><th>Version identifier"
         "</th><th>Recovery point age</th><th>Size</th><th>Estimated restore copy time</th></tr></thead><tbody>"
         + "\n".join(rows)
         + "</tbody></table></body></html>\n"
     )
 
 
-def write_report(folder: Path, results: list[ServerResult], now: datetime, junit: Path | None = None) -> list[Path]:
-    """Write every part of the report; returns the files written."""
+def drill_junit(data: dict[str, Any]) -> str:
+    """JUnit XML from a drill.json document: one testsuite per server, one testcase per check."""
+    suites = []
+    for server in data["servers"]:
+        name = f"{server['name']} ({server['purpose']})"
+        if server.get("site"):
+            name = f"{server['site']}: {name}"
+        checks = tuple(Check(c["id"], Status(c["status"]), c["message"], c.get("fix")) for c in server["checks"])
+        suites.append((name, checks))
+    return render_junit(suites, name="bmr drill")
+
+
+def write_parts(folder: Path, data: dict[str, Any], junit: Path | None = None) -> list[Path]:
+    """drill.json, drill.html and junit.xml of a drill.json document into ``folder`` (and ``junit``)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     parts = {
-        "drill.json": json.dumps(drill_json(results, now), indent=2) + "\n",
-        "drill.html": drill_html(results, now),
-        "junit.xml": render_junit([(r.entry.name, r.checks) for r in results], name="bmr drill"),
+        "drill.json": json.dumps(data, indent=2) + "\n",
+        "drill.html": drill_html(data),
+        "junit.xml": drill_junit(data),
     }
     for name, text in parts.items():
         (folder / name).write_text(text, encoding="utf-8")
@@ -91,6 +119,12 @@ def write_report(folder: Path, results: list[ServerResult], now: datetime, junit
     if junit is not None:
         junit.write_text(parts["junit.xml"], encoding="utf-8")
         written.append(junit)
+    return written
+
+
+def write_report(folder: Path, results: list[ServerResult], now: datetime, junit: Path | None = None) -> list[Path]:
+    """Write every part of the report; returns the files written."""
+    written = write_parts(folder, drill_json(results, now), junit)
     books = folder / "checklists"
     for index, result in enumerate(results):
         if result.runbook is None:

@@ -21,11 +21,11 @@ from restore.checks.serverside import server_share_check
 from restore.drill.inventory import ServerEntry
 from restore.guide.gather import Gathered, gather_from, runbook_input
 from restore.staging.stage import open_target, run_stage
-from restore.tree.choose import choose_machine, choose_point
+from restore.tree.choose import choose_machine, choose_point, point_size
 from share import errors
 from share.base import Backend
 from share.connect import Access, open_backend, parse_location
-from share.credentials import PasswordSource, SshOptions
+from share.credentials import PasswordSource, Secret, SshOptions
 from winre.runbook import RunbookInput
 
 SAMPLE_BYTES = 8 * 1024 * 1024  # read from the largest image to measure the share's throughput
@@ -59,6 +59,7 @@ class ServerResult:
         age = self.age_days(now)
         return {
             "name": self.entry.name,
+            "machine": self.entry.computer,
             "location": self.entry.location.display(),
             "purpose": self.entry.purpose,
             "status": self.status.value,
@@ -173,9 +174,27 @@ class _Session:
             self.backend = None
 
 
+class _InventoryPassword(PasswordSource):
+    """The password from the variable the inventory names; its absence is told in the drill's own terms."""
+
+    def __init__(self, entry: ServerEntry) -> None:
+        super().__init__(env=entry.password_env)
+        self.line = entry.line
+
+    def require(self, purpose: str) -> Secret:
+        secret = self.get(purpose)
+        if secret is None:
+            raise errors.UsageError(
+                f"no password for {purpose}: the environment variable {self.env} is not set",
+                hint=f"set {self.env} in the environment that runs bmr drill (the inventory's password_env, "
+                f"in the [[server]] at line {self.line}, names it)",
+            )
+        return secret
+
+
 def _access(entry: ServerEntry, options: DrillOptions) -> Access:
     return Access(
-        password=PasswordSource(env=entry.password_env),
+        password=_InventoryPassword(entry),
         ssh=options.ssh,
         user=entry.user,
         timeout=entry.timeout or options.timeout,
@@ -186,8 +205,12 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
     access = _access(entry, options)
     checks: list[Check] = []
     staged: dict[str, Any] | None = None
+    stage_size: int | None = None
     try:
-        if entry.source is not None:
+        if entry.source is not None and not entry.stage:
+            stage_size, problem = _source_size(entry, access)
+            checks += [problem] if problem is not None else []
+        if entry.source is not None and entry.stage:
             staged = _stage(entry, access)
             if not staged.get("ok"):
                 checks.append(failed("stage", staged.get("error", "the copy failed"), "run bmr stage by hand"))
@@ -202,7 +225,7 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
             def server_share(unc: str) -> Check:
                 return server_share_check(ssh_location, access, unc_share, unc, smb_conf)
 
-        request = PreflightRequest(entry.location, entry.purpose, entry.name, entry.version)
+        request = PreflightRequest(entry.location, entry.purpose, entry.computer, entry.version, stage_size)
         result = run_preflight(request, access, server_share=server_share, backend=session.backend)
     except errors.BmrError as exc:
         checks.append(failed("drill", str(exc), exc.hint))
@@ -219,11 +242,23 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
     )
 
 
+def _source_size(entry: ServerEntry, access: Access) -> tuple[int | None, Check | None]:
+    """The size of the point at the source, which the write and free-space checks are held against; or, when the
+    source cannot be read, a failed check saying why (the share is checked all the same)."""
+    assert entry.source is not None
+    try:
+        with open_backend(entry.source, access) as source:
+            return point_size(source, entry.computer, entry.version, PreflightRequest.depth), None
+    except errors.BmrError as exc:
+        where = entry.source.display()
+        return None, failed("source", f"{where}: {exc}", exc.hint or "check the inventory's source")
+
+
 def _stage(entry: ServerEntry, access: Access) -> dict[str, Any]:
     assert entry.source is not None
     try:
         with open_backend(entry.source, access) as src, open_target(entry.location, access) as dst:
-            result = run_stage(src, dst, machine=entry.name, version=entry.version)
+            result = run_stage(src, dst, machine=entry.computer, version=entry.version)
     except errors.BmrError as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"ok": result.ok, **result.to_json()}
@@ -234,7 +269,7 @@ def _point_details(entry: ServerEntry, result: Preflight, session: _Session) -> 
     if inspection is None or not inspection.trees:
         return {}
     try:
-        _tree, machine = choose_machine(inspection, entry.name)
+        _tree, machine = choose_machine(inspection, entry.computer)
         point = choose_point(machine, entry.version)
     except errors.BmrError:
         return {}
@@ -250,7 +285,7 @@ def _point_details(entry: ServerEntry, result: Preflight, session: _Session) -> 
     if images:
         details["throughput"] = _throughput(backend, machine.path, point.folder, images[-1].image or "")
     try:
-        gathered: Gathered = gather_from(backend, inspection, machine=entry.name, version=entry.version,
+        gathered: Gathered = gather_from(backend, inspection, machine=entry.computer, version=entry.version,
                                          purpose=entry.purpose, user=entry.user)  # fmt: skip
         details["runbook"] = runbook_input(gathered, entry.location.display(), None, result, now=datetime.now(UTC))
     except errors.BmrError:

@@ -41,11 +41,11 @@ def drill_shares(samba: SambaServer, images: ImageCache) -> dict[str, str]:
     return {"good": samba.url("dg"), "state": samba.url("ds"), "wrongroot": samba.url("dw"), "dead": dead}
 
 
-def _inventory(tmp_path: Path, servers: list[dict[str, str]]) -> Path:
+def _inventory(tmp_path: Path, servers: list[dict[str, str | bool]]) -> Path:
     lines = []
     for server in servers:
         lines.append("[[server]]")
-        lines += [f'{k} = "{v}"' for k, v in server.items()]
+        lines += [f"{k} = {str(v).lower() if isinstance(v, bool) else repr(v)}" for k, v in server.items()]
         lines.append("")
     path = tmp_path / "inventory.toml"
     path.write_text("\n".join(lines))
@@ -58,7 +58,8 @@ def test_mixed_outcomes(drill_shares: dict[str, str], tmp_path: Path, monkeypatc
     inventory = _inventory(tmp_path, [
         {"name": "DC01", "location": drill_shares["good"], "purpose": "bmr", "password_env": "DR_GOOD_PW"},
         {"name": "APP01", "location": drill_shares["state"], "purpose": "systemstate", "password_env": "DR_GOOD_PW"},
-        {"name": "DC01", "location": drill_shares["wrongroot"], "purpose": "bmr", "password_env": "DR_GOOD_PW"},
+        {"name": "DC01 (shared one level too deep)", "machine": "DC01", "location": drill_shares["wrongroot"],
+         "purpose": "bmr", "password_env": "DR_GOOD_PW"},
         {"name": "DC02", "location": drill_shares["good"], "purpose": "bmr", "password_env": "DR_BAD_PW"},
         {"name": "DC03", "location": drill_shares["dead"], "purpose": "bmr", "password_env": "DR_GOOD_PW"},
     ])  # fmt: skip
@@ -70,7 +71,9 @@ def test_mixed_outcomes(drill_shares: dict[str, str], tmp_path: Path, monkeypatc
     assert SMB_PASSWORD not in result.stdout + result.stderr
     data = json.loads((report / "drill.json").read_text())
     statuses = [(s["name"], s["status"]) for s in data["servers"]]
-    assert statuses == [("DC01", "pass"), ("APP01", "pass"), ("DC01", "fail"), ("DC02", "fail"), ("DC03", "fail")]
+    assert statuses == [("DC01", "pass"), ("APP01", "pass"), ("DC01 (shared one level too deep)", "fail"),
+                        ("DC02", "fail"), ("DC03", "fail")]  # fmt: skip
+    assert [s["machine"] for s in data["servers"]] == ["DC01", "APP01", "DC01", "DC02", "DC03"]
     failing = [{c["id"] for c in s["checks"] if c["status"] == "fail"} for s in data["servers"]]
     assert failing == [set(), set(), {"share-root"}, {"auth"}, {"connect"}]
     good = data["servers"][0]
@@ -104,7 +107,7 @@ def test_mixed_outcomes(drill_shares: dict[str, str], tmp_path: Path, monkeypatc
         (
             '[[server]]\nname = "A"\nlocation = "smb://u@10.0.0.5/r"\npurpose = "bmr"\npassword_env = "P"\n\n'
             '[[server]]\nname = "a"\nlocation = "smb://u@10.0.0.5/r"\npurpose = "bmr"\npassword_env = "P"\n',
-            "line 7: server 'a' at smb://u@10.0.0.5/r is already listed at line 1",
+            "line 7: server 'a' is already listed for bmr at line 1",
         ),
         ('[[server]]\nname = "A"\nlocation = "ftp://x"\npurpose = "bmr"\npassword_env = "P"\n', "line 3: location"),
         ('[[server]]\nname = "A"\nlocation = "smb://u@h/r"\npurpose = "bmr"\npassword_env = "hunter2!"\n', "line 5"),
@@ -121,7 +124,8 @@ def test_inventory_validation_names_the_line(tmp_path: Path, text: str, words: s
 
 
 def test_missing_inventory(tmp_path: Path) -> None:
-    assert runner.invoke(app, ["drill", str(tmp_path / "nope.toml")]).exit_code == 3
+    result = runner.invoke(app, ["drill", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 3 and "examples/drill-inventory.toml" in result.stderr
 
 
 def test_demo_end_to_end(tmp_path: Path) -> None:
@@ -159,7 +163,8 @@ def test_drill_stages_from_a_source_and_checks_the_server_side(
     samba.add_share("de", empty)
     inventory = _inventory(tmp_path, [{
         "name": "FS09", "location": samba.url("de"), "purpose": "systemstate", "password_env": "DR_GOOD_PW",
-        "source": str(source), "ssh": f"{sshd.user}@127.0.0.1:{sshd.port}", "ssh_smb_conf": str(samba.conf),
+        "source": str(source), "stage": True, "ssh": f"{sshd.user}@127.0.0.1:{sshd.port}",
+        "ssh_smb_conf": str(samba.conf),
     }])  # fmt: skip
     report = tmp_path / "report"
     result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(report), "--ssh-known-hosts",
@@ -192,3 +197,64 @@ def test_a_hung_server_does_not_hold_up_the_rest(
     data = json.loads(result.stdout)
     assert [(s["name"], s["status"]) for s in data["servers"]] == [("HUNG", "fail"), ("DC01", "pass")]
     assert elapsed < 15  # bounded by the per-server budget, not by the hung server
+
+
+def test_summary_on_the_terminal(drill_shares: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    monkeypatch.delenv("DR_UNSET_PW", raising=False)
+    inventory = _inventory(tmp_path, [
+        {"name": "DC01", "location": drill_shares["good"], "purpose": "BMR", "password_env": "DR_GOOD_PW"},
+        {"name": "DC01 deep", "machine": "DC01", "location": drill_shares["wrongroot"], "purpose": "bmr",
+         "password_env": "DR_GOOD_PW"},
+        {"name": "DC01 no password", "machine": "DC01", "location": drill_shares["good"], "purpose": "systemstate",
+         "password_env": "DR_UNSET_PW"},
+    ])  # fmt: skip
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(tmp_path / "r"), "--timeout", "5"])
+    assert result.exit_code == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert drill_shares["good"] in lines[0] and "PASS" in lines[0] and "10/04/2020-17:48" in lines[0]
+    assert drill_shares["wrongroot"] in lines[1] and "FAIL" in lines[1]
+    assert lines[2].strip().startswith("failing: share-root: ")
+    assert lines[4].strip().startswith("failing: ") and "DR_UNSET_PW is not set" in lines[4]
+    data = json.loads((tmp_path / "r" / "drill.json").read_text())
+    unset = next(c for c in data["servers"][2]["checks"] if c["status"] == "fail")
+    assert "DR_UNSET_PW" in unset["fix"] and "line 14" in unset["fix"]
+    assert "--password-file" not in json.dumps(data) + result.stdout  # drill has no such option
+    assert "prompt" not in unset["fix"]
+
+
+def test_a_source_without_stage_sizes_the_checks_and_copies_nothing(
+    drill_shares: dict[str, str], samba: SambaServer, tmp_path: Path, images: ImageCache,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    source = tmp_path / "mabs-export"
+    write_tree(source, {"FS09": system_state_only()}, images)
+    empty = samba.base / "drill-nostage"
+    empty.mkdir()
+    samba.add_share("dn", empty)
+    inventory = _inventory(tmp_path, [{
+        "name": "FS09", "location": samba.url("dn"), "purpose": "systemstate", "password_env": "DR_GOOD_PW",
+        "source": str(source),
+    }])  # fmt: skip
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(tmp_path / "r"), "--json"])
+    server = json.loads((tmp_path / "r" / "drill.json").read_text())["servers"][0]
+    checks = {c["id"]: c for c in server["checks"]}
+    assert server["staged"] is None and not any(empty.iterdir()), result.stdout  # nothing was copied
+    assert checks["write"]["status"] == "pass" and checks["free-space"]["status"] == "pass"
+    # as `bmr preflight --source`: the checks of a copy still to come
+    assert "will create WindowsImageBackup" in checks["share-root"]["message"]
+    assert checks["machine"]["message"] == "nothing staged yet"
+
+
+def test_an_unreadable_source_is_a_failed_check_and_the_share_is_still_checked(
+    drill_shares: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    inventory = _inventory(tmp_path, [{"name": "DC01", "location": drill_shares["good"], "purpose": "bmr",
+                                       "password_env": "DR_GOOD_PW", "source": str(tmp_path / "missing")}])  # fmt: skip
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(tmp_path / "r"), "--json"])
+    assert result.exit_code == 1, result.stdout
+    checks = {c["id"]: c for c in json.loads(result.stdout)["servers"][0]["checks"]}
+    assert checks["source"]["status"] == "fail" and str(tmp_path / "missing") in checks["source"]["message"]
+    assert checks["recovery-point"]["status"] == "pass"  # the share itself was checked

@@ -12,8 +12,8 @@ import pytest
 
 from share import errors
 from share.base import Backend, Kind, walk_files
-from share.connect import Access, SshOptions, open_backend, parse_location
-from share.credentials import PasswordSource
+from share.connect import Access, open_backend, parse_location
+from share.credentials import PasswordSource, SshOptions
 from tests.lib.proxy import SilentServer
 from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
 
