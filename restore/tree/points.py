@@ -165,9 +165,7 @@ def inspect_point(
     else:
         problems.append(error("empty-point", "the Backup folder is empty or unreadable: nothing to restore"))
 
-    xml_ids, writer_ids = _metadata(entries, problems)
-    if specs is not None:
-        writer_ids.update(specs.component_writers)
+    xml_ids, ran = _metadata(entries, problems)  # writer files: what ran on the server, not what the point holds
     if len(xml_ids) == 1 and context.checked and context.spp_ids and not (xml_ids & context.spp_ids):
         problems.append(
             warning("spp-missing", "SPPMetadataCache has no entry for this point's id: the catalog may be out of date")
@@ -176,17 +174,13 @@ def inspect_point(
     volumes = _volumes(backend, path, entries, specs, problems)
     system_state = bool(specs and specs.system_state)
     bare_metal = bool(specs and specs.all_critical)
-    _consistency(system_state, bare_metal, writer_ids, problems)
-
-    can: list[str] = []
-    if volumes:
-        can += ["Volume(s)", "File(s)"]
-    if known.has_applications(writer_ids):
-        can.append("Application(s)")
-    if bare_metal:
-        can.append("Bare Metal Recovery")
-    if system_state:
-        can.append("System State")
+    components = set(specs.component_writers) if specs else set()
+    # What the point holds: its ComponentSpecs and, when it holds system state, the system-state writers that ran.
+    held = components | (known.system_state_writers(ran | components) if system_state or bare_metal else set())
+    _consistency(system_state, bare_metal, ran, held, problems)
+    can = known.can_recover(
+        volumes=bool(volumes), system_state=system_state, all_critical=bare_metal, components=components
+    )
 
     own_files: list[tuple[str, int]] = []
     prefix = folder + "/"  # files are named relative to the computer folder, always
@@ -205,8 +199,10 @@ def inspect_point(
         system_state=system_state,
         bare_metal=bare_metal,
         can_recover=tuple(can),
-        roles=tuple(known.roles_of(writer_ids)),
-        writers=tuple((w, known.name_of(w)) for w in sorted(writer_ids)),
+        roles=tuple(known.roles_of(held)),
+        writers=tuple((w, known.name_of(w)) for w in sorted(held)),
+        server_roles=tuple(known.roles_of(ran | components)),
+        server_writers=tuple((w, known.name_of(w)) for w in sorted(ran | components)),
         volumes=tuple(volumes),
         size_bytes=sum(size for _, size in files),
         files=files,
@@ -278,14 +274,16 @@ def _volumes(
     return volumes
 
 
-def _consistency(system_state: bool, bare_metal: bool, writer_ids: set[str], problems: list[Problem]) -> None:
-    if bare_metal and known.ASR not in writer_ids:
+def _consistency(system_state: bool, bare_metal: bool, ran: set[str], held: set[str], problems: list[Problem]) -> None:
+    """Writer files missing for what BackupSpecs.xml says the point holds. Writer files beside a volume-only point
+    are normal (A1): they are never a problem."""
+    if bare_metal and known.ASR not in ran:
         problems.append(
             warning("asr-writer-missing", "marked bare-metal capable but no ASR Writer metadata: BMR may fail")
         )
-    if system_state and known.SYSTEM not in writer_ids:
+    if (system_state or bare_metal) and known.SYSTEM not in ran:
         problems.append(warning("system-writer-missing", "marked system state but no System Writer metadata"))
-    if known.NTDS in writer_ids and not writer_ids & {known.DFSR, known.FRS}:
+    if known.NTDS in held and not (ran | held) & {known.DFSR, known.FRS}:
         problems.append(
             warning(
                 "sysvol-writer-missing", "a domain controller point without DFSR or FRS metadata: SYSVOL may be lost"
