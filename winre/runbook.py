@@ -14,11 +14,11 @@ from datetime import datetime
 
 from winre.errorcodes import ERROR_CODES
 from winre.references import reference
+from winre.terms import TOMBSTONE_DAYS as TOMBSTONE_DAYS
 from winre.terms import Purpose as Purpose
 from winre.terms import Scenario as Scenario
 from winre.wbadmin import RECREATE_WARNING, Restore, account_lines, restore_commands, share_of, subfolder_of
 
-TOMBSTONE_DAYS = 180  # forests created since Windows Server 2003 SP1; 60 on older ones (Carbonite, citing Microsoft)
 REFERENCES_TITLE = "References"
 
 

@@ -179,6 +179,7 @@ def runbook_input(
             tuple(CheckLine(c.id, c.status.value, c.message) for c in preflight.checks),
         )
     holder = g.choice.tree.share_root
+    made = now or datetime.now(UTC)
     return RunbookInput(
         location=location,
         machine=Value(machine.name, "the computer folder in WindowsImageBackup"),
@@ -195,12 +196,13 @@ def runbook_input(
         ),
         account=g.account,
         disks=tuple(Disk(v.access_path or v.label or "hidden volume", v.virtual_size) for v in point.volumes),
-        generated_at=now or datetime.now(UTC),
+        generated_at=made,
         tool_version=__version__,
         preflight=summary,
         stage_command=stage_command
         or f'bmr stage "<exported folder>" "{location}" --machine {machine.name} --version {point.version}',
         several_machines=g.several_machines,
+        age_days=max(0, (made - point.backup_time_utc).days),  # the runbook warns on a DC past the tombstone
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from restore.tree import writers as known
 from restore.tree.identifiers import folder_time, looks_like_backup_folder, version_of
@@ -12,6 +13,7 @@ from restore.tree.model import Machine, Problem, RecoveryPoint, Volume, error, w
 from restore.tree.specs import MAX_SPECS_BYTES, BackupSpecs, SpecsError, parse_specs
 from share import errors, paths
 from share.base import Backend, Entry, Kind, walk_files
+from winre.terms import TOMBSTONE_DAYS
 
 _WRITER_FILE_RE = re.compile(r"_writer\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?\.xml$")
 _ID_RE = re.compile(r"^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?")
@@ -182,6 +184,11 @@ def inspect_point(
         volumes=bool(volumes), system_state=system_state, all_critical=bare_metal, components=components
     )
 
+    roles = tuple(known.roles_of(held))
+    server_roles = tuple(known.roles_of(ran | components))
+    if moment is not None and "domain-controller" in roles + server_roles:
+        _tombstone(moment, problems)
+
     own_files: list[tuple[str, int]] = []
     prefix = folder + "/"  # files are named relative to the computer folder, always
     for name, entry in sorted(entries.items()):
@@ -199,15 +206,29 @@ def inspect_point(
         system_state=system_state,
         bare_metal=bare_metal,
         can_recover=tuple(can),
-        roles=tuple(known.roles_of(held)),
+        roles=roles,
         writers=tuple((w, known.name_of(w)) for w in sorted(held)),
-        server_roles=tuple(known.roles_of(ran | components)),
+        server_roles=server_roles,
         server_writers=tuple((w, known.name_of(w)) for w in sorted(ran | components)),
         volumes=tuple(volumes),
         size_bytes=sum(size for _, size in files),
         files=files,
         problems=tuple(problems),
     )
+
+
+def _tombstone(moment: datetime, problems: list[Problem]) -> None:
+    """A domain controller's point older than the tombstone lifetime cannot bring the DC back (evidence.md)."""
+    age = (datetime.now(UTC) - moment).days
+    if age > TOMBSTONE_DAYS:
+        problems.append(
+            warning(
+                "tombstone",
+                f"a domain controller's point {age} days old, older than the tombstone lifetime ({TOMBSTONE_DAYS} "
+                "days; 60 on forests created before Windows Server 2003 SP1): a DC restored from it cannot be "
+                "used; choose a newer point",
+            )
+        )
 
 
 def _metadata(entries: dict[str, Entry], problems: list[Problem]) -> tuple[set[str], set[str]]:

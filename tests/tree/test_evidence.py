@@ -4,6 +4,7 @@ Fast tier: no server, no qemu-img."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,16 @@ from typer.testing import CliRunner
 from restore.checks.check import Status
 from restore.checks.shareroot import analyse
 from restore.cli.app import app
-from restore.demo.sample import PointSpec, VolumeSpec, bmr_dc, files_only, specs_text, specs_xml, system_state_only
+from restore.demo.sample import (
+    PointSpec,
+    VolumeSpec,
+    bmr_dc,
+    files_only,
+    specs_text,
+    specs_xml,
+    system_state_only,
+    write_tree,
+)
 from restore.tree import writers as w
 from restore.tree.find import inspect_location
 from restore.tree.model import Inspection, RecoveryPoint
@@ -94,8 +104,8 @@ def test_can_recover_rules(system_state: bool, all_critical: bool, components: l
 
 def test_writer_files_beside_a_volume_point_change_nothing(tmp_path: Path) -> None:
     # A volume backup of a DC: every DC writer left its file; the point still holds volumes only.
-    spec = PointSpec(system_state=False, all_critical=False, volumes=[VolumeSpec("C:")], components=[])
-    from restore.demo.sample import write_tree
+    recent = datetime.now(UTC) - timedelta(days=3)  # within the tombstone lifetime
+    spec = PointSpec(when=recent, system_state=False, all_critical=False, volumes=[VolumeSpec("C:")], components=[])
 
     write_tree(tmp_path, {"DC01": spec})
     point = _point(_inspect(tmp_path))
@@ -176,8 +186,6 @@ def test_versions_refuses_a_share_unc_that_is_not_one(tmp_path: Path) -> None:
 
 
 def test_versions_of_several_computers_head_each_listing_with_its_wbadmin_line(tmp_path: Path) -> None:
-    from restore.demo.sample import write_tree
-
     write_tree(tmp_path, {"DC01": bmr_dc(), "FS01": files_only()})
     out = runner.invoke(app, ["versions", str(tmp_path), "--share-unc", "\\\\10.0.0.5\\restore", "--tz", "UTC"]).stdout
     blocks = out.strip().split("\n\n")
@@ -197,3 +205,28 @@ def test_a4_system_state_point(tmp_path: Path) -> None:
     assert point.roles == ("domain-controller",)  # the system state it holds carries NTDS
     assert (w.NTDS, "NTDS") in point.writers
     assert not point.problems
+
+
+# -- Tombstone lifetime ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "dc", "warned"),
+    [(181, True, True), (179, True, False), (400, False, False)],
+    ids=["dc-past", "dc-within", "member-server"],
+)
+def test_tombstone_warning_in_inspect(tmp_path: Path, days: int, dc: bool, warned: bool) -> None:
+    spec = bmr_dc() if dc else system_state_only()
+    spec.when = datetime.now(UTC) - timedelta(days=days, hours=1)
+    write_tree(tmp_path, {"SRV": spec})
+    point = _point(_inspect(tmp_path))
+    tomb = [p for p in point.problems if p.code == "tombstone"]
+    assert bool(tomb) is warned
+    if warned:
+        assert tomb[0].severity == "warning" and f"{days} days old" in tomb[0].message
+        assert point.ok  # a warning: the files are whole; the restore would be of no use
+
+
+def test_tombstone_for_a_volume_point_whose_writers_say_dc(tmp_path: Path) -> None:
+    ev.write_a2(tmp_path)  # 2020: long past 180 days; the point holds volumes, the writers say DC
+    assert "tombstone" in {p.code for p in _point(_inspect(tmp_path)).problems}
