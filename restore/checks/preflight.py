@@ -16,7 +16,7 @@ from restore.checks.ids import ENVIRONMENT_CHECKS, ORDER
 from restore.checks.serverside import server_share_check
 from restore.outcome import Outcome
 from restore.tree.choose import NotInTree, choose_point, point_size
-from restore.tree.find import inspect_location
+from restore.tree.find import DEFAULT_DEPTH, inspect_location
 from restore.tree.model import Inspection, Machine, RecoveryPoint, Tree
 from restore.units import human_bytes
 from share import errors
@@ -44,7 +44,7 @@ class PreflightRequest:
     version: str | None = None
     stage_size: int | None = None  # bytes about to be copied here; enables the write and free-space checks
     margin: float = 1.1
-    depth: int = 4
+    depth: int = DEFAULT_DEPTH
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from restore import __version__
 from restore.checks.preflight import Preflight, PreflightRequest, run_preflight
 from restore.outcome import Outcome
 from restore.tree.choose import Choice, backup_target, choose_machine, choose_point, machines_of
-from restore.tree.find import inspect_location
+from restore.tree.find import DEFAULT_DEPTH, inspect_location
 from restore.tree.model import Inspection
 from share import errors
 from share.base import Backend
@@ -47,7 +47,7 @@ def gather(
     server_ip: str | None,
     share_unc: str | None,
     user: str | None,
-    depth: int = 4,
+    depth: int = DEFAULT_DEPTH,
 ) -> Gathered:
     """Inspect the tree and settle every value the commands need. Raises NotInTree, NotRestorable, UsageError."""
     return gather_from(backend, inspect_location(backend, depth), machine=machine, version=version,
@@ -216,7 +216,7 @@ class GuideRequest:
     purpose: Purpose | None = None
     server_ip: str | None = None
     share_unc: str | None = None
-    depth: int = 4
+    depth: int = DEFAULT_DEPTH
 
 
 @dataclass(frozen=True)

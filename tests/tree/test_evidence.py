@@ -24,7 +24,7 @@ from restore.demo.sample import (
     write_tree,
 )
 from restore.tree import writers as w
-from restore.tree.find import inspect_location
+from restore.tree.find import find_trees, inspect_location
 from restore.tree.model import Inspection, RecoveryPoint
 from restore.tree.specs import parse_specs
 from share.connect import parse_location
@@ -230,3 +230,27 @@ def test_tombstone_warning_in_inspect(tmp_path: Path, days: int, dc: bool, warne
 def test_tombstone_for_a_volume_point_whose_writers_say_dc(tmp_path: Path) -> None:
     ev.write_a2(tmp_path)  # 2020: long past 180 days; the point holds volumes, the writers say DC
     assert "tombstone" in {p.code for p in _point(_inspect(tmp_path)).problems}
+
+
+# -- Search depth: the Azure Backup (MARS) nesting ---------------------------------------------------------------
+
+MARS = "C_vol/Program Files/Microsoft Azure Recovery Services Agent/Scratch/SSBV"
+
+
+def test_default_depth_finds_the_mars_nesting(tmp_path: Path) -> None:
+    write_tree(tmp_path / MARS, {"DC01": system_state_only()})
+    backend = LocalBackend(parse_location(str(tmp_path)))
+    result = inspect_location(backend)  # the default depth
+    (tree,) = result.trees
+    assert tree.relative_path == f"{MARS}/WindowsImageBackup" and tree.share_root == MARS
+    assert "nested-tree" in {p.code for p in tree.problems}
+    assert not inspect_location(backend, 4).trees  # the old default stopped two levels short
+    cli = runner.invoke(app, ["inspect", str(tmp_path), "--json"])
+    assert json.loads(cli.stdout)["trees"][0]["relative_path"] == f"{MARS}/WindowsImageBackup"
+
+
+def test_search_has_a_time_budget(tmp_path: Path) -> None:
+    write_tree(tmp_path / MARS, {"DC01": system_state_only()})
+    spots, problems = find_trees(LocalBackend(parse_location(str(tmp_path))), seconds=0.0)
+    assert not spots and [p.code for p in problems] == ["search-truncated"]
+    assert "stopped after 0 s" in problems[0].message
