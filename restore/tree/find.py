@@ -132,6 +132,16 @@ def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
                 f"the folder that holds WindowsImageBackup ({holder} from here)",
             )
         )
+    parts = [p for p in location.path.replace("\\", "/").split("/") if p]
+    hidden = (spot.inside is Inside.COMPUTER and not parts) or (spot.inside is Inside.BACKUP and len(parts) < 2)
+    if hidden and location.windows_share:
+        problems.append(
+            warning(
+                "machine-name-unknown",
+                "the computer folder's own name (wbadmin's -machine:) cannot be seen from inside it; the share's "
+                f"name '{location.share}' stands in for it here: read the folder's name on the file server",
+            )
+        )
     if is_misnamed_tree(spot.folder_name):
         problems.append(
             error(

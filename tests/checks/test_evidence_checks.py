@@ -3,6 +3,7 @@ tombstone lifetime of a domain controller's point in the recovery-point check.""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,11 +11,13 @@ import pytest
 
 from restore.checks.check import Status
 from restore.checks.preflight import MAX_UNC, path_length_check, recovery_point_check
+from restore.checks.shareroot import analyse
 from restore.demo.sample import bmr_dc, write_tree
 from restore.tree.find import inspect_location
-from restore.tree.model import Machine
+from restore.tree.model import Inside, Machine
 from share.connect import parse_location
 from share.local import LocalBackend
+from share.memory import MemoryBackend, MemoryStore
 from winre.terms import Purpose
 
 
@@ -62,3 +65,52 @@ def test_recovery_point_check_passes_a_recent_dc_point(tmp_path: Path) -> None:
     write_tree(tmp_path, {"DC01": spec})
     check, _point = recovery_point_check(_machine(tmp_path), Purpose.BMR, None)
     assert check.status is Status.PASS, check
+
+
+# -- Sub-folder targets and a share that is the computer folder ---------------------------------------------------
+
+
+def _as_share(folder: Path, location: str) -> MemoryBackend:
+    """The folder's files in memory, seen as the SMB ``location`` (the memory backend standing in for Samba)."""
+    backend = MemoryBackend(MemoryStore(), case_insensitive=True)
+    for path in sorted(folder.rglob("*")):
+        relative = str(path.relative_to(folder))
+        if path.is_dir():
+            backend.makedirs(relative)
+        else:
+            with backend.open_write(relative) as stream:
+                stream.write(path.read_bytes())
+    backend.location = parse_location(location)
+    return backend
+
+
+@pytest.mark.parametrize(
+    ("folder", "location", "target"),
+    [
+        ("", "smb://CORP;u@10.0.0.5/share/sub/sub", "\\\\10.0.0.5\\share\\sub\\sub"),
+        ("WindowsImageBackup", "smb://CORP;u@10.0.0.5/share/sub/WindowsImageBackup", "\\\\10.0.0.5\\share\\sub"),
+    ],
+    ids=["tree-in-a-sub-folder", "location-inside-a-tree-in-a-sub-folder"],
+)
+def test_one_backup_target_for_a_tree_in_a_sub_folder(tmp_path: Path, folder: str, location: str, target: str) -> None:
+    write_tree(tmp_path, {"DC01": bmr_dc()})
+    inspection = inspect_location(_as_share(tmp_path / folder, location))
+    root = analyse(parse_location(location), inspection, "10.0.0.5", staging=False)
+    assert root.check.status is Status.WARN and root.backup_target == target
+    assert re.findall(r"-backupTarget:(\S+?),", root.check.message) == [target]  # the old code doubled the sub-folder
+    assert root.check.details["folder"] == "/".join(target.split("\\")[4:])
+
+
+def test_a_share_that_is_the_computer_folder(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"DC01": bmr_dc()})
+    location = "smb://CORP;u@10.0.0.5/restoredc"
+    inspection = inspect_location(_as_share(tmp_path / "WindowsImageBackup" / "DC01", location))
+    (tree,) = inspection.trees
+    assert tree.inside is Inside.COMPUTER
+    assert "machine-name-unknown" in {p.code for p in tree.problems}
+    root = analyse(parse_location(location), inspection, "10.0.0.5", staging=False)
+    assert root.check.status is Status.FAIL and root.backup_target is None
+    assert "a computer folder inside WindowsImageBackup" in root.check.message
+    assert "cannot be seen from inside it" in root.check.message
+    fix = root.check.fix or ""
+    assert "rename" not in fix and "2 level(s) above" in fix and "-machine:" in fix
