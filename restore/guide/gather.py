@@ -19,12 +19,12 @@ from restore.tree.find import DEFAULT_DEPTH, inspect_location
 from restore.tree.model import Inspection
 from share import errors
 from share.base import Backend
-from share.connect import Access, open_backend, parse_location
+from share.connect import Access, negotiate, open_backend, parse_location
 from share.credentials import Account
 from share.location import Location
 from winre.runbook import CheckLine, Disk, PreflightSummary, RunbookInput, Value
 from winre.terms import Purpose, Scenario
-from winre.wbadmin import Restore, restore_commands, subfolder_of
+from winre.wbadmin import Restore, is_qualified, restore_commands, subfolder_of
 
 
 class NotRestorable(errors.BmrError):
@@ -43,6 +43,7 @@ class Gathered:
     account: Value
     server_ip: Value
     several_machines: bool
+    account_hint: str | None = None  # NetBIOS name that owns a bare account: the file server's, when it said it
 
 
 def gather(
@@ -134,6 +135,20 @@ def _unc_with_ip(unc: str, ip: str) -> str:
     return location.unc(ip)
 
 
+def account_hint(backend: Backend, g: Gathered, timeout: float) -> str | None:
+    """For a bare account (no domain), the file server's NetBIOS computer name from its NTLM CHALLENGE, so that the
+    lines say SERVER\\user; None when the account is qualified, the location is no SMB share, or the server does
+    not say (the REM line then says what to type)."""
+    if is_qualified(g.account.text) or not backend.location.windows_share:
+        return None
+    try:
+        offer = negotiate(backend.location, g.server_ip.text, min(timeout, 5.0))
+    except errors.ShareError:
+        return None
+    names = offer.server_names
+    return names.computer if names is not None and names.computer else None
+
+
 def _account(location: Location, user: str | None) -> Value:
     if user:
         return Value(Account.parse(user).windows(), "--user")
@@ -148,7 +163,7 @@ def command_lines(g: Gathered, authoritative_sysvol: bool) -> list[str]:
         raise NotRestorable(f"{point.folder} has no version identifier (its folder name is not wbadmin's)")
     restore = Restore(
         g.backup_target.text, g.choice.machine.name, point.version, g.account.text, g.purpose,
-        "domain-controller" in point.roles, authoritative_sysvol,
+        "domain-controller" in point.roles, authoritative_sysvol, account_hint=g.account_hint,
     )  # fmt: skip
     try:
         return restore_commands(restore)
@@ -216,6 +231,7 @@ def runbook_input(
         several_machines=g.several_machines,
         age_days=max(0, (made - point.backup_time_utc).days),  # the runbook warns on a DC past the tombstone
         wizard_share=wizard,
+        account_hint=g.account_hint,
     )
 
 
@@ -347,7 +363,8 @@ def checklist_for(request: GuideRequest, access: Access, scenario: Scenario | No
 
 
 def _gather_request(backend: Backend, inspection: Inspection, request: GuideRequest, access: Access) -> Gathered:
-    return gather_from(
+    found = gather_from(
         backend, inspection, machine=request.machine, version=request.version, purpose=request.purpose,
         server_ip=request.server_ip, share_unc=request.share_unc, user=access.user,
     )  # fmt: skip
+    return replace(found, account_hint=account_hint(backend, found, access.timeout))

@@ -196,5 +196,6 @@ def test_a_hung_server_does_not_hold_up_the_rest(
     finally:
         hung.close()
     data = json.loads(result.stdout)
-    assert [(s["name"], s["status"]) for s in data["servers"]] == [("HUNG", "fail"), ("DC01", "pass")]
+    # DC01's 2020 point is past the tombstone lifetime: a warning
+    assert [(s["name"], s["status"]) for s in data["servers"]] == [("HUNG", "fail"), ("DC01", "warn")]
     assert elapsed < 15  # bounded by the per-server budget, not by the hung server

@@ -168,8 +168,12 @@ def test_a2_blackfield_versions_exactly(tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout == A2_OUTPUT
-    point = _point(_inspect(share))
+    inspection = _inspect(share)
+    point = _point(inspection)
     assert point.roles == () and point.server_roles == ("domain-controller",)  # the DC's writers ran
+    # '.deleted' beside WindowsImageBackup does not disturb the share-root check
+    root = analyse(parse_location(ev.A2_TARGET), inspection, "10.10.14.15", staging=False)
+    assert root.check.status is Status.PASS and root.backup_target == "\\\\10.10.14.15\\share"
     # typed without the trailing backslash, the label follows
     again = runner.invoke(app, [*args[:3], "\\\\10.10.14.15\\share", *args[4:]])
     assert "Network Share labeled \\\\10.10.14.15\\share\n" in again.stdout
