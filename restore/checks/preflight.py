@@ -369,6 +369,15 @@ def _machine_check(run: _Run, tree: Tree, wanted: str | None) -> Machine | None:
         else:
             run.add(passed("machine", f"computer {found.name} found"))
         return found
+    if len(tree.machines) == 1 and any(p.code == "machine-name-unknown" for p in tree.problems):
+        run.add(
+            warned(
+                "machine",
+                f"one computer folder, whose own name cannot be seen from this share (shown as '{names[0]}')",
+                "read the folder's name on the file server: it is the -machine: value",
+            )
+        )
+        return tree.machines[0]
     if len(tree.machines) == 1:
         run.add(passed("machine", f"computer {names[0]} found"))
         return tree.machines[0]

@@ -138,8 +138,8 @@ def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
         problems.append(
             warning(
                 "machine-name-unknown",
-                "the computer folder's own name (wbadmin's -machine:) cannot be seen from inside it; the share's "
-                f"name '{location.share}' stands in for it here: read the folder's name on the file server",
+                "the computer folder's own name (wbadmin's -machine:) cannot be seen from inside the share "
+                f"'{location.share}'; the name shown stands in for it: read the folder's name on the file server",
             )
         )
     if is_misnamed_tree(spot.folder_name):

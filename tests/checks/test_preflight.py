@@ -108,7 +108,11 @@ def test_share_inside_the_tree(
     code, data = _preflight(samba, share, "--for", "bmr")
     assert code == 1 and _failing(data) == {"share-root"}
     check = _check(data, "share-root")
-    assert f"{levels} level(s) above" in check["fix"]
+    assert f"{levels} level(s) above" in check["fix"] and "rename" not in check["fix"]
+    assert _check(data, "path-length")["status"] == "skip"  # no image path is invented for a target that fails
+    if share == "pf-computer":  # the computer folder's own name cannot be seen from inside it: said, not guessed
+        assert "cannot be seen from inside it" in check["message"] and "-machine:" in check["fix"]
+        assert _check(data, "machine")["status"] == "warn"
     assert data["backup_target"] is None
     # Apply the fix: share the folder that many levels up.
     fixed = f"{share}-fixed"
