@@ -209,6 +209,11 @@ def test_a4_system_state_point(tmp_path: Path) -> None:
     assert point.roles == ("domain-controller",)  # the system state it holds carries NTDS
     assert (w.NTDS, "NTDS") in point.writers
     assert not point.problems
+    out = runner.invoke(app, ["versions", str(tmp_path), "--share-unc", "\\\\10.0.0.5\\restore", "--tz", "UTC"])
+    assert out.exit_code == 0 and out.stdout.splitlines()[2:] == [
+        "Version identifier: 09/01/2026-17:35",
+        "Can recover: Volume(s), File(s), Application(s), System State",
+    ]
 
 
 # -- Tombstone lifetime ------------------------------------------------------------------------------------------
