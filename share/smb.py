@@ -14,6 +14,7 @@ from typing import Any
 import smbclient
 from smbprotocol.connection import Connection, SecurityMode
 from smbprotocol.exceptions import (
+    MoreProcessingRequired,
     SMBAuthenticationError,
     SMBConnectionClosed,
     SMBException,
@@ -21,9 +22,10 @@ from smbprotocol.exceptions import (
     SMBResponseException,
 )
 from smbprotocol.file_info import FileAttributes
+from smbprotocol.session import SMB2SessionSetupRequest, SMB2SessionSetupResponse
 from smbprotocol.tree import TreeConnect
 
-from share import errors, paths, smbbulk
+from share import errors, ntlminfo, paths, smbbulk
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import Account, PasswordSource
 from share.location import DEFAULT_PORTS, Location, clean_parts, redact, split_url
@@ -458,10 +460,29 @@ class Negotiated:
     signing_enabled: bool
     signing_required: bool
     encryption: bool
+    server_names: ntlminfo.ServerNames | None = None  # from the NTLM CHALLENGE; None when the server gave none
+
+
+def _server_names(conn: Connection) -> ntlminfo.ServerNames | None:
+    """Send a bare NTLM NEGOTIATE (no credential) and read the server's names from its CHALLENGE."""
+    request = SMB2SessionSetupRequest()
+    request["security_mode"] = conn.client_security_mode
+    request["buffer"] = ntlminfo.NEGOTIATE
+    sent = conn.send(request, credit_request=1)
+    try:
+        response = conn.receive(sent)
+    except MoreProcessingRequired as exc:  # the CHALLENGE comes with STATUS_MORE_PROCESSING_REQUIRED
+        response = exc.header
+    except SMBResponseException:  # no NTLM here (Kerberos only): no names
+        return None
+    setup = SMB2SessionSetupResponse()
+    setup.unpack(response["data"].get_value())
+    return ntlminfo.names_from_challenge(setup["buffer"].get_value())
 
 
 def negotiate(host: str, port: int = 445, timeout: float = 5.0) -> Negotiated:
-    """Negotiate only (no logon): the dialect and signing the server offers. Raises CannotConnect, TimedOut."""
+    """Negotiate only (no logon): the dialect and signing the server offers, and its NetBIOS names from an NTLM
+    CHALLENGE (no credential is sent). Raises CannotConnect, TimedOut."""
     where = f"{host}:{port}"
     with smb_errors(where, host, port, None, None):
         conn = Connection(uuid.uuid4(), host, port, require_signing=False)
@@ -474,6 +495,7 @@ def negotiate(host: str, port: int = 445, timeout: float = 5.0) -> Negotiated:
                 signing_enabled=bool(mode & SecurityMode.SMB2_NEGOTIATE_SIGNING_ENABLED),
                 signing_required=bool(mode & SecurityMode.SMB2_NEGOTIATE_SIGNING_REQUIRED),
                 encryption=bool(conn.supports_encryption),
+                server_names=_server_names(conn),
             )
         finally:
             conn.disconnect()

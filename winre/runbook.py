@@ -14,11 +14,11 @@ from datetime import datetime
 
 from winre.errorcodes import ERROR_CODES
 from winre.references import reference
+from winre.terms import TOMBSTONE_DAYS as TOMBSTONE_DAYS
 from winre.terms import Purpose as Purpose
 from winre.terms import Scenario as Scenario
 from winre.wbadmin import RECREATE_WARNING, Restore, account_lines, restore_commands, share_of, subfolder_of
 
-TOMBSTONE_DAYS = 180  # forests created since Windows Server 2003 SP1; 60 on older ones (Carbonite, citing Microsoft)
 REFERENCES_TITLE = "References"
 
 
@@ -235,7 +235,7 @@ def _which_path(inp: RunbookInput, dc: bool) -> Section:
             ("Version identifier (UTC)", _with_source(inp.version)),
             ("Backup time (UTC)", inp.backup_time_utc.strftime("%Y-%m-%d %H:%M:%S")),
             ("Age of the point", f"{age} days on {inp.generated_at:%Y-%m-%d}"),
-            ("Roles", ", ".join(inp.roles) or "none found (from: the point's VSS writer files)"),
+            ("Roles", ", ".join(inp.roles) or "none the point can restore (from: what BackupSpecs.xml says it holds)"),
             ("Scenario", inp.scenario),
         ),
     )
@@ -604,7 +604,7 @@ def _roles(inp: RunbookInput, dc: bool) -> Section:
     if other:
         steps.append(Step(f"Other roles found ({', '.join(other)}): check each service after the restore."))
     if not steps:
-        steps.append(Step("No special role found in the point's writers: nothing extra."))
+        steps.append(Step("No special role among what the point holds: nothing extra."))
     return Section("Role steps", tuple(steps))
 
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import enum
 
+# A domain controller's backup older than the tombstone lifetime cannot be restored: 180 days on forests created
+# since Windows Server 2003 SP1, 60 on older ones (evidence.md: Carbonite, citing Microsoft's "useful shelf life
+# of a system-state backup").
+TOMBSTONE_DAYS = 180
+
 
 class Purpose(enum.StrEnum):
     """What a restore is for; each needs the point to be able to recover one thing."""

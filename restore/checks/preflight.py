@@ -16,7 +16,7 @@ from restore.checks.ids import ENVIRONMENT_CHECKS, ORDER
 from restore.checks.serverside import server_share_check
 from restore.outcome import Outcome
 from restore.tree.choose import NotInTree, choose_point, point_size
-from restore.tree.find import inspect_location
+from restore.tree.find import DEFAULT_DEPTH, inspect_location
 from restore.tree.model import Inspection, Machine, RecoveryPoint, Tree
 from restore.units import human_bytes
 from share import errors
@@ -27,7 +27,13 @@ from share.location import Location
 from share.writetest import try_write
 from winre.terms import Purpose
 
-MAX_UNC = 110  # a real restore failed with 0x80070001 on a longer path to the image
+# What is known (evidence.md, c-amie.co.uk notes on Windows Server Backup 2012 R2): a restore failed with 0x80070001
+# on a long UNC path to the image whose length is not published; after the tree moved up, paths of 123-130
+# characters worked. Nothing public pins the limit. 200 is well beyond what is known to work (a margin of 70
+# characters over 130), and still under MAX_PATH (260) with room for the names the restore adds below the image.
+# Below it, bmr only reports the length; a warning at 110 (the old value) contradicted a working restore.
+MAX_UNC = 200
+KNOWN_WORKING_UNC = 130
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class PreflightRequest:
     version: str | None = None
     stage_size: int | None = None  # bytes about to be copied here; enables the write and free-space checks
     margin: float = 1.1
-    depth: int = 4
+    depth: int = DEFAULT_DEPTH
 
 
 @dataclass(frozen=True)
@@ -194,8 +200,11 @@ def _checks_on_share(
             run.add(skipped("recovery-point", "nothing staged yet"))
         if machine is not None:
             point = _point_check(run, machine, request)
-        if point is not None and machine is not None:
-            run.add(_path_length(target or shareroot.target_for(location, ip), machine, point))
+        if point is not None and machine is not None and target is not None:
+            run.add(path_length_check(target, machine, point))
+        elif point is not None:
+            # No -backupTarget works yet: a path built from this share would be invented.
+            run.add(skipped("path-length", "no -backupTarget works yet (see share-root)"))
     if server_share is not None:
         run.add(server_share(shareroot.target_for(location, ip)))
     return Preflight(
@@ -360,6 +369,15 @@ def _machine_check(run: _Run, tree: Tree, wanted: str | None) -> Machine | None:
         else:
             run.add(passed("machine", f"computer {found.name} found"))
         return found
+    if len(tree.machines) == 1 and any(p.code == "machine-name-unknown" for p in tree.problems):
+        run.add(
+            warned(
+                "machine",
+                f"one computer folder, whose own name cannot be seen from this share (shown as '{names[0]}')",
+                "read the folder's name on the file server: it is the -machine: value",
+            )
+        )
+        return tree.machines[0]
     if len(tree.machines) == 1:
         run.add(passed("machine", f"computer {names[0]} found"))
         return tree.machines[0]
@@ -378,56 +396,69 @@ def _machine_check(run: _Run, tree: Tree, wanted: str | None) -> Machine | None:
 
 
 def _point_check(run: _Run, machine: Machine, request: PreflightRequest) -> RecoveryPoint | None:
+    check, point = recovery_point_check(machine, request.purpose, request.version)
+    run.add(check)
+    return point
+
+
+def recovery_point_check(machine: Machine, purpose: Purpose, version: str | None) -> tuple[Check, RecoveryPoint | None]:
+    """The ``recovery-point`` check: the chosen point (the given version, or the newest) can do ``purpose``, is
+    complete, and its warnings (a DC point past the tombstone lifetime among them) are named."""
     try:
-        point = choose_point(machine, request.version)
+        point = choose_point(machine, version)
     except NotInTree as exc:
-        run.add(failed("recovery-point", str(exc), "pick a version that `bmr versions` lists"))
-        return None
-    need = request.purpose.needs
+        return failed("recovery-point", str(exc), "pick a version that `bmr versions` lists"), None
+    need = purpose.needs
     errors_ = point.errors
     warnings = point.warnings
     label = f"{point.folder} (version {point.version})"
     if need not in point.can_recover:
-        run.add(
-            failed(
-                "recovery-point",
-                f"{label} cannot do {need}; it can recover: {', '.join(point.can_recover) or 'nothing'}",
-                "use a recovery point taken with bare metal recovery selected"
-                if request.purpose is Purpose.BMR
-                else "use a recovery point that includes system state",
-            )
-        )
-    elif errors_:
-        run.add(
-            failed(
-                "recovery-point",
-                f"{label} is incomplete: " + "; ".join(f"{p.code}: {p.message}" for p in errors_),
-                "copy the recovery point again (bmr stage verifies every byte)",
-                problems=[p.code for p in errors_],
-            )
-        )
-    elif warnings:
-        run.add(
-            warned(
-                "recovery-point",
-                f"{label} fits {need}, with warnings: " + "; ".join(p.code for p in warnings),
-                "read the warnings in `bmr inspect` before the restore",
-            )
-        )
-    else:
-        run.add(passed("recovery-point", f"{label} is complete and can do {need}"))
-    return point
+        return failed(
+            "recovery-point",
+            f"{label} cannot do {need}; it can recover: {', '.join(point.can_recover) or 'nothing'}",
+            "use a recovery point taken with bare metal recovery selected"
+            if purpose is Purpose.BMR
+            else "use a recovery point that includes system state",
+        ), point
+    if errors_:
+        return failed(
+            "recovery-point",
+            f"{label} is incomplete: " + "; ".join(f"{p.code}: {p.message}" for p in errors_),
+            "copy the recovery point again (bmr stage verifies every byte)",
+            problems=[p.code for p in errors_],
+        ), point
+    if warnings:
+        codes = [p.code for p in warnings]
+        fix = "read the warnings in `bmr inspect` before the restore"
+        if "tombstone" in codes:
+            fix = "choose a point taken within the tombstone lifetime (180 days); " + fix
+        return warned(
+            "recovery-point",
+            f"{label} fits {need}, with warnings: " + "; ".join(f"{p.code}: {p.message}" for p in warnings),
+            fix,
+            problems=codes,
+        ), point
+    return passed("recovery-point", f"{label} is complete and can do {need}"), point
 
 
-def _path_length(target: str, machine: Machine, point: RecoveryPoint) -> Check:
+def path_length_check(target: str, machine: Machine, point: RecoveryPoint) -> Check:
     folder = f"{target}\\WindowsImageBackup\\{machine.name}\\{point.folder}"
     images = [v.image for v in point.volumes if v.image]
     longest = max((f"{folder}\\{i}" for i in images), key=len, default=folder)
-    if len(longest) > MAX_UNC:
+    length = len(longest)
+    if length > MAX_UNC:
         return warned(
             "path-length",
-            f"the UNC path to the image is {len(longest)} characters (folder {len(folder)}): {longest}",
-            f"keep it under {MAX_UNC}: use the IP, a short share name, and a share root right above WindowsImageBackup",
-            length=len(longest),
+            f"the UNC path to the image is {length} characters (folder {len(folder)}): {longest}. "
+            f"Known: a restore failed with 0x80070001 on a long path (its length is not published) and worked at "
+            f"123-{KNOWN_WORKING_UNC} characters",
+            "shorten it if the restore fails with 0x80070001: use the IP, a short share name, and a share root "
+            "right above WindowsImageBackup",
+            length=length,
         )
-    return passed("path-length", f"longest image path is {len(longest)} characters", length=len(longest))
+    known = (
+        "real restores worked at 123-130"
+        if length <= KNOWN_WORKING_UNC
+        else f"longer than the 123-130 known to work; bmr warns above {MAX_UNC}"
+    )
+    return passed("path-length", f"longest image path is {length} characters ({known})", length=length)

@@ -23,7 +23,9 @@ def holder_of(location: Location, tree: Tree) -> str | None:
 
 
 def target_for(location: Location, host: str, folder: str = "") -> str:
-    return location.unc(host, folder) if folder else "\\\\" + "\\".join([host, location.share or ""])
+    """The UNC of a folder given relative to the SHARE (not to the location's path): ``\\\\host\\share[\\folder]``."""
+    parts = [p for p in folder.split("/") if p]
+    return "\\\\" + "\\".join([host, location.share or "", *parts])
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,11 @@ class ShareRoot:
     check: Check
     tree: Tree | None
     backup_target: str | None
+
+
+def suggested_share(folder: str) -> str:
+    """A share name for a folder (its own name, cleaned), for the share the WinRE wizard needs."""
+    return _suggested_share(folder)
 
 
 def _suggested_share(folder: str) -> str:
@@ -75,7 +82,8 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
         )
     tree = trees[0]
     holder = holder_of(location, tree)
-    misnamed = not is_tree_name(tree.folder_name)
+    # Only a tree folder can be misnamed: inside a computer or Backup folder, folder_name is that folder's name.
+    misnamed = tree.inside in (None, Inside.TREE) and not is_tree_name(tree.folder_name)
     if not misnamed and holder == "":
         return ShareRoot(passed("share-root", f"{here} holds WindowsImageBackup at its root"), tree, here)
     if not misnamed and holder and (tree.inside is not None or holder == location.path):
@@ -99,6 +107,14 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
             f"on the file server, share the folder {levels} level(s) above this "
             "share's folder, the one that holds WindowsImageBackup, and use that share as -backupTarget:"
         )
+        if inside is Inside.COMPUTER and not location.path:
+            # From inside it, the computer folder's own name (wbadmin's -machine:) cannot be seen: the share's
+            # name stands in for it.
+            problems.append(
+                f"the computer's name (-machine:) is the name of this share's folder on the file server, which "
+                f"cannot be seen from inside it (the share is named '{location.share}')"
+            )
+            fixes.append("use that folder's name as -machine:")
         target = None
     elif holder != "":
         where = f"'{holder}' on share '{location.share}'"

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from restore.cli import exitcodes
-from restore.cli.guide import ForPurpose, ServerIp, ShareUnc, guide_request
+from restore.cli.guide import Force, ForPurpose, ServerIp, ShareUnc, guide_request
 from restore.cli.options import ACCESS, Depth, Json, Machine, Version, with_access
 from restore.cli.output import run
 from restore.guide.gather import Checklist, checklist_for
@@ -35,13 +35,17 @@ def checklist(
         bool,
         typer.Option("--deep", help="Read inside the images: the runbook states firmware, disks and boot media."),
     ] = False,
+    force: Force = False,
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
     access: Access = ACCESS,
 ) -> None:
     """Write a printable restore runbook with tick boxes, from the real recovery point and share.
 
-    For an SMB location a preflight runs first and its result (with its time) goes into the runbook.
+    For an SMB location a preflight runs first and its result (with its time) goes into the runbook. When it
+    fails (for a local or SFTP folder with --share-unc: the share-root and recovery-point checks), no runbook
+    is written and the exit code is 1, with the failing check and its fix; --force writes it anyway, opening
+    with a FAIL banner.
 
     Examples:
 
@@ -55,10 +59,14 @@ def checklist(
         raise typer.BadParameter("a PDF goes to a file: add -o FILE", param_hint="--format")
 
     def work() -> Checklist:
-        request = guide_request(location, machine, version, purpose, server_ip, share_unc, depth, deep)
+        request = guide_request(
+            location, machine, version, purpose, server_ip, share_unc, depth, deep=deep, force=force
+        )
         return checklist_for(request, access, scenario)
 
     result = run(as_json, work)
+    if result.runbook.blocking:
+        typer.echo("bmr: warning: made with --force; the runbook opens with the failing checks", err=True)
     document = render(fmt, result.runbook)
     if output is not None:
         if isinstance(document, bytes):

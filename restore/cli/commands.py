@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from restore.cli.guide import ForPurpose, ServerIp, ShareUnc, guide_request
+from restore.cli.guide import Force, ForPurpose, ServerIp, ShareUnc, guide_request
 from restore.cli.options import ACCESS, Depth, Json, Machine, Version, with_access
 from restore.cli.output import finish, run
 from restore.guide.gather import CommandLines, commands_for
@@ -25,6 +25,7 @@ def commands(
     authoritative_sysvol: Annotated[
         bool, typer.Option("--authoritative-sysvol", help="Add -authsysvol (first domain controller only).")
     ] = False,
+    force: Force = False,
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
     access: Access = ACCESS,
@@ -32,7 +33,10 @@ def commands(
     """Print the net use and wbadmin command lines for this recovery point, ready to paste.
 
     Version and computer come from the tree when not given (a given version must exist); the server is
-    named by IP.
+    named by IP. When the share root or the point cannot work (the preflight's share-root and recovery-point
+    checks; for a local or SFTP folder, those of the share --share-unc names), nothing is printed and the exit
+    code is 1, with the failing check and its fix; --force prints the lines anyway, headed by REM lines
+    naming the failures.
 
     Examples:
 
@@ -44,7 +48,7 @@ def commands(
     """
 
     def work() -> CommandLines:
-        request = guide_request(location, machine, version, purpose, server_ip, share_unc, depth)
+        request = guide_request(location, machine, version, purpose, server_ip, share_unc, depth, force=force)
         return commands_for(request, access, authoritative_sysvol=authoritative_sysvol)
 
     finish(run(as_json, work), as_json, lambda r: r.text)

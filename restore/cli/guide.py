@@ -19,6 +19,14 @@ ShareUnc = Annotated[
         "--share-unc", metavar="\\\\IP\\SHARE", help="For a local or SFTP location: the UNC it will be shared as."
     ),
 ]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Print even when the share root or the recovery point cannot work (exit 1 otherwise); the output "
+        "then opens with the failing checks.",
+    ),
+]
 ForPurpose = Annotated[
     PurposeChoice | None,
     typer.Option("--for", help="bmr or systemstate (default: what the point can do, BMR first)."),
@@ -33,10 +41,12 @@ def guide_request(
     server_ip: str | None,
     share_unc: str | None,
     depth: int,
+    *,
     deep: bool = False,
+    force: bool = False,
 ) -> GuideRequest:
     """The request, checked (location form, version identifier) before anything connects."""
     return GuideRequest(
         parse_location(location), machine, valid_version(version), purpose.purpose if purpose else None, server_ip,
-        share_unc, depth, deep,
+        share_unc, depth, deep, force,
     )  # fmt: skip

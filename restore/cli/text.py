@@ -108,7 +108,11 @@ def format_inspection(result: Inspection) -> str:
                 lines.append(f"      {_point_summary(point)}")
                 lines.append(f"        can recover: {', '.join(point.can_recover) or 'nothing'}")
                 if point.roles:
-                    lines.append(f"        roles: {', '.join(point.roles)}")
+                    lines.append(f"        roles it can restore: {', '.join(point.roles)}")
+                if point.server_writers:
+                    ran = ", ".join(name for _, name in point.server_writers)
+                    roles = f" (roles: {', '.join(point.server_roles)})" if point.server_roles else ""
+                    lines.append(f"        writers that ran on the server{roles}: {ran}")
                 for vol in point.volumes:
                     name = vol.access_path or f"[{vol.label or 'hidden'}]"
                     if vol.image is None:

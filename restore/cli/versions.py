@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
+from restore.cli.guide import ShareUnc
 from restore.cli.options import ACCESS, Depth, Json, Machine, with_access
 from restore.cli.output import finish, run
 from restore.guide.versions import VersionListing, get_versions
@@ -42,6 +43,7 @@ def versions(
             "shows), e.g. America/Los_Angeles. Default: this machine's zone.",
         ),
     ] = None,
+    share_unc: ShareUnc = None,
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
     access: Access = ACCESS,
@@ -50,6 +52,9 @@ def versions(
 
     Backup time is local time under the zone's rules for that date (daylight saving included), as wbadmin
     shows it; the version identifier is UTC, taken from the Backup folder's name, never from local time.
+    "Backup location" repeats the target as it will be typed: --share-unc exactly as given (for a local or
+    SFTP location that will be shared), or the UNC location exactly as typed (a trailing backslash kept)
+    when WindowsImageBackup sits right in it.
 
     Examples:
 
@@ -57,10 +62,12 @@ def versions(
       bmr versions '\\\\10.0.0.5\\restore' --user 'CORP\\svc-restore' --machine DC01
 
     \b
-      bmr versions /srv/restore --tz America/Los_Angeles --json
+      bmr versions /srv/restore --share-unc '\\\\10.0.0.5\\restore\\' --tz America/Los_Angeles --json
     """
 
     def work() -> VersionListing:
-        return get_versions(parse_location(location), access, machine, depth, _zone(tz))
+        return get_versions(
+            parse_location(location), access, machine, depth, _zone(tz), typed=location, share_unc=share_unc
+        )
 
     finish(run(as_json, work), as_json, lambda r: r.text)

@@ -1,7 +1,9 @@
 """Write WindowsImageBackup trees in the real layout: for `bmr demo`, and (with qemu-img's images) for the tests.
 
-The layout and files follow the domain brief: BackupSpecs.xml in UTF-16LE with a BOM, the <id>_... XML files
-with one shared id, a writer file per VSS writer, Catalog, MediaId, SPPMetadataCache and one image per volume.
+The layout and files follow the domain brief and evidence.md: BackupSpecs.xml in the shape the backup engine
+writes (A6: one line, UTF-16LE with a BOM, no ``<?xml?>`` declaration; or A1's older shape without Version and
+ComponentSpecs), the <id>_... XML files with one shared id, a writer file per VSS writer that ran (written even
+for a volume-only backup, A1), Catalog, MediaId, SPPMetadataCache and one image per volume.
 """
 
 from __future__ import annotations
@@ -53,6 +55,17 @@ class PointSpec:
     image_format: str = "vhdx"
     pad_mb: int = 0  # random bytes appended to the first image: a big file for copy tests, header still valid
     backup_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    specs_version: int | None = 1  # None: A1's older shape (no Version attribute, no ComponentSpecs)
+    # Writer ids in ComponentSpecs; None: the writers when the point holds system state, none for a volume backup.
+    components: list[str] | None = None
+
+    @property
+    def component_writers(self) -> list[str]:
+        if self.specs_version is None:
+            return []
+        if self.components is not None:
+            return self.components
+        return list(self.writers) if self.system_state or self.all_critical else []
 
 
 def bmr_dc() -> PointSpec:
@@ -67,27 +80,47 @@ def files_only() -> PointSpec:
     return PointSpec(system_state=False, all_critical=False, writers=[], volumes=[VolumeSpec("D:", "Data")])
 
 
-def specs_xml(spec: PointSpec) -> bytes:
-    lines = ['<?xml version="1.0" encoding="utf-16"?>', '<BackupSpecs Version="1">', "  <FileSpecs>"]
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def specs_text(spec: PointSpec) -> str:
+    """BackupSpecs.xml as the backup engine writes it (evidence.md A6, A1): one line, no declaration, a space
+    before the ``>`` of each Volume, hidden volumes named by their volume path in FileSpec too."""
+    head = "<BackupSpecs>" if spec.specs_version is None else f'<BackupSpecs Version="{spec.specs_version}">'
+    parts = [head, "<FileSpecs>"]
     for vol in spec.volumes:
-        lines.append(
-            f'    <Volume Name="\\\\?\\Volume{{{vol.guid}}}\\" AccessPath="{vol.access_path}" '
-            f'OriginalAccessPath="{vol.access_path}" Label="{vol.label}" OriginalLabel="{vol.label}">'
+        name = f"\\\\?\\Volume{{{vol.guid}}}\\"
+        parts.append(
+            f'<Volume Name="{name}" AccessPath="{vol.access_path}" OriginalAccessPath="{vol.access_path}" '
+            f'Label="{vol.label}" OriginalLabel="{vol.label}" >'
+            f'<FileSpec FilePath="{vol.access_path + chr(92) if vol.access_path else name}" FileName="*" '
+            'IsRecursive="true" IsInclude="true" /></Volume>'
         )
-        if vol.access_path:
-            lines.append(
-                f'      <FileSpec FilePath="{vol.access_path}\\" FileName="*" IsRecursive="true" IsInclude="true"/>'
-            )
-        lines.append("    </Volume>")
-    lines.append("  </FileSpecs>")
-    lines.append(f'  <SystemState IsPresent="{str(spec.system_state).lower()}"/>')
-    lines.append(f'  <AllCritical IsPresent="{str(spec.all_critical).lower()}"/>')
-    if spec.writers:
-        lines.append("  <ComponentSpecs>")
-        lines.extend(f'    <ComponentSpec WriterId="{{{wid}}}" Name="component"/>' for wid in spec.writers)
-        lines.append("  </ComponentSpecs>")
-    lines.append("</BackupSpecs>")
-    return "\ufeff".encode("utf-16-le") + "\r\n".join(lines).encode("utf-16-le")
+    parts += [
+        "</FileSpecs>",
+        f'<SystemState IsPresent="{_flag(spec.system_state)}" />',
+        f'<AllCritical IsPresent="{_flag(spec.all_critical)}" />',
+    ]
+    if spec.specs_version is not None:
+        parts.append("<ComponentSpecs>")
+        parts += [
+            f'<ComponentSpec WriterId="{{{wid}}}" InstanceId="{{{_instance(spec, wid)}}}" ComponentName="" '
+            'LogicalPath="" Caption="" />'
+            for wid in spec.component_writers
+        ]
+        parts.append("</ComponentSpecs>")
+    parts.append("</BackupSpecs>")
+    return "".join(parts)
+
+
+def _instance(spec: PointSpec, writer: str) -> str:
+    return str(uuid.uuid5(uuid.UUID(spec.backup_id), writer))
+
+
+def specs_xml(spec: PointSpec) -> bytes:
+    """The file's bytes: UTF-16LE with its BOM (A1: 592 characters x 2 + 2 = 1186 bytes)."""
+    return "\ufeff".encode("utf-16-le") + specs_text(spec).encode("utf-16-le")
 
 
 def empty_vhdx(path: Path, fmt: str, virtual_mb: int, index: int) -> None:

@@ -4,28 +4,35 @@ pure renderers in ``winre`` turn into command lines and runbooks, each with wher
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from restore import __version__
-from restore.checks.preflight import Preflight, PreflightRequest, run_preflight
+from restore.checks import shareroot
+from restore.checks.check import Check, Status
+from restore.checks.preflight import Preflight, PreflightRequest, recovery_point_check, run_preflight
+from restore.checks.shareroot import suggested_share
 from restore.outcome import Outcome
-from restore.tree.choose import Choice, backup_target, choose_machine, choose_point, machines_of
-from restore.tree.find import inspect_location
+from restore.tree.choose import Choice, NotInTree, backup_target, choose_machine, choose_point, machines_of
+from restore.tree.find import DEFAULT_DEPTH, inspect_location
 from restore.tree.model import Inspection, RecoveryPoint
 from share import errors
 from share.base import Backend
-from share.connect import Access, open_backend, parse_location
+from share.connect import Access, negotiate, open_backend, parse_location
 from share.credentials import Account
 from share.location import Location
 from winre.runbook import CheckLine, Disk, ImageContents, PreflightSummary, RunbookInput, Value
 from winre.terms import Purpose, Scenario
-from winre.wbadmin import Restore, restore_commands
+from winre.wbadmin import Restore, is_qualified, restore_commands, subfolder_of
 
 
 class NotRestorable(errors.BmrError):
     """Choose another recovery point or purpose: `bmr inspect` shows what each point can recover."""
+
+
+class NotReady(errors.BmrError):
+    """Apply the fix, then run this again; or add --force to have the output anyway, headed by the failures."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class Gathered:
     account: Value
     server_ip: Value
     several_machines: bool
+    account_hint: str | None = None  # NetBIOS name that owns a bare account: the file server's, when it said it
 
 
 def gather(
@@ -47,7 +55,7 @@ def gather(
     server_ip: str | None,
     share_unc: str | None,
     user: str | None,
-    depth: int = 4,
+    depth: int = DEFAULT_DEPTH,
     deep: bool = False,
 ) -> Gathered:
     """Inspect the tree and settle every value the commands need. Raises NotInTree, NotRestorable, UsageError."""
@@ -133,6 +141,20 @@ def _unc_with_ip(unc: str, ip: str) -> str:
     return location.unc(ip)
 
 
+def account_hint(backend: Backend, g: Gathered, timeout: float) -> str | None:
+    """For a bare account (no domain), the file server's NetBIOS computer name from its NTLM CHALLENGE, so that the
+    lines say SERVER\\user; None when the account is qualified, the location is no SMB share, or the server does
+    not say (the REM line then says what to type)."""
+    if is_qualified(g.account.text) or not backend.location.windows_share:
+        return None
+    try:
+        offer = negotiate(backend.location, g.server_ip.text, min(timeout, 5.0))
+    except errors.ShareError:
+        return None
+    names = offer.server_names
+    return names.computer if names is not None and names.computer else None
+
+
 def _account(location: Location, user: str | None) -> Value:
     if user:
         return Value(Account.parse(user).windows(), "--user")
@@ -147,7 +169,7 @@ def command_lines(g: Gathered, authoritative_sysvol: bool) -> list[str]:
         raise NotRestorable(f"{point.folder} has no version identifier (its folder name is not wbadmin's)")
     restore = Restore(
         g.backup_target.text, g.choice.machine.name, point.version, g.account.text, g.purpose,
-        "domain-controller" in point.roles, authoritative_sysvol,
+        "domain-controller" in point.roles, authoritative_sysvol, account_hint=g.account_hint,
     )  # fmt: skip
     try:
         return restore_commands(restore)
@@ -185,6 +207,12 @@ def runbook_input(
             tuple(CheckLine(c.id, c.status.value, c.message) for c in preflight.checks),
         )
     holder = g.choice.tree.share_root
+    made = now or datetime.now(UTC)
+    folder = subfolder_of(g.backup_target.text)
+    wizard = None
+    if folder is not None:  # the WinRE wizard needs the folder that holds WindowsImageBackup shared on its own
+        name = suggested_share(folder.replace("\\", "/"))
+        wizard = Value(f"\\\\{g.server_ip.text}\\{name}", f"a share to create on the file server for '{folder}'")
     return RunbookInput(
         location=location,
         machine=Value(machine.name, "the computer folder in WindowsImageBackup"),
@@ -202,12 +230,15 @@ def runbook_input(
         account=g.account,
         disks=tuple(Disk(v.access_path or v.label or "hidden volume", v.virtual_size) for v in point.volumes),
         contents=_contents(point),
-        generated_at=now or datetime.now(UTC),
+        generated_at=made,
         tool_version=__version__,
         preflight=summary,
         stage_command=stage_command
         or f'bmr stage "<exported folder>" "{location}" --machine {machine.name} --version {point.version}',
         several_machines=g.several_machines,
+        age_days=max(0, (made - point.backup_time_utc).days),  # the runbook warns on a DC past the tombstone
+        wizard_share=wizard,
+        account_hint=g.account_hint,
     )
 
 
@@ -221,8 +252,50 @@ class GuideRequest:
     purpose: Purpose | None = None
     server_ip: str | None = None
     share_unc: str | None = None
-    depth: int = 4
+    depth: int = DEFAULT_DEPTH
     deep: bool = False  # read inside the images: the runbook then states firmware, disks and media as found
+    force: bool = False  # print the lines or the runbook even when the share root or the point cannot work
+
+
+def _default_purpose(inspection: Inspection, request: GuideRequest) -> Purpose | None:
+    """The purpose asked for, or the one gather picks (BMR when the point can do it), or None when no point is
+    chosen (gather then says why)."""
+    if request.purpose is not None:
+        return request.purpose
+    try:
+        _tree, machine = choose_machine(inspection, request.machine)
+        point = choose_point(machine, request.version)
+    except NotInTree:
+        return None
+    return Purpose.BMR if point.bare_metal else Purpose.SYSTEM_STATE
+
+
+def readiness(backend: Backend, inspection: Inspection, request: GuideRequest) -> tuple[Check, ...]:
+    """The preflight's share-root and recovery-point checks on an inspected tree, for the share WinRE will use:
+    the SMB location, or --share-unc for a local or SFTP folder that will be shared (its root is the share's)."""
+    share = parse_location(request.share_unc) if request.share_unc else backend.location
+    if not share.windows_share:
+        return ()  # gather refuses the location with the usage error
+    host = _server_ip(backend, request.server_ip, request.share_unc).text
+    checks = [shareroot.analyse(share, inspection, host, staging=False).check]
+    purpose = _default_purpose(inspection, request)
+    if purpose is not None:
+        _tree, machine = choose_machine(inspection, request.machine)
+        checks.append(recovery_point_check(machine, purpose, request.version)[0])
+    return tuple(checks)
+
+
+def blocking_of(checks: tuple[Check, ...], force: bool) -> tuple[str, ...]:
+    """The failing checks, each with its fix, as the runbook's FAIL banner lists them. Without ``force`` a failure
+    stops the command (NotReady, exit 1)."""
+    failing = [c for c in checks if c.status is Status.FAIL]
+    if failing and not force:
+        raise NotReady(
+            "not ready for a restore: " + "; ".join(f"{c.id} fails: {c.message}" for c in failing),
+            hint="; ".join(f"{c.id}: {c.fix}" for c in failing if c.fix)
+            + " (or add --force to have the output anyway, headed by these failures)",
+        )
+    return tuple(f"FAIL {c.id}: {c.message}" + (f" Fix: {c.fix}" if c.fix else "") for c in failing)
 
 
 @dataclass(frozen=True)
@@ -243,10 +316,15 @@ class CommandLines:
 
 
 def commands_for(request: GuideRequest, access: Access, *, authoritative_sysvol: bool = False) -> CommandLines:
-    """`bmr commands`: read the tree at the location and settle the net use and wbadmin lines."""
+    """`bmr commands`: read the tree at the location and settle the net use and wbadmin lines. Raises NotReady
+    when the share root or the point cannot work (unless ``request.force``: then REM lines head the output)."""
     with open_backend(request.location, access) as backend:
-        found = _gather_request(backend, request, access)
-    return CommandLines(found, tuple(command_lines(found, authoritative_sysvol)))
+        inspection = _inspect(backend, request)
+        blocking = blocking_of(readiness(backend, inspection, request), request.force)
+        found = _gather_request(backend, inspection, request, access)
+    head = ["REM bmr --force: these lines will not work until the failures below are fixed", *(
+        f"REM {line}" for line in blocking)] if blocking else []  # fmt: skip
+    return CommandLines(found, (*head, *command_lines(found, authoritative_sysvol)))
 
 
 @dataclass(frozen=True)
@@ -265,29 +343,49 @@ class Checklist:
             "purpose": self.runbook.purpose,
             "scenario": self.runbook.scenario,
             "preflight": self.preflight.status.value if self.preflight else None,
+            "blocking": list(self.runbook.blocking),
         }
 
 
 def checklist_for(request: GuideRequest, access: Access, scenario: Scenario | None) -> Checklist:
     """`bmr checklist`: the runbook's values, with a preflight of the share embedded when it is an SMB share.
-    One logon serves both reading the tree and the preflight."""
+    One logon serves both reading the tree and the preflight. Raises NotReady when the preflight (or, for a local
+    or SFTP folder given --share-unc, the share-root and recovery-point checks) fails, unless ``request.force``:
+    the runbook then opens with the FAIL banner."""
     location = request.location
     checked = None
     with open_backend(location, access) as backend:
-        found = _gather_request(backend, request, access)
+        inspection = _inspect(backend, request)
         if location.windows_share:
-            point = found.choice.point
-            preflight = PreflightRequest(location, found.purpose, found.choice.machine.name, point.version)
+            purpose = _default_purpose(inspection, request)
+            if purpose is None:  # no computer or point could be chosen: gather raises and says why
+                purpose = _gather_request(backend, inspection, request, access).purpose
+            preflight = PreflightRequest(location, purpose, request.machine, request.version, depth=request.depth)
             checked = run_preflight(preflight, access, backend=backend)
-    return Checklist(runbook_input(found, location.display(), scenario, checked), checked)
+            blocking = blocking_of(checked.checks, request.force)
+        else:
+            blocking = blocking_of(readiness(backend, inspection, request), request.force)
+        found = _gather_request(backend, inspection, request, access)
+    runbook = replace(runbook_input(found, location.display(), scenario, checked), blocking=blocking)
+    return Checklist(runbook, checked)
 
 
-def _gather_request(backend: Backend, request: GuideRequest, access: Access) -> Gathered:
-    return gather(
-        backend, machine=request.machine, version=request.version, purpose=request.purpose,
-        server_ip=request.server_ip, share_unc=request.share_unc, user=access.user, depth=request.depth,
-        deep=request.deep,
+def _gather_request(backend: Backend, inspection: Inspection, request: GuideRequest, access: Access) -> Gathered:
+    found = gather_from(
+        backend, inspection, machine=request.machine, version=request.version, purpose=request.purpose,
+        server_ip=request.server_ip, share_unc=request.share_unc, user=access.user,
     )  # fmt: skip
+    return replace(found, account_hint=account_hint(backend, found, access.timeout))
+
+
+def _inspect(backend: Backend, request: GuideRequest) -> Inspection:
+    """The tree at the location; with ``deep``, what its images hold too."""
+    inspection = inspect_location(backend, request.depth)
+    if not request.deep:
+        return inspection
+    from restore.tree.contents import with_contents  # the image readers load only when asked for
+
+    return with_contents(backend, inspection)
 
 
 def _contents(point: RecoveryPoint) -> ImageContents | None:

@@ -1,4 +1,10 @@
-"""`bmr versions`: the `wbadmin get versions` view of an inspected tree."""
+"""`bmr versions`: the `wbadmin get versions` view of an inspected tree.
+
+wbadmin's "Backup location: Network Share labeled X" repeats ``-backupTarget:`` exactly as it was typed, a
+trailing backslash or none (evidence.md, A2). bmr shows the target the user will type: ``--share-unc`` as typed
+(a local or SFTP location that will be shared), else the location as typed when it is a UNC path that holds
+WindowsImageBackup at its root, else the UNC bmr's own command lines use.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,11 @@ from typing import Any
 from restore.outcome import Outcome
 from restore.tree.choose import backup_target, choose_machine, machines_of
 from restore.tree.find import inspect_at
-from restore.tree.model import Inspection
-from share.connect import Access
+from restore.tree.model import Inspection, Tree
+from share import errors
+from share.connect import Access, parse_location
 from share.location import Location
-from winre.wbadmin import ListedVersion, render_get_versions
+from winre.wbadmin import ListedVersion, quote, render_get_versions
 
 
 @dataclass(frozen=True)
@@ -29,29 +36,73 @@ class VersionListing:
 
 
 def get_versions(
-    location: Location, access: Access, machine: str | None, depth: int, tz: tzinfo | None
+    location: Location,
+    access: Access,
+    machine: str | None,
+    depth: int,
+    tz: tzinfo | None,
+    *,
+    typed: str | None = None,
+    share_unc: str | None = None,
 ) -> VersionListing:
-    """Connect, inspect and list. ``tz`` None: this machine's zone, with its rules for each point's date."""
-    return list_versions(location, inspect_at(location, access, depth), machine, tz)
+    """Connect, inspect and list. ``tz`` None: this machine's zone, with its rules for each point's date.
+    ``typed``: the location as the user typed it; ``share_unc``: the UNC a local or SFTP location will have."""
+    if share_unc is not None and not parse_location(share_unc).windows_share:
+        raise errors.UsageError(f"--share-unc {share_unc!r} is not a UNC path (\\\\IP\\SHARE[\\folder])")
+    return list_versions(location, inspect_at(location, access, depth), machine, tz, typed=typed, share_unc=share_unc)
 
 
-def list_versions(location: Location, inspection: Inspection, machine: str | None, tz: tzinfo | None) -> VersionListing:
-    """Per computer (the named one, or all), its points as wbadmin lists them."""
+def _below(unc: str, relative: str) -> str | None:
+    """A UNC moved by a '/'-separated relative path ('..' goes up); None when it would leave the share."""
+    parts = [p for p in unc.split("\\") if p]
+    for step in (p for p in relative.split("/") if p and p != "."):
+        if step == "..":
+            if len(parts) <= 2:
+                return None
+            parts.pop()
+        else:
+            parts.append(step)
+    return "\\\\" + "\\".join(parts)
+
+
+def typed_label(location: Location, tree: Tree, typed: str | None, share_unc: str | None) -> tuple[str | None, bool]:
+    """The -backupTarget a person types for this tree, as typed where possible, and whether it is a network share."""
+    if share_unc is not None:
+        if tree.share_root == ".":
+            return share_unc, True
+        return _below(share_unc, tree.share_root), True
+    if typed is not None and typed.startswith("\\\\") and location.windows_share and tree.share_root == ".":
+        return typed, True
+    return backup_target(location, tree), location.windows_share
+
+
+def list_versions(
+    location: Location,
+    inspection: Inspection,
+    machine: str | None,
+    tz: tzinfo | None,
+    *,
+    typed: str | None = None,
+    share_unc: str | None = None,
+) -> VersionListing:
+    """Per computer (the named one, or all), its points as wbadmin lists them: the blocks alone for one computer,
+    each computer's blocks under the wbadmin line that lists them when there are several."""
     chosen = [choose_machine(inspection, machine)] if machine else machines_of(inspection)
     if not chosen:
         choose_machine(inspection, None)  # raises the "nothing here" error
     blocks: list[str] = []
     data: list[dict[str, Any]] = []
     for tree, found in chosen:
-        target = backup_target(location, tree) or f"(the folder above {location.display()})"
+        label, network = typed_label(location, tree, typed, share_unc)
+        target = label or f"(the folder above {location.display()})"
         listed = [
             ListedVersion(p.backup_time_utc, p.version, p.can_recover)
             for p in found.recovery_points
             if p.backup_time_utc is not None and p.version is not None
         ]
-        header = f"-machine:{found.name}"
-        body = render_get_versions(listed, target, location.windows_share, tz) or "(no listable version)"
-        blocks.append(f"{header}\n{body}" if len(chosen) > 1 or machine is None else body)
+        body = render_get_versions(listed, target, network, tz)
+        header = f"wbadmin get versions -backupTarget:{quote(target)} -machine:{quote(found.name)}"
+        blocks.append(f"{header}\n\n{body}" if len(chosen) > 1 else body)
         data.append(
             {
                 "machine": found.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from restore.tree.find import inspect_location
+from restore.tree.find import DEFAULT_DEPTH, inspect_location
 from restore.tree.model import Inspection, Machine, RecoveryPoint, Tree
 from share import errors, paths
 from share.base import Backend
@@ -57,7 +57,7 @@ def choose_point(machine: Machine, version: str | None) -> RecoveryPoint:
     return max(points, key=lambda p: (p.backup_time_utc is not None, p.backup_time_utc or 0))
 
 
-def point_size(backend: Backend, machine: str | None, version: str | None, depth: int = 4) -> int:
+def point_size(backend: Backend, machine: str | None, version: str | None, depth: int = DEFAULT_DEPTH) -> int:
     """Bytes a copy of the chosen point needs (Catalog, MediaId, SPPMetadataCache and the Backup folder)."""
     inspection = inspect_location(backend, depth)
     _tree, found = choose_machine(inspection, machine)

@@ -7,6 +7,7 @@ of its own). This module says which, and where the tree really starts.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -19,7 +20,12 @@ from share.connect import Access, open_backend
 from share.location import Location
 
 MAX_FOLDERS_SEARCHED = 2_000
-DEFAULT_DEPTH = 4
+# Azure Backup (MARS) system-state restores nest the tree six levels below the restore folder
+# (<folder>\C_vol\Program Files\Microsoft Azure Recovery Services Agent\Scratch\SSBV\WindowsImageBackup,
+# evidence.md); MABS's "Copy to a network folder" nesting is unpublished. 8 finds the first with room for the
+# second; the folder cap and the time budget keep the search bounded on a big share.
+DEFAULT_DEPTH = 8
+MAX_SEARCH_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -62,8 +68,11 @@ def _looks_like_computer(backend: Backend, path: str, problems: list[Problem]) -
     )
 
 
-def find_trees(backend: Backend, depth: int = 4) -> tuple[list[Spot], list[Problem]]:
-    """Where the trees are, relative to the backend's root; breadth first, ``depth`` folder levels down."""
+def find_trees(
+    backend: Backend, depth: int = DEFAULT_DEPTH, seconds: float = MAX_SEARCH_SECONDS
+) -> tuple[list[Spot], list[Problem]]:
+    """Where the trees are, relative to the backend's root; breadth first, ``depth`` folder levels down, at most
+    MAX_FOLDERS_SEARCHED folders listed and ``seconds`` spent (what was found by then is kept, with a warning)."""
     problems: list[Problem] = []
     here = location_name(backend.location)
     root = listing(backend, "", problems)
@@ -77,11 +86,21 @@ def find_trees(backend: Backend, depth: int = 4) -> tuple[list[Spot], list[Probl
     spots: list[Spot] = []
     queue: deque[tuple[str, int]] = deque([("", 0)])
     searched = 0
+    deadline = time.monotonic() + seconds
     while queue:
         path, level = queue.popleft()
         searched += 1
         if searched > MAX_FOLDERS_SEARCHED:
             problems.append(warning("search-truncated", f"stopped after {MAX_FOLDERS_SEARCHED} folders"))
+            break
+        if searched > 1 and time.monotonic() > deadline:
+            problems.append(
+                warning(
+                    "search-truncated",
+                    f"stopped after {seconds:g} s and {searched - 1} folders: point at the folder nearer the tree, "
+                    "or lower --depth",
+                )
+            )
             break
         entries = root if path == "" else listing(backend, path, problems)
         for entry in sorted(entries.values(), key=lambda e: e.name):
@@ -111,6 +130,16 @@ def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
                 "inside-tree",
                 f"the location points at {spot.inside.description}; for a restore the share root must be "
                 f"the folder that holds WindowsImageBackup ({holder} from here)",
+            )
+        )
+    parts = [p for p in location.path.replace("\\", "/").split("/") if p]
+    hidden = (spot.inside is Inside.COMPUTER and not parts) or (spot.inside is Inside.BACKUP and len(parts) < 2)
+    if hidden and location.windows_share:
+        problems.append(
+            warning(
+                "machine-name-unknown",
+                "the computer folder's own name (wbadmin's -machine:) cannot be seen from inside the share "
+                f"'{location.share}'; the name shown stands in for it: read the folder's name on the file server",
             )
         )
     if is_misnamed_tree(spot.folder_name):
@@ -172,7 +201,7 @@ def inspect_at(location: Location, access: Access, depth: int = DEFAULT_DEPTH, *
         return with_contents(backend, inspection) if deep else inspection
 
 
-def inspect_location(backend: Backend, depth: int = 4) -> Inspection:
+def inspect_location(backend: Backend, depth: int = DEFAULT_DEPTH) -> Inspection:
     """Every tree at or below (or around) the backend's location, inspected."""
     spots, problems = find_trees(backend, depth)
     trees = tuple(inspect_tree(backend, spot) for spot in spots)

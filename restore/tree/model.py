@@ -68,13 +68,16 @@ class RecoveryPoint:
     system_state: bool
     bare_metal: bool
     can_recover: tuple[str, ...]
-    roles: tuple[str, ...]
-    writers: tuple[tuple[str, str], ...]  # (id, name)
+    roles: tuple[str, ...]  # roles the point can restore (from what it holds: ComponentSpecs, system state)
+    writers: tuple[tuple[str, str], ...]  # (id, name) of the writers whose data the point holds
     volumes: tuple[Volume, ...]
     size_bytes: int
     files: tuple[tuple[str, int], ...]  # every file a copy of this point needs: (path in the computer folder, size)
     problems: tuple[Problem, ...]
     contents: DeepFacts | None = field(default=None, compare=False)  # what its images hold (inspect --deep)
+    # What ran on the server (the writer files, written even for a volume-only backup): not what can be restored.
+    server_roles: tuple[str, ...] = ()
+    server_writers: tuple[tuple[str, str], ...] = ()
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -101,6 +104,8 @@ class RecoveryPoint:
             "bare_metal": self.bare_metal,
             "roles": list(self.roles),
             "writers": [{"id": i, "name": n} for i, n in self.writers],
+            "server_roles": list(self.server_roles),
+            "server_writers": [{"id": i, "name": n} for i, n in self.server_writers],
             "volumes": [v.to_json() for v in self.volumes],
             "size_bytes": self.size_bytes,
             "problems": [p.to_json() for p in self.problems],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from restore.tree import writers as known
 from restore.tree.identifiers import folder_time, looks_like_backup_folder, version_of
@@ -12,6 +13,7 @@ from restore.tree.model import Machine, Problem, RecoveryPoint, Volume, error, w
 from restore.tree.specs import MAX_SPECS_BYTES, BackupSpecs, SpecsError, parse_specs
 from share import errors, paths
 from share.base import Backend, Entry, Kind, walk_files
+from winre.terms import TOMBSTONE_DAYS
 
 _WRITER_FILE_RE = re.compile(r"_writer\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?\.xml$")
 _ID_RE = re.compile(r"^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?")
@@ -165,9 +167,7 @@ def inspect_point(
     else:
         problems.append(error("empty-point", "the Backup folder is empty or unreadable: nothing to restore"))
 
-    xml_ids, writer_ids = _metadata(entries, problems)
-    if specs is not None:
-        writer_ids.update(specs.component_writers)
+    xml_ids, ran = _metadata(entries, problems)  # writer files: what ran on the server, not what the point holds
     if len(xml_ids) == 1 and context.checked and context.spp_ids and not (xml_ids & context.spp_ids):
         problems.append(
             warning("spp-missing", "SPPMetadataCache has no entry for this point's id: the catalog may be out of date")
@@ -176,17 +176,18 @@ def inspect_point(
     volumes = _volumes(backend, path, entries, specs, problems)
     system_state = bool(specs and specs.system_state)
     bare_metal = bool(specs and specs.all_critical)
-    _consistency(system_state, bare_metal, writer_ids, problems)
+    components = set(specs.component_writers) if specs else set()
+    # What the point holds: its ComponentSpecs and, when it holds system state, the system-state writers that ran.
+    held = components | (known.system_state_writers(ran | components) if system_state or bare_metal else set())
+    _consistency(system_state, bare_metal, ran, held, problems)
+    can = known.can_recover(
+        volumes=bool(volumes), system_state=system_state, all_critical=bare_metal, components=components
+    )
 
-    can: list[str] = []
-    if volumes:
-        can += ["Volume(s)", "File(s)"]
-    if known.has_applications(writer_ids):
-        can.append("Application(s)")
-    if bare_metal:
-        can.append("Bare Metal Recovery")
-    if system_state:
-        can.append("System State")
+    roles = tuple(known.roles_of(held))
+    server_roles = tuple(known.roles_of(ran | components))
+    if moment is not None and "domain-controller" in roles + server_roles:
+        _tombstone(moment, problems)
 
     own_files: list[tuple[str, int]] = []
     prefix = folder + "/"  # files are named relative to the computer folder, always
@@ -205,13 +206,29 @@ def inspect_point(
         system_state=system_state,
         bare_metal=bare_metal,
         can_recover=tuple(can),
-        roles=tuple(known.roles_of(writer_ids)),
-        writers=tuple((w, known.name_of(w)) for w in sorted(writer_ids)),
+        roles=roles,
+        writers=tuple((w, known.name_of(w)) for w in sorted(held)),
+        server_roles=server_roles,
+        server_writers=tuple((w, known.name_of(w)) for w in sorted(ran | components)),
         volumes=tuple(volumes),
         size_bytes=sum(size for _, size in files),
         files=files,
         problems=tuple(problems),
     )
+
+
+def _tombstone(moment: datetime, problems: list[Problem]) -> None:
+    """A domain controller's point older than the tombstone lifetime cannot bring the DC back (evidence.md)."""
+    age = (datetime.now(UTC) - moment).days
+    if age > TOMBSTONE_DAYS:
+        problems.append(
+            warning(
+                "tombstone",
+                f"a domain controller's point {age} days old, older than the tombstone lifetime ({TOMBSTONE_DAYS} "
+                "days; 60 on forests created before Windows Server 2003 SP1): a DC restored from it cannot be "
+                "used; choose a newer point",
+            )
+        )
 
 
 def _metadata(entries: dict[str, Entry], problems: list[Problem]) -> tuple[set[str], set[str]]:
@@ -278,14 +295,16 @@ def _volumes(
     return volumes
 
 
-def _consistency(system_state: bool, bare_metal: bool, writer_ids: set[str], problems: list[Problem]) -> None:
-    if bare_metal and known.ASR not in writer_ids:
+def _consistency(system_state: bool, bare_metal: bool, ran: set[str], held: set[str], problems: list[Problem]) -> None:
+    """Writer files missing for what BackupSpecs.xml says the point holds. Writer files beside a volume-only point
+    are normal (A1): they are never a problem."""
+    if bare_metal and known.ASR not in ran:
         problems.append(
             warning("asr-writer-missing", "marked bare-metal capable but no ASR Writer metadata: BMR may fail")
         )
-    if system_state and known.SYSTEM not in writer_ids:
+    if (system_state or bare_metal) and known.SYSTEM not in ran:
         problems.append(warning("system-writer-missing", "marked system state but no System Writer metadata"))
-    if known.NTDS in writer_ids and not writer_ids & {known.DFSR, known.FRS}:
+    if known.NTDS in held and not (ran | held) & {known.DFSR, known.FRS}:
         problems.append(
             warning(
                 "sysvol-writer-missing", "a domain controller point without DFSR or FRS metadata: SYSVOL may be lost"

@@ -86,7 +86,10 @@ def _check(data: dict[str, Any], check_id: str) -> dict[str, Any]:
 def test_good_share_is_green(samba: SambaServer, shares: dict[str, Path], password_env: str) -> None:
     code, data = _preflight(samba, "pf-good", "--for", "bmr")
     assert code == 0, data
-    assert data["status"] == "pass" and _failing(data) == set()
+    # The sample is the 2020 Blackfield DC point: past the tombstone lifetime, a warning (evidence.md)
+    assert data["status"] == "warn" and _failing(data) == set()
+    assert {c["id"] for c in data["checks"] if c["status"] == "warn"} == {"recovery-point"}
+    assert "tombstone" in _check(data, "recovery-point")["message"]
     assert data["backup_target"] == "\\\\127.0.0.1\\pf-good"
     assert data["machine"] == "DC01" and data["version"] == "10/04/2020-17:48"
     ids = [c["id"] for c in data["checks"]]
@@ -105,7 +108,11 @@ def test_share_inside_the_tree(
     code, data = _preflight(samba, share, "--for", "bmr")
     assert code == 1 and _failing(data) == {"share-root"}
     check = _check(data, "share-root")
-    assert f"{levels} level(s) above" in check["fix"]
+    assert f"{levels} level(s) above" in check["fix"] and "rename" not in check["fix"]
+    assert _check(data, "path-length")["status"] == "skip"  # no image path is invented for a target that fails
+    if share == "pf-computer":  # the computer folder's own name cannot be seen from inside it: said, not guessed
+        assert "cannot be seen from inside it" in check["message"] and "-machine:" in check["fix"]
+        assert _check(data, "machine")["status"] == "warn"
     assert data["backup_target"] is None
     # Apply the fix: share the folder that many levels up.
     fixed = f"{share}-fixed"

@@ -71,7 +71,8 @@ def test_mixed_outcomes(drill_shares: dict[str, str], tmp_path: Path, monkeypatc
     assert SMB_PASSWORD not in result.stdout + result.stderr
     data = json.loads((report / "drill.json").read_text())
     statuses = [(s["name"], s["status"]) for s in data["servers"]]
-    assert statuses == [("DC01", "pass"), ("APP01", "pass"), ("DC01 (shared one level too deep)", "fail"),
+    # DC01: the sample's 2020 point is past the tombstone lifetime, a warning
+    assert statuses == [("DC01", "warn"), ("APP01", "pass"), ("DC01 (shared one level too deep)", "fail"),
                         ("DC02", "fail"), ("DC03", "fail")]  # fmt: skip
     assert [s["machine"] for s in data["servers"]] == ["DC01", "APP01", "DC01", "DC02", "DC03"]
     failing = [{c["id"] for c in s["checks"] if c["status"] == "fail"} for s in data["servers"]]
@@ -135,7 +136,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["samba"] is True  # smbd is installed here and the suite runs as root
     assert data["staged"]["verified"] is True and data["staged"]["bytes_copied"] > 0
-    assert {c["id"]: c["status"] for c in data["preflight"]}["recovery-point"] == "pass"
+    assert {c["id"]: c["status"] for c in data["preflight"]}["recovery-point"] == "warn"  # 2020 DC: tombstone
     assert any(line.startswith("wbadmin start sysrecovery -version:10/04/2020-17:48") for line in data["commands"])
     assert (folder / "checklists" / "DC01-bmr.html").exists() and (folder / "share" / "SHA256SUMS").exists()
     assert not (folder / ".samba-state").exists()  # the throwaway server is gone
@@ -195,7 +196,8 @@ def test_a_hung_server_does_not_hold_up_the_rest(
     finally:
         hung.close()
     data = json.loads(result.stdout)
-    assert [(s["name"], s["status"]) for s in data["servers"]] == [("HUNG", "fail"), ("DC01", "pass")]
+    # DC01's 2020 point is past the tombstone lifetime: a warning
+    assert [(s["name"], s["status"]) for s in data["servers"]] == [("HUNG", "fail"), ("DC01", "warn")]
     assert elapsed < 15  # bounded by the per-server budget, not by the hung server
 
 
@@ -212,10 +214,12 @@ def test_summary_on_the_terminal(drill_shares: dict[str, str], tmp_path: Path, m
     result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(tmp_path / "r"), "--timeout", "5"])
     assert result.exit_code == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert drill_shares["good"] in lines[0] and "PASS" in lines[0] and "10/04/2020-17:48" in lines[0]
-    assert drill_shares["wrongroot"] in lines[1] and "FAIL" in lines[1]
-    assert lines[2].strip().startswith("failing: share-root: ")
-    assert lines[4].strip().startswith("failing: ") and "DR_UNSET_PW is not set" in lines[4]
+    # WARN: the sample's 2020 DC point is past the tombstone lifetime
+    assert drill_shares["good"] in lines[0] and "WARN" in lines[0] and "10/04/2020-17:48" in lines[0]
+    assert lines[1].strip().startswith("warning: recovery-point: ") and "tombstone" in lines[1]
+    assert drill_shares["wrongroot"] in lines[2] and "FAIL" in lines[2]
+    assert lines[3].strip().startswith("failing: share-root: ")
+    assert lines[5].strip().startswith("failing: ") and "DR_UNSET_PW is not set" in lines[5]
     data = json.loads((tmp_path / "r" / "drill.json").read_text())
     unset = next(c for c in data["servers"][2]["checks"] if c["status"] == "fail")
     assert "DR_UNSET_PW" in unset["fix"] and "line 14" in unset["fix"]
@@ -257,4 +261,5 @@ def test_an_unreadable_source_is_a_failed_check_and_the_share_is_still_checked(
     assert result.exit_code == 1, result.stdout
     checks = {c["id"]: c for c in json.loads(result.stdout)["servers"][0]["checks"]}
     assert checks["source"]["status"] == "fail" and str(tmp_path / "missing") in checks["source"]["message"]
-    assert checks["recovery-point"]["status"] == "pass"  # the share itself was checked
+    # the share itself was checked (a warning: the sample's 2020 DC point is past the tombstone lifetime)
+    assert checks["recovery-point"]["status"] == "warn" and "tombstone" in checks["recovery-point"]["message"]

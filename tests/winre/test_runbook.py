@@ -17,8 +17,9 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from restore.cli.app import app
+from share.connect import negotiate, parse_location
 from tests.lib.chromium import chromium as _chromium
-from tests.lib.servers import SMB_PASSWORD, SambaServer
+from tests.lib.servers import SMB_DOMAIN, SMB_PASSWORD, SMB_USER, SambaServer
 from tests.lib.treebuilder import ImageCache, bmr_dc, files_only, system_state_only, write_tree
 from winre.formats import render_html, render_markdown, render_pdf, render_text
 from winre.runbook import CheckLine, Disk, PreflightSummary, RunbookInput, Value, build_runbook
@@ -245,6 +246,20 @@ def test_commands_cli(tree_share: str, password_env: str) -> None:
     assert nodc.exit_code == 2 and "domain controller" in nodc.stdout
     text = runner.invoke(app, ["commands", tree_share, "-m", "APP01", "--password-env", password_env])
     assert "wbadmin start systemstaterecovery -version:10/04/2020-17:48" in text.stdout
+
+
+def test_bare_user_is_qualified_with_the_file_servers_netbios_name(
+    samba: SambaServer, tree_share: str, password_env: str
+) -> None:
+    # The server names itself in its NTLM CHALLENGE (Samba: netbios name = BMRFILES); WinRE needs SERVER\user.
+    offer = negotiate(parse_location(tree_share), "127.0.0.1", 5.0)
+    assert offer.server_names is not None and offer.server_names.computer == SMB_DOMAIN
+    bare = samba.url("rb", user=SMB_USER)
+    result = runner.invoke(app, ["commands", bare, "-m", "APP01", "--password-env", password_env])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"net use \\\\127.0.0.1\\rb /user:{SMB_DOMAIN}\\{SMB_USER} *" in result.stdout
+    assert f"REM The account was given without a domain: using {SMB_DOMAIN}\\{SMB_USER}" in result.stdout
+    assert "FILESERVER" not in result.stdout
 
 
 def test_checklist_cli_embeds_preflight(tree_share: str, password_env: str, tmp_path: Path) -> None:
