@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +70,15 @@ def demo(
 
 
 def demo_point() -> PointSpec:
+    """A domain controller's BMR point taken yesterday: recent enough to be inside the tombstone lifetime."""
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
     return PointSpec(
+        when=yesterday,
         volumes=[
             VolumeSpec("", "EFI system partition", virtual_mb=100),
             VolumeSpec("", "Recovery", virtual_mb=600),
             VolumeSpec("C:", "System", virtual_mb=60 * 1024),
-        ]
+        ],
     )
 
 

@@ -136,8 +136,10 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["samba"] is True  # smbd is installed here and the suite runs as root
     assert data["staged"]["verified"] is True and data["staged"]["bytes_copied"] > 0
-    assert {c["id"]: c["status"] for c in data["preflight"]}["recovery-point"] == "warn"  # 2020 DC: tombstone
-    assert any(line.startswith("wbadmin start sysrecovery -version:10/04/2020-17:48") for line in data["commands"])
+    checks = {c["id"]: c["status"] for c in data["preflight"]}
+    assert checks["recovery-point"] == "pass" and checks["share-root"] == "pass"  # yesterday's DC point: all green
+    version = data["staged"]["version"]
+    assert any(line.startswith(f"wbadmin start sysrecovery -version:{version}") for line in data["commands"])
     assert (folder / "checklists" / "DC01-bmr.html").exists() and (folder / "share" / "SHA256SUMS").exists()
     assert not (folder / ".samba-state").exists()  # the throwaway server is gone
     refused = runner.invoke(app, ["demo", "--dir", str(folder)])
