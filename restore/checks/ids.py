@@ -15,6 +15,7 @@ CHECKS: dict[str, str] = {
     "machine": "the computer folder is there (and which one, when several are)",
     "recovery-point": "the point is complete and can do what the restore needs",
     "path-length": "the UNC path to the images is not longer than what is known to work",
+    "contents": "inside the images: a bootable Windows, its firmware and disks, no BitLocker (with --deep)",
     "free-space": "there is room for the copy (with --source or --stage-size)",
     "server-share": "on the file server, Samba's share folder holds WindowsImageBackup (with --ssh)",
 }

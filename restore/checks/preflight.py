@@ -12,6 +12,7 @@ from typing import Any
 
 from restore.checks import shareroot
 from restore.checks.check import Check, Status, failed, overall, passed, skipped, warned
+from restore.checks.contents import contents_check
 from restore.checks.ids import ENVIRONMENT_CHECKS, ORDER
 from restore.checks.serverside import server_share_check
 from restore.outcome import Outcome
@@ -45,6 +46,7 @@ class PreflightRequest:
     stage_size: int | None = None  # bytes about to be copied here; enables the write and free-space checks
     margin: float = 1.1
     depth: int = DEFAULT_DEPTH
+    deep: bool = False  # also read inside the chosen point's images (the contents check)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ def _wanted(request: PreflightRequest, with_ssh: bool) -> tuple[str, ...]:
         skip |= {"write", "free-space"}
     if not with_ssh:
         skip.add("server-share")
+    if not request.deep:
+        skip.add("contents")
     return tuple(i for i in ORDER if i not in skip)
 
 
@@ -205,6 +209,8 @@ def _checks_on_share(
         elif point is not None:
             # No -backupTarget works yet: a path built from this share would be invented.
             run.add(skipped("path-length", "no -backupTarget works yet (see share-root)"))
+        if request.deep and point is not None and machine is not None and root.tree is not None:
+            run.add(contents_check(backend, root.tree, machine, point))
     if server_share is not None:
         run.add(server_share(shareroot.target_for(location, ip)))
     return Preflight(

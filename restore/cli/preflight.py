@@ -40,6 +40,9 @@ def _preflight(
         str | None, typer.Option("--ssh-smb-conf", metavar="PATH", help="smb.conf on the file server, if not default.")
     ] = None,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")] = None,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also read inside the point's images (the contents check).")
+    ] = False,
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
     access: Access = ACCESS,
@@ -70,8 +73,9 @@ def _preflight(
 
     def work() -> Preflight:
         request = PreflightRequest(
-            parse_location(location), purpose.purpose, machine, valid_version(version), stage_size, margin, depth
-        )
+            parse_location(location), purpose.purpose, machine, valid_version(version), stage_size, margin, depth,
+            deep,
+        )  # fmt: skip
         server = ServerSide(parse_location(f"sftp://{ssh}/"), ssh_smb_conf) if ssh is not None else None
         source_location = parse_location(source) if source is not None else None
         return check_share(request, access, source=source_location, server=server)

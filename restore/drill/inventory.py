@@ -28,6 +28,7 @@ KEYS: dict[str, tuple[bool, str, str]] = {
     "version": (False, "string", "the version identifier MM/DD/YYYY-HH:MM (default: the newest point)"),
     "source": (False, "string", "where a copy of the point would come from: sizes the write and free-space checks"),
     "stage": (False, "boolean", "true: copy the point from source to location first, as bmr stage does"),
+    "deep": (False, "boolean", "true: also read inside the point's images (the contents check, as preflight --deep)"),
     "ssh": (False, "string", "user@fileserver[:port]: also check Samba's share folder on the file server"),
     "ssh_smb_conf": (False, "string", "the file server's smb.conf, when not the default (with ssh)"),
     "timeout": (False, "number", "seconds for each network operation of this server (default: --timeout)"),
@@ -53,6 +54,7 @@ class ServerEntry:
     machine: str = ""  # the computer folder; "" means the same as name
     source: Location | None = None
     stage: bool = False
+    deep: bool = False
     ssh: str | None = None
     ssh_smb_conf: str | None = None
     user: str | None = None
@@ -198,6 +200,7 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
         machine=table.get("machine", ""),
         source=locations.get("source"),
         stage=bool(table.get("stage", False)),
+        deep=bool(table.get("deep", False)),
         ssh=table.get("ssh"),
         ssh_smb_conf=table.get("ssh_smb_conf"),
         user=table.get("user"),

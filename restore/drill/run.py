@@ -225,7 +225,9 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
             def server_share(unc: str) -> Check:
                 return server_share_check(ssh_location, access, unc_share, unc, smb_conf)
 
-        request = PreflightRequest(entry.location, entry.purpose, entry.computer, entry.version, stage_size)
+        request = PreflightRequest(
+            entry.location, entry.purpose, entry.computer, entry.version, stage_size, deep=entry.deep
+        )
         result = run_preflight(request, access, server_share=server_share, backend=session.backend)
     except errors.BmrError as exc:
         checks.append(failed("drill", str(exc), exc.hint))

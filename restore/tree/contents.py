@@ -22,6 +22,11 @@ def _machine(backend: Backend, tree: Tree, machine: Machine) -> Machine:
 
 
 def _point(backend: Backend, tree: Tree, machine: Machine, point: RecoveryPoint) -> RecoveryPoint:
+    return point_with_contents(backend, tree, machine, point)
+
+
+def point_with_contents(backend: Backend, tree: Tree, machine: Machine, point: RecoveryPoint) -> RecoveryPoint:
+    """One point with what its images hold read, and those problems added to its own."""
     volumes = [(v.image, v.access_path) for v in point.volumes if v.image]
     if not volumes:
         return point
