@@ -129,6 +129,7 @@ def test_missing_inventory(tmp_path: Path) -> None:
     assert result.exit_code == 3 and "examples/drill-inventory.toml" in result.stderr
 
 
+@pytest.mark.servers  # the demo starts its own smbd (as root)
 def test_demo_end_to_end(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     result = runner.invoke(app, ["demo", "--dir", str(folder), "--json"])

@@ -458,6 +458,7 @@ def test_deadline_aborts_handles_busy_in_c(tmp_path: Path) -> None:
         reader.close()
 
 
+@pytest.mark.servers  # hivexsh and the system python3-hivex (Debian packages)
 def test_seed_hive_and_values_read_by_hivexsh(tmp_path: Path) -> None:
     """The test hives are real: hivex's own shell (not the reader under test) reads them back."""
     assert seed_hive()[:4] == b"regf" and len(seed_hive()) == 8192
