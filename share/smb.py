@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import struct
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -27,7 +29,7 @@ from share import errors, paths, smbbulk
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import Account, PasswordSource
 from share.location import Location
-from share.smbbulk import BulkChannel, ReadSlot
+from share.smbbulk import CREDIT_BYTES, BulkChannel, ReadSlot
 
 DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2", 0x0311: "3.1.1"}
 
@@ -59,6 +61,7 @@ _BY_STATUS: dict[int, type[errors.ShareError]] = {
     0xC00000B5: errors.TimedOut,  # STATUS_IO_TIMEOUT
     0xC000020C: errors.ConnectionLost,  # STATUS_CONNECTION_DISCONNECTED
     0xC000023A: errors.ConnectionLost,  # STATUS_CONNECTION_ABORTED
+    0xC0000418: errors.NtlmBlocked,  # STATUS_NTLM_BLOCKED (smbprotocol has no name for it: "UNKNOWN_ENUM")
 }
 
 _STATUS_NAMES = {
@@ -69,6 +72,7 @@ _STATUS_NAMES = {
     0xC0000072: "account disabled",
     0xC0000193: "account expired",
     0xC0000234: "account locked out",
+    0xC0000418: "the server refuses NTLM, and WinRE can log on with nothing else",
 }
 
 
@@ -99,6 +103,7 @@ class SmbBackend(Backend):
         self._session: Any = None
         self._channel: BulkChannel | None = None
         self._server_address: str | None = None
+        self._share_encrypted: bool | None = None
         self.connect()
 
     # -- connection -------------------------------------------------------------------------------------------
@@ -112,7 +117,7 @@ class SmbBackend(Backend):
             conn = Connection(uuid.uuid4(), self.host, self.port, require_signing=True)
             # smbprotocol waits 600 s of silence before it even probes a dead link; ours is the only knob.
             conn._receive_timeout = max(int(self.timeout), 1)
-            conn.connect(timeout=self.timeout)
+            _negotiate(conn, self.host, self.port, self.timeout)
             self._cache[f"{self.host.lower()}:{self.port}"] = conn
             self._session = smbclient.register_session(
                 self.host,
@@ -126,6 +131,7 @@ class SmbBackend(Backend):
             # connect gets the true STATUS_BAD_NETWORK_NAME, so ask that way once.
             tree = TreeConnect(self._session, f"\\\\{self.host}\\{self.location.share}")
             tree.connect()
+            self._share_encrypted = bool(tree.encrypt_data)
             tree.disconnect()
             smbclient.stat(self._unc(""), **self._kw)
 
@@ -186,9 +192,29 @@ class SmbBackend(Backend):
         raw.seek(offset)
         return raw
 
+    def _create(self, path: str, offset: int, **options: Any) -> Any:
+        """:meth:`_open_for_writing`, mapped; a name the server refuses is told apart from a missing folder."""
+        try:
+            with self._mapped(path):
+                return self._open_for_writing(path, offset, **options)
+        except errors.NotFound as exc:
+            # Samba answers a create of a vetoed name (`veto files`) with OBJECT_NAME_NOT_FOUND, as if the
+            # folder were missing; when the folder is there, it is the name that is refused.
+            if offset or not self._is_folder(paths.parent(path)):
+                raise
+            raise errors.NameRefused(
+                f"{self.describe(path)}: the server refuses the name '{paths.name(path)}' "
+                "(a `veto files` rule or a name it reserves)"
+            ) from exc
+
+    def _is_folder(self, path: str) -> bool:
+        try:
+            return self.stat(path).kind is Kind.DIR
+        except errors.ShareError:
+            return False
+
     def open_write(self, path: str, offset: int = 0) -> Stream:
-        with self._mapped(path):
-            raw = self._open_for_writing(path, offset)
+        raw = self._create(path, offset)
         return Stream(raw, self._mapped, path, forget)
 
     def _channel_for(self, raw: Any) -> BulkChannel | None:
@@ -206,8 +232,8 @@ class SmbBackend(Backend):
         return channel
 
     def open_sink(self, path: str, offset: int = 0) -> Sink:
+        raw = self._create(path, offset, buffering=0)
         with self._mapped(path):
-            raw = self._open_for_writing(path, offset, buffering=0)
             channel = self._channel_for(raw)
         if channel is None:
             return Sink(Stream(raw, self._mapped, path, forget), offset)
@@ -258,8 +284,10 @@ class SmbBackend(Backend):
             server_address=self._server_address,
             port=self.port,
             dialect=DIALECTS.get(conn.dialect, hex(conn.dialect)) if conn is not None else None,
-            signing=bool(session.signing_required or session.encrypt_data) if session is not None else None,
-            encryption=bool(session.encrypt_data) if session is not None else None,
+            signing=bool(session.signing_required or session.encrypt_data or self._share_encrypted)
+            if session is not None
+            else None,
+            encryption=bool(session.encrypt_data or self._share_encrypted) if session is not None else None,
             guest=False if session is not None else None,  # smbprotocol refuses guest sessions when signing
             user=self.account.windows(),
             server_requires_signing=bool(
@@ -267,6 +295,7 @@ class SmbBackend(Backend):
             )
             if conn is not None
             else None,
+            share_encryption=self._share_encrypted if session is not None else None,
         )
 
     @property
@@ -277,6 +306,7 @@ class SmbBackend(Backend):
     def close(self) -> None:
         cache, self._cache = self._cache, {}
         self._session = None
+        self._share_encrypted = None
         if self._channel is not None:
             self._channel.close()
             self._channel = None
@@ -286,8 +316,6 @@ class SmbBackend(Backend):
 
 class _BulkFile:
     """An open smbclient file used through the bulk channel."""
-
-    DEPTH = 4
 
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
         self._raw = raw
@@ -299,26 +327,51 @@ class _BulkFile:
 
 
 class _SmbSink(_BulkFile, Sink):
-    """WRITEs through the bulk channel, a few in flight; ``confirmed`` is the contiguous acknowledged prefix."""
+    """WRITEs through the bulk channel; ``confirmed`` is the contiguous acknowledged prefix.
+
+    Requests are as large as the server's max write and its credits allow (at most 4 MiB); the pipeline is
+    bounded by bytes in flight, so 64 KiB requests (SMB 2.0.2, ``smb2 max write = 65536``) keep as many bytes
+    moving as 4 MiB ones. Short of credits, it waits for its oldest WRITE, or with none in flight sends smaller
+    ones."""
+
+    LARGEST = 4 * 1024 * 1024
+    IN_FLIGHT = 16 * 1024 * 1024
 
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
         super().__init__(raw, channel, mapped, path, offset)
         self._confirmed = offset
         self._pending: deque[tuple[Any, int, int]] = deque()
-        self._piece = min(channel.max_write, 4 * 1024 * 1024)
+        self._in_flight = 0
+        with mapped(path):
+            self._piece = channel.request_size(self.LARGEST, "write")
 
     def write(self, data: memoryview) -> None:
-        for start in range(0, len(data), self._piece):
+        start = 0
+        while start < len(data):
             piece = data[start : start + self._piece]
-            while len(self._pending) >= self.DEPTH:
+            while self._pending and self._in_flight + len(piece) > self.IN_FLIGHT:
                 self._wait_oldest()
             with self._mapped(self._path):
                 request = self._channel.send_write(self._file_id, self._next, piece)
+            if request is None:
+                self._short_of_credits()
+                continue
             self._next += len(piece)
+            self._in_flight += len(piece)
             self._pending.append((request, self._next, len(piece)))
+            start += len(piece)
+
+    def _short_of_credits(self) -> None:
+        if self._pending:
+            self._wait_oldest()  # its response returns credits
+        elif self._piece > CREDIT_BYTES:
+            self._piece = max(CREDIT_BYTES, self._piece // 2)
+        elif self._channel.credits() < 1:
+            raise errors.ProtocolError(f"{self._path}: the server grants no credits, so no request can be sent")
 
     def _wait_oldest(self) -> None:
         request, end, length = self._pending.popleft()
+        self._in_flight -= length
         with self._mapped(self._path):
             written = self._channel.wait_write(request)
         if written != length:
@@ -340,22 +393,34 @@ class _SmbSink(_BulkFile, Sink):
 
 
 class _SmbSource(_BulkFile, Source):
-    """READs through the bulk channel with read-ahead into reused buffers."""
+    """READs through the bulk channel with read-ahead into reused buffers, bounded by bytes in flight.
+    A short answer before the end of the file is completed: the read-ahead after it is dropped and asked
+    again from where the answer stopped."""
+
+    LARGEST = 8 * 1024 * 1024
+    IN_FLIGHT = 32 * 1024 * 1024
 
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
         super().__init__(raw, channel, mapped, path, offset)
         self._size = int(raw.fd.end_of_file)
-        size = min(channel.max_read, 8 * 1024 * 1024)
-        self._free = [ReadSlot(memoryview(bytearray(size))) for _ in range(self.DEPTH)]
+        with mapped(path):
+            size = channel.request_size(self.LARGEST, "read")
+        count = max(2, min(512, self.IN_FLIGHT // size))
+        self._free = [ReadSlot(memoryview(bytearray(size))) for _ in range(count)]
         self._flight: deque[ReadSlot] = deque()
         self._current: memoryview | None = None
 
     def _fill(self) -> None:
         while self._free and self._next < self._size:
-            slot = self._free.pop()
+            slot = self._free[-1]
             length = min(len(slot.buffer), self._size - self._next)
             with self._mapped(self._path):
-                self._channel.send_read(self._file_id, self._next, length, slot)
+                sent = self._channel.send_read(self._file_id, self._next, length, slot)
+            if not sent:
+                if self._flight:
+                    return  # their answers return credits
+                raise errors.ProtocolError(f"{self._path}: the server grants no credits, so no READ can be sent")
+            self._free.pop()
             self._next += length
             self._flight.append(slot)
 
@@ -366,7 +431,17 @@ class _SmbSource(_BulkFile, Source):
         slot = self._flight.popleft()
         with self._mapped(self._path):
             length = self._channel.wait_read(slot)
+        if 0 < length < slot.requested and slot.offset + length < self._size:
+            self._drop_read_ahead()
+            self._next = slot.offset + length
         return slot, length
+
+    def _drop_read_ahead(self) -> None:
+        for slot in self._flight:
+            with contextlib.suppress(Exception):
+                self._channel.wait_read(slot)
+            self._free.append(slot)
+        self._flight.clear()
 
     def chunks(self, size: int = 0) -> Iterator[memoryview]:
         while (taken := self._take()) is not None:
@@ -378,24 +453,26 @@ class _SmbSource(_BulkFile, Source):
             self._free.append(slot)
 
     def readinto(self, buffer: memoryview) -> int:
-        if self._current is None or not len(self._current):
-            taken = self._take()
-            if taken is None or taken[1] == 0:
-                return 0
-            slot, length = taken
-            self._current = slot.buffer[:length]
-            self._free.append(slot)  # re-armed only after this data is consumed (single consumer)
-        count = min(len(buffer), len(self._current))
-        buffer[:count] = self._current[:count]
-        self._current = self._current[count:]
-        return count
+        got = 0
+        while got < len(buffer):
+            if self._current is None or not len(self._current):
+                taken = self._take()
+                if taken is None or taken[1] == 0:
+                    if taken is not None:
+                        self._free.append(taken[0])
+                    break
+                slot, length = taken
+                self._current = slot.buffer[:length]
+                self._free.append(slot)  # re-armed only after this data is consumed (single consumer)
+            count = min(len(buffer) - got, len(self._current))
+            buffer[got : got + count] = self._current[:count]
+            self._current = self._current[count:]
+            got += count
+        return got
 
     def close(self) -> None:
         # Collect answers still on the way so the channel stays in step, then close the handle.
-        for slot in self._flight:
-            with contextlib.suppress(Exception):
-                self._channel.wait_read(slot)
-        self._flight.clear()
+        self._drop_read_ahead()
         forget(self._raw)
 
 
@@ -420,7 +497,7 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
         status = _status_of(exc) or 0
         cls = _BY_STATUS.get(status, errors.ShareError)
         reason = getattr(exc, "strerror", None) or _first_line(exc)
-        if cls is errors.AuthenticationFailed:
+        if issubclass(cls, errors.AuthenticationFailed):
             raise cls(f"{account} was refused by {host}:{port} ({_STATUS_NAMES.get(status, 'logon failure')})") from exc
         if cls is errors.ShareNotFound:
             raise cls(f"no share '{share}' on {host}") from exc
@@ -441,9 +518,14 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
     except ValueError as exc:  # smbprotocol reports TCP connect failures as ValueError
         text = str(exc)
         if not text.startswith("Failed to connect"):
-            raise
+            # Its parsers raise ValueError for values outside their enums (non-conforming servers).
+            raise errors.ProtocolError(f"{where}: the server sent something smbprotocol cannot parse ({text})") from exc
         cls2: type[errors.ShareError] = errors.TimedOut if "timed out" in text else errors.CannotConnect
         raise cls2(f"cannot connect to {host}:{port}: {text.split(': ', 1)[-1]}") from exc
+    except (struct.error, KeyError) as exc:  # smbprotocol's parsers, on messages of non-conforming servers
+        raise errors.ProtocolError(
+            f"{where}: the server sent something smbprotocol cannot parse ({type(exc).__name__}: {exc})"
+        ) from exc
     except TimeoutError as exc:
         raise errors.TimedOut(f"{where}: no answer in time") from exc
     except OSError as exc:  # socket-level failures outside smbprotocol's wrapping
@@ -466,7 +548,7 @@ def negotiate(host: str, port: int = 445, timeout: float = 5.0) -> Negotiated:
     with smb_errors(where, host, port, None, None):
         conn = Connection(uuid.uuid4(), host, port, require_signing=False)
         conn._receive_timeout = max(int(timeout), 1)
-        conn.connect(timeout=timeout)
+        _negotiate(conn, host, port, timeout)
         try:
             mode = int(conn.server_security_mode or 0)
             return Negotiated(
@@ -477,6 +559,41 @@ def negotiate(host: str, port: int = 445, timeout: float = 5.0) -> Negotiated:
             )
         finally:
             conn.disconnect()
+
+
+def _negotiate(conn: Connection, host: str, port: int, timeout: float) -> None:
+    """``conn.connect``; when the server drops the SMB2 negotiate, find out whether it speaks only SMB1."""
+    try:
+        conn.connect(timeout=timeout)
+    except (SMBConnectionClosed, SMBException) as exc:
+        if _speaks_only_smb1(host, port, timeout):
+            raise errors.Smb1Only(
+                f"{host}:{port} speaks only SMB1 (it dropped the SMB2 negotiate and answered an SMB1 one); "
+                "WinRE has no SMB1 client"
+            ) from exc
+        raise
+
+
+def _speaks_only_smb1(host: str, port: int, timeout: float) -> bool:
+    """Send an SMB1 NEGOTIATE offering only "NT LM 0.12"; True when the answer is an SMB1 message."""
+    header = struct.pack(
+        "<4sBIBHH8sHHHHH", b"\xffSMB", 0x72, 0, 0x18, 0xC853, 0, b"\0" * 8, 0, 0xFFFF, os.getpid() & 0xFFFF, 0, 0
+    )
+    dialects = b"\x02NT LM 0.12\x00"
+    message = header + struct.pack("<BH", 0, len(dialects)) + dialects
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(struct.pack(">I", len(message)) + message)
+            reply = b""
+            while len(reply) < 8:
+                chunk = sock.recv(8 - len(reply))
+                if not chunk:
+                    return False
+                reply += chunk
+    except OSError:
+        return False
+    return reply[4:8] == b"\xffSMB"
 
 
 def _resolve(host: str, port: int) -> str:

@@ -6,25 +6,40 @@ header + body + the caller's buffer, signed incrementally and sent with one ``se
 received straight into a reusable buffer and verified incrementally. Session setup, opens, closes and every
 other message still go through smbprotocol; the receive hook hands everything that is not ours back to it.
 
-Relies on smbprotocol internals (``Connection.sequence_window``, ``transport._sock``): :func:`supported`
-says when the fast path applies; otherwise callers use the ordinary file object.
+Encrypted sessions and shares (SMB 3.x): each request is sealed whole in an SMB2 TRANSFORM_HEADER with the
+session's encryption key and the negotiated cipher (AES-128/256-GCM/CCM); nonces come from one counter per
+session, so none repeats for a key. Every encrypted message from the server is opened here: READ responses of
+ours land in their slot, anything else goes back to smbprotocol already decrypted.
+
+Credits: a request costs ceil(bytes / 64 KiB) credits (one message id, no charge, on SMB 2.0.2, which has no
+multi-credit and so 64 KiB requests). Callers size requests from :meth:`BulkChannel.request_size` (what the
+server grants, split so several fit in flight), bound the pipeline by bytes in flight, and on
+:meth:`BulkChannel.send_write` / :meth:`BulkChannel.send_read` returning None (too few credits right now) wait
+for their oldest request or send a smaller one: nothing here waits for credits that may never come.
+
+Relies on smbprotocol internals (``Connection.sequence_window``, ``transport._sock``, the session's keys):
+:func:`supported` says when the fast path applies; otherwise callers use the ordinary file object.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hmac
+import itertools
+import os
 import select
 import socket
 import struct
 import threading
-import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
 from smbprotocol.connection import Request
 from smbprotocol.header import SMB2HeaderRequest
 from smbprotocol.open import SMB2WriteRequest
@@ -37,18 +52,36 @@ STATUS_SUCCESS, STATUS_PENDING, STATUS_END_OF_FILE = 0, 0x00000103, 0xC0000011
 _HEADER = struct.Struct("<4sHHIHHIIQIIQ16s")
 _WRITE_BODY = struct.Struct("<HHIQ16sIIHHI")
 _READ_BODY = struct.Struct("<HBBIQ16sIIIHHB")
+_TRANSFORM = struct.Struct("<4s16s16sIHHQ")  # protocol, signature (the AEAD tag), nonce, size, reserved, flags, sid
 HMAC_SHA256, AES_CMAC, AES_GMAC = 0, 1, 2
+AES_128_CCM, AES_128_GCM, AES_256_CCM, AES_256_GCM = 1, 2, 3, 4
+CIPHER_NAMES = {AES_128_CCM: "AES-128-CCM", AES_128_GCM: "AES-128-GCM", AES_256_CCM: "AES-256-CCM",
+                AES_256_GCM: "AES-256-GCM"}  # fmt: skip
+CREDIT_BYTES = 65536  # one credit pays for 64 KiB of payload
 
 
 def supported(connection: Any, session: Any, tree: Any) -> bool:
-    """The fast path needs multi-credit SMB 2.1+, no encryption, and the internals it relies on."""
-    return (
-        bool(connection.supports_multi_credit)
-        and not session.encrypt_data
-        and not tree.encrypt_data
-        and hasattr(connection, "sequence_window")
-        and hasattr(connection.transport, "_sock")
-    )
+    """The fast path needs the internals it relies on, and the session's keys when traffic is encrypted."""
+    internals = hasattr(connection, "sequence_window") and hasattr(connection.transport, "_sock")
+    if not internals:
+        return False
+    if session.encrypt_data or tree.encrypt_data:
+        return bool(session.encryption_key and session.decryption_key) and cipher_of(connection) in CIPHER_NAMES
+    return True
+
+
+def cipher_of(connection: Any) -> int:
+    """The negotiated cipher: chosen in the 3.1.1 negotiate context, AES-128-CCM on 3.0 and 3.0.2."""
+    if connection.dialect >= 0x0311:
+        return int(connection.cipher_id or 0)
+    return AES_128_CCM
+
+
+def charge_for(length: int, multi_credit: bool) -> int:
+    """Credits a READ or WRITE of ``length`` bytes costs (0 where the dialect has no credit charge)."""
+    if not multi_credit:
+        return 0
+    return (max(length, 1) - 1) // CREDIT_BYTES + 1
 
 
 class Signer:
@@ -83,6 +116,94 @@ class Signer:
         return digest.digest()[:16]
 
 
+class _Nonces:
+    """Nonces for one session's encryption key: a random prefix and a counter, so none repeats for the key.
+    (smbprotocol draws its own nonces at random from the full width; a clash with ours is as unlikely as a
+    clash between two of its own.)"""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self._prefix = os.urandom(length - 8)
+        self._counter = itertools.count(1)
+
+    def next(self) -> bytes:
+        return self._prefix + next(self._counter).to_bytes(8, "little")
+
+
+_NONCES: weakref.WeakKeyDictionary[Any, _Nonces] = weakref.WeakKeyDictionary()
+_NONCES_LOCK = threading.Lock()
+
+
+def _nonces_for(session: Any, length: int) -> _Nonces:
+    """One counter per session (per key), shared by every channel that ever encrypts with that key."""
+    with _NONCES_LOCK:
+        nonces = _NONCES.get(session)
+        if nonces is None or nonces.length != length:
+            nonces = _NONCES[session] = _Nonces(length)
+        return nonces
+
+
+class Sealer:
+    """SMB 3.x message encryption: whole messages in an SMB2 TRANSFORM_HEADER (MS-SMB2 2.2.41, 3.1.4.3)."""
+
+    def __init__(self, connection: Any, session: Any) -> None:
+        self.cipher = cipher_of(connection)
+        gcm = self.cipher in (AES_128_GCM, AES_256_GCM)
+        aead: type[AESGCM] | type[AESCCM] = AESGCM if gcm else AESCCM
+        self._seal = aead(bytes(session.encryption_key))
+        self._open = aead(bytes(session.decryption_key))
+        self.session_id = int(session.session_id)
+        self.nonce_length = 12 if gcm else 11
+        self._nonces = _nonces_for(session, self.nonce_length)
+        self._plain_out = bytearray()
+        self._sealed_out = bytearray()
+        self._plain_in = bytearray()
+        self._cipher_in = bytearray()
+
+    @property
+    def name(self) -> str:
+        return CIPHER_NAMES[self.cipher]
+
+    def seal(self, parts: Sequence[bytes | bytearray | memoryview]) -> list[memoryview]:
+        """The transform header and the ciphertext of the message made of ``parts`` (valid until the next call)."""
+        total = sum(len(p) for p in parts)
+        if len(self._plain_out) < total:
+            self._plain_out = bytearray(total)
+            self._sealed_out = bytearray(total + 16)
+        plain = memoryview(self._plain_out)
+        position = 0
+        for part in parts:
+            plain[position : position + len(part)] = memoryview(part).cast("B")
+            position += len(part)
+        nonce = self._nonces.next()
+        header = bytearray(
+            _TRANSFORM.pack(b"\xfdSMB", b"\0" * 16, nonce.ljust(16, b"\0"), total, 0, 1, self.session_id)
+        )
+        sealed = memoryview(self._sealed_out)[: total + 16]
+        self._seal.encrypt_into(nonce, plain[:total], bytes(header[20:]), sealed)
+        header[4:20] = sealed[total:]
+        return [memoryview(header), sealed[:total]]
+
+    def buffer(self, size: int) -> memoryview:
+        """A receive buffer for ``size`` bytes of ciphertext and the 16-byte tag after it."""
+        if len(self._plain_in) < size or len(self._cipher_in) < size + 16:
+            self._plain_in = bytearray(size)
+            self._cipher_in = bytearray(size + 16)
+        return memoryview(self._cipher_in)[: size + 16]
+
+    def open(self, transform: bytes, sealed: memoryview) -> memoryview:
+        """Decrypt and authenticate one message: ``sealed`` is ciphertext + tag (from :meth:`buffer`)."""
+        _proto, _tag, nonce, size, _r, flags, _sid = _TRANSFORM.unpack(transform)
+        if flags != 1 or len(sealed) != size + 16:
+            raise errors.ProtocolError("an encrypted message from the server has a malformed transform header")
+        plain = memoryview(self._plain_in)[:size]
+        try:
+            self._open.decrypt_into(nonce[: self.nonce_length], sealed, transform[20:], plain)
+        except InvalidTag:
+            raise errors.ProtocolError("an encrypted message from the server failed its integrity check") from None
+        return plain
+
+
 @dataclass
 class ReadSlot:
     """Where one READ response lands. ``buffer`` is owned by the caller and reused."""
@@ -91,6 +212,8 @@ class ReadSlot:
     done: threading.Event = field(default_factory=threading.Event)
     length: int = 0
     error: BaseException | None = None
+    offset: int = 0
+    requested: int = 0
 
 
 class BulkChannel:
@@ -103,56 +226,79 @@ class BulkChannel:
         self.tree_id = int(tree.tree_connect_id)
         self.dfs = bool(getattr(tree, "is_dfs_share", False))
         self.timeout = timeout
+        self.multi_credit = bool(connection.supports_multi_credit)
+        self.sealer = Sealer(connection, session) if (session.encrypt_data or tree.encrypt_data) else None
+        # Encrypted messages are not signed as well: the cipher's tag protects them.
         self.signer = Signer(connection, session)
+        if self.sealer is not None:
+            self.signer.key = None
         self.transport = connection.transport
-        self.max_write = int(connection.max_write_size)
-        self.max_read = int(connection.max_read_size)
+        limit = None if self.multi_credit else CREDIT_BYTES  # SMB 2.0.2: single-credit requests only
+        self.max_write = min(int(connection.max_write_size), limit or 1 << 32)
+        self.max_read = min(int(connection.max_read_size), limit or 1 << 32)
         self._reads: dict[int, ReadSlot] = {}
         self._reads_lock = threading.Lock()
         seconds = max(int(timeout), 1)
         self.transport._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, 0))
         self._original_recv = self.transport.recv
         self.transport.recv = self._recv  # the receive thread looks it up on every message
-        self._bank_credits()
+        self.bank_credits()
 
     def close(self) -> None:
         if self.transport.recv == self._recv:
             self.transport.recv = self._original_recv
 
-    def _bank_credits(self) -> None:
-        # A session starts with a few dozen credits; ask for enough to keep full-size requests in flight.
-        window = self.conn.sequence_window
-        if window["high"] - window["low"] < 512:
-            self.conn.echo(sid=self.session_id, timeout=int(self.timeout), credit_request=512)
+    # -- credits ----------------------------------------------------------------------------------------------
+
+    def credits(self) -> int:
+        """Credits available right now (granted and not yet spent)."""
+        with self.conn.sequence_lock:
+            return int(self.conn.sequence_window["high"] - self.conn.sequence_window["low"])
+
+    def bank_credits(self, wanted: int = 512) -> int:
+        """Ask for enough credits to keep full-size requests in flight; returns what is available after.
+        A session starts with a few dozen; a server may cap the total (Samba ``smb2 max credits``)."""
+        if self.credits() < wanted and self.credits() >= 1:
+            self.conn.echo(sid=self.session_id, timeout=max(int(self.timeout), 1), credit_request=wanted)
+        return self.credits()
+
+    def request_size(self, largest: int, kind: str) -> int:
+        """Bytes per READ or WRITE: the server's maximum, at most ``largest``, and small enough that the credits
+        granted pay for about four requests in flight (never below one credit's 64 KiB)."""
+        maximum = self.max_write if kind == "write" else self.max_read
+        size = min(maximum, largest)
+        if self.multi_credit:
+            size = min(size, max(1, self.bank_credits() // 4) * CREDIT_BYTES)
+        return max(1, size)
+
+    def _take_ids(self, charge: int) -> int | None:
+        """Reserve the message ids (and credits) of one request, or None when too few credits are left now."""
+        cost = max(charge, 1)
+        with self.conn.sequence_lock:
+            window = self.conn.sequence_window
+            if window["high"] - window["low"] < cost:
+                return None
+            message_id = int(window["low"])
+            window["low"] += cost
+            return message_id
 
     # -- sending ----------------------------------------------------------------------------------------------
-
-    def _take_ids(self, charge: int, deadline: float) -> int:
-        """Reserve ``charge`` credits; wait (bounded) for responses to return some when there are too few."""
-        while True:
-            with self.conn.sequence_lock:
-                window = self.conn.sequence_window
-                if window["high"] - window["low"] >= charge:
-                    message_id = int(window["low"])
-                    window["low"] += charge
-                    return message_id
-            if time.monotonic() > deadline:
-                raise errors.TimedOut("the server granted no credits in time")
-            time.sleep(0.0005)
 
     def _header(self, command: int, charge: int, message_id: int) -> bytes:
         flags = FLAG_SIGNED if self.signer.key else 0
         if self.dfs:
             flags |= 0x10000000
         return _HEADER.pack(
-            b"\xfeSMB", 64, charge, 0, command, charge, flags, 0, message_id, 0, self.tree_id, self.session_id,
-            b"\0" * 16,
+            b"\xfeSMB", 64, charge, 0, command, max(charge, 1), flags, 0, message_id, 0, self.tree_id,
+            self.session_id, b"\0" * 16,
         )  # fmt: skip
 
     def _send(self, parts: list[bytes | bytearray | memoryview], message_id: int) -> None:
         if self.signer.key:
             signature = self.signer.signature(parts, message_id, response=False)
             parts[0] = bytes(parts[0])[:48] + signature
+        if self.sealer is not None:
+            parts = list(self.sealer.seal(parts))
         total = sum(len(p) for p in parts)
         views = [memoryview(struct.pack(">I", total))] + [memoryview(p).cast("B") for p in parts]
         sock = self.transport._sock
@@ -178,11 +324,14 @@ class BulkChannel:
             except OSError as exc:
                 raise errors.ConnectionLost(f"sending to the server failed: {exc.strerror or exc}") from exc
 
-    def send_write(self, file_id: bytes, offset: int, data: memoryview) -> Any:
-        """Send one WRITE; returns the pending request (wait with :meth:`wait_write`). ``data`` is free on return."""
+    def send_write(self, file_id: bytes, offset: int, data: memoryview) -> Any | None:
+        """Send one WRITE and return the pending request (wait with :meth:`wait_write`), or None when the
+        credits for it are not there right now. ``data`` is free on return."""
         length = len(data)
-        charge = (max(length, 1) - 1) // 65536 + 1
-        message_id = self._take_ids(charge, time.monotonic() + self.timeout)
+        charge = charge_for(length, self.multi_credit)
+        message_id = self._take_ids(charge)
+        if message_id is None:
+            return None
         header = SMB2HeaderRequest()
         header["command"] = WRITE
         header["message_id"] = message_id
@@ -191,7 +340,11 @@ class BulkChannel:
         request = Request(header, SMB2WriteRequest, self.conn, session_id=self.session_id)
         self.conn.outstanding_requests[message_id] = request
         body = _WRITE_BODY.pack(49, 64 + 48, length, offset, file_id, 0, 0, 0, 0, 0)
-        self._send([self._header(WRITE, charge, message_id), body, data], message_id)
+        try:
+            self._send([self._header(WRITE, charge, message_id), body, data], message_id)
+        except BaseException:
+            self.conn.outstanding_requests.pop(message_id, None)
+            raise
         return request
 
     def wait_write(self, request: Any) -> int:
@@ -202,12 +355,17 @@ class BulkChannel:
         data = response["data"].get_value()
         return int(struct.unpack_from("<I", data, 4)[0])
 
-    def send_read(self, file_id: bytes, offset: int, length: int, slot: ReadSlot) -> None:
-        charge = (max(length, 1) - 1) // 65536 + 1
-        message_id = self._take_ids(charge, time.monotonic() + self.timeout)
+    def send_read(self, file_id: bytes, offset: int, length: int, slot: ReadSlot) -> bool:
+        """Send one READ answered into ``slot``; False (nothing sent) when the credits are not there now."""
+        charge = charge_for(length, self.multi_credit)
+        message_id = self._take_ids(charge)
+        if message_id is None:
+            return False
         slot.done.clear()
         slot.error = None
         slot.length = 0
+        slot.offset = offset
+        slot.requested = length
         with self._reads_lock:
             self._reads[message_id] = slot
         body = _READ_BODY.pack(49, 0x50, 0, length, offset, file_id, 0, 0, 0, 0, 0, 0)
@@ -217,6 +375,7 @@ class BulkChannel:
             with self._reads_lock:
                 self._reads.pop(message_id, None)
             raise
+        return True
 
     def wait_read(self, slot: ReadSlot) -> int:
         if not slot.done.wait(self.timeout):
@@ -262,26 +421,93 @@ class BulkChannel:
             self._fail_reads(errors.ConnectionLost(f"the SMB connection failed: {exc}"))
             raise
 
+    def _closed(self) -> bytes:
+        self._fail_reads(errors.ConnectionLost("the SMB connection closed"))
+        return b""
+
     def _recv_next(self, timeout: float) -> bytes:
         prefix = bytearray(4 + 64 + 16)
         view = memoryview(prefix)
         while True:
             if not self._read_exact(view[:4], timeout):
-                self._fail_reads(errors.ConnectionLost("the SMB connection closed"))
-                return b""
+                return self._closed()
             length = struct.unpack_from(">I", prefix, 0)[0]
             head = min(length, 80)
             if not self._read_exact(view[4 : 4 + head], timeout):
-                self._fail_reads(errors.ConnectionLost("the SMB connection closed"))
-                return b""
+                return self._closed()
+            if prefix[4:8] == b"\xfdSMB" and self.sealer is not None and length > _TRANSFORM.size:
+                message = self._recv_sealed(prefix, length, timeout)
+                if message is None:
+                    continue  # one of our READ responses: landed in its slot
+                return message
             slot = self._our_read(prefix, length)
             if slot is None:
                 rest = bytearray(length - head)
                 if rest and not self._read_exact(memoryview(rest), timeout):
-                    self._fail_reads(errors.ConnectionLost("the SMB connection closed"))
-                    return b""
+                    return self._closed()
                 return bytes(prefix[4 : 4 + head]) + bytes(rest)
             self._land_read(prefix, length, slot, timeout)
+
+    def _recv_sealed(self, prefix: bytearray, length: int, timeout: float) -> bytes | None:
+        """Receive and decrypt one encrypted message. Our READ responses land in their slot (None returned);
+        anything else is returned decrypted for smbprotocol, which then skips its own decryption."""
+        assert self.sealer is not None
+        transform = bytes(prefix[4 : 4 + _TRANSFORM.size])
+        session_id = _TRANSFORM.unpack(transform)[6]
+        head = min(length, 80)
+        size = length - _TRANSFORM.size
+        if session_id != self.sealer.session_id:  # another session's message: smbprotocol's business
+            rest = bytearray(length - head)
+            if rest and not self._read_exact(memoryview(rest), timeout):
+                return self._closed()
+            return bytes(prefix[4 : 4 + head]) + bytes(rest)
+        sealed = self.sealer.buffer(size)
+        already = head - _TRANSFORM.size
+        sealed[:already] = prefix[4 + _TRANSFORM.size : 4 + head]
+        if not self._read_exact(sealed[already:size], timeout):
+            return self._closed()
+        sealed[size:] = transform[4:20]
+        try:
+            plain = self.sealer.open(transform, sealed)
+        except errors.BmrError as exc:
+            self._fail_reads(exc)
+            raise
+        if len(plain) >= 64 + 16 and bytes(plain[:4]) == b"\xfeSMB":
+            command, next_command, message_id = struct.unpack_from("<H6xIQ", plain, 12)
+            if command == READ and next_command == 0:
+                with self._reads_lock:
+                    slot = self._reads.get(message_id)
+                if slot is not None:
+                    self._land_plain_read(plain, slot)
+                    return None
+        return bytes(plain)
+
+    def _add_credits(self, granted: int) -> None:
+        if granted == 0 and not self.multi_credit:
+            granted = 1  # SMB 2.0.2: a response returns the one credit its request used
+        with self.conn.sequence_lock:
+            self.conn.sequence_window["high"] += granted
+
+    def _land_plain_read(self, plain: memoryview, slot: ReadSlot) -> None:
+        """Our READ response, decrypted (so already authenticated by the cipher's tag)."""
+        status, _cmd, credits, _flags = struct.unpack_from("<IHHI", plain, 8)
+        message_id = struct.unpack_from("<Q", plain, 24)[0]
+        self._add_credits(credits)
+        if status == STATUS_PENDING:
+            return  # an interim answer; the real one follows
+        with self._reads_lock:
+            self._reads.pop(message_id, None)
+        data_offset, _r, data_length = struct.unpack_from("<BBI", plain, 64 + 2)
+        if status == STATUS_END_OF_FILE:
+            slot.length = 0
+        elif status != STATUS_SUCCESS:
+            slot.error = errors.ShareError(f"the server refused a READ (NTSTATUS 0x{status:08X})")
+        elif data_offset < 80 or data_length > len(slot.buffer) or data_offset + data_length > len(plain):
+            slot.error = errors.ProtocolError("a READ response did not fit its request")
+        else:
+            slot.buffer[:data_length] = plain[data_offset : data_offset + data_length]
+            slot.length = data_length
+        slot.done.set()
 
     def _our_read(self, prefix: bytearray, length: int) -> ReadSlot | None:
         if length < 64 + 8 or prefix[4:8] != b"\xfeSMB":
@@ -302,8 +528,7 @@ class BulkChannel:
         head = min(length, 80)
         status, _cmd, credits, flags = struct.unpack_from("<IHHI", prefix, 4 + 8)
         message_id = struct.unpack_from("<Q", prefix, 4 + 24)[0]
-        with self.conn.sequence_lock:
-            self.conn.sequence_window["high"] += credits
+        self._add_credits(credits)
         if status == STATUS_PENDING:
             if not self._drain(length - head, timeout):
                 self._fail_reads(errors.ConnectionLost("the SMB connection closed"))
