@@ -472,7 +472,7 @@ class BulkChannel:
         except errors.BmrError as exc:
             self._fail_reads(exc)
             raise
-        if len(plain) >= 64 + 16 and bytes(plain[:4]) == b"\xfeSMB":
+        if len(plain) >= 64 + 8 and bytes(plain[:4]) == b"\xfeSMB":
             command, next_command, message_id = struct.unpack_from("<H6xIQ", plain, 12)
             if command == READ and next_command == 0:
                 with self._reads_lock:
@@ -480,7 +480,18 @@ class BulkChannel:
                 if slot is not None:
                     self._land_plain_read(plain, slot)
                     return None
-        return bytes(plain)
+        message = bytearray(plain)
+        # smbprotocol checks the signature of a message it did not decrypt itself when the SIGNED flag is set,
+        # which some servers set inside encrypted messages (Samba on 3.0) with a signature that is not meant to
+        # be checked. The cipher's tag has authenticated every byte: clear the flag of each compounded header.
+        position = 0
+        while position + 64 <= len(message) and message[position : position + 4] == b"\xfeSMB":
+            flags, next_command = struct.unpack_from("<II", message, position + 16)
+            struct.pack_into("<I", message, position + 16, flags & ~FLAG_SIGNED)
+            if not next_command:
+                break
+            position += next_command
+        return bytes(message)
 
     def _add_credits(self, granted: int) -> None:
         if granted == 0 and not self.multi_credit:
@@ -497,14 +508,14 @@ class BulkChannel:
             return  # an interim answer; the real one follows
         with self._reads_lock:
             self._reads.pop(message_id, None)
-        data_offset, _r, data_length = struct.unpack_from("<BBI", plain, 64 + 2)
         if status == STATUS_END_OF_FILE:
             slot.length = 0
         elif status != STATUS_SUCCESS:
             slot.error = errors.ShareError(f"the server refused a READ (NTSTATUS 0x{status:08X})")
-        elif data_offset < 80 or data_length > len(slot.buffer) or data_offset + data_length > len(plain):
+        elif len(plain) < 80 or not _fits(plain, len(slot.buffer)):
             slot.error = errors.ProtocolError("a READ response did not fit its request")
         else:
+            data_offset, data_length = struct.unpack_from("<BxI", plain, 64 + 2)
             slot.buffer[:data_length] = plain[data_offset : data_offset + data_length]
             slot.length = data_length
         slot.done.set()
@@ -568,3 +579,9 @@ class BulkChannel:
                 slot.error = errors.ProtocolError("a READ response failed its signature check")
         slot.length = data_length
         slot.done.set()
+
+
+def _fits(response: memoryview, room: int) -> bool:
+    """A READ response's data lies inside the message and fits the slot's buffer."""
+    data_offset, data_length = struct.unpack_from("<BxI", response, 64 + 2)
+    return bool(data_offset >= 80 and data_length <= room and data_offset + data_length <= len(response))
