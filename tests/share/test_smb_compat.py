@@ -43,6 +43,7 @@ class Config:
     dialect: str | None = None
     cipher: str | None = None
     refused: type[errors.ShareError] | None = None  # the logon itself fails with this
+    request: int = 4 * 1024 * 1024  # bytes per WRITE the sink must choose
 
 
 ENCRYPTED = {"smb encrypt": "required"}
@@ -63,7 +64,7 @@ def _limits(size: int) -> dict[str, str]:
 
 
 CONFIGS = [
-    Config("smb2.0.2", max_protocol="SMB2_02", dialect="2.0.2"),
+    Config("smb2.0.2", max_protocol="SMB2_02", dialect="2.0.2", request=65536),
     Config("smb2.1", min_protocol="SMB2_10", max_protocol="SMB2_10", dialect="2.1"),
     Config("smb3.0", min_protocol="SMB3_00", max_protocol="SMB3_00", dialect="3.0",
            shares={"plain": {}, "enc": ENCRYPTED}),
@@ -73,10 +74,12 @@ CONFIGS = [
            shares={"plain": {}, "enc": ENCRYPTED, "veto": {"veto files": "/.*/"}, "dfree": {}}),
     Config("signing-disabled", signing="disabled", dialect="3.1.1"),
     *(_ciphers(a) for a in ("AES-128-GCM", "AES-256-GCM", "AES-128-CCM", "AES-256-CCM")),
-    Config("max-64k", extra=_limits(65536), shares={"plain": {}, "enc": ENCRYPTED}),
-    Config("max-1m", extra=_limits(1024 * 1024), shares={"plain": {}, "enc": ENCRYPTED}),
-    Config("max-64k-smb2.1", max_protocol="SMB2_10", extra=_limits(65536), dialect="2.1"),
-    Config("credits-32", extra={"smb2 max credits": "32"}, shares={"plain": {}, "enc": ENCRYPTED}),
+    Config("max-64k", extra=_limits(65536), shares={"plain": {}, "enc": ENCRYPTED}, request=65536),
+    Config("max-1m", extra=_limits(1024 * 1024), shares={"plain": {}, "enc": ENCRYPTED}, request=1024 * 1024),
+    Config("max-64k-smb2.1", max_protocol="SMB2_10", extra=_limits(65536), dialect="2.1", request=65536),
+    # 32 credits pay for 2 MiB in flight: requests of 8 credits keep four of them going.
+    Config("credits-32", extra={"smb2 max credits": "32"}, shares={"plain": {}, "enc": ENCRYPTED},
+           request=8 * 65536),
     Config("ntlm-disabled", extra={"ntlm auth": "disabled"}, refused=errors.NtlmBlocked),
     Config("smb1-only", min_protocol="NT1", max_protocol="NT1", refused=errors.Smb1Only),
 ]  # fmt: skip
@@ -153,9 +156,12 @@ def test_round_trip(server: Running, payload: bytes) -> None:
             assert channel is not None and (channel.sealer is not None) is encrypted
             if config.cipher:
                 assert channel.sealer is not None and channel.sealer.name == config.cipher
+            assert sink._piece == config.request
             view = memoryview(payload)
             for start in range(0, len(payload), PIECE):
                 sink.write(view[start : start + PIECE])
+            # Bytes in flight, not a request count, bound the pipeline: small requests keep many going.
+            assert len(sink._pending) >= min(16, _SmbSink.IN_FLIGHT // config.request) or config.request > 65536
             sink.close()
             assert sink.confirmed() == len(payload)
             assert backend.stat(name).size == len(payload)
