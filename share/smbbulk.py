@@ -40,9 +40,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
-from smbprotocol.connection import Request
-from smbprotocol.header import SMB2HeaderRequest
-from smbprotocol.open import SMB2WriteRequest
+from smbprotocol.exceptions import SMBOSError
 
 from share import errors
 
@@ -216,6 +214,17 @@ class ReadSlot:
     requested: int = 0
 
 
+@dataclass
+class WriteTicket:
+    """One WRITE in flight; its response is parsed on the receive thread, without smbprotocol's objects."""
+
+    length: int
+    done: threading.Event = field(default_factory=threading.Event)
+    written: int = 0
+    status: int = STATUS_SUCCESS
+    error: BaseException | None = None
+
+
 class BulkChannel:
     """Fast READ and WRITE on one smbprotocol connection/session/tree. One bulk user at a time."""
 
@@ -237,7 +246,8 @@ class BulkChannel:
         self.max_write = min(int(connection.max_write_size), limit or 1 << 32)
         self.max_read = min(int(connection.max_read_size), limit or 1 << 32)
         self._reads: dict[int, ReadSlot] = {}
-        self._reads_lock = threading.Lock()
+        self._writes: dict[int, WriteTicket] = {}
+        self._reads_lock = threading.Lock()  # guards both tables
         seconds = max(int(timeout), 1)
         self.transport._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, 0))
         self._original_recv = self.transport.recv
@@ -324,36 +334,35 @@ class BulkChannel:
             except OSError as exc:
                 raise errors.ConnectionLost(f"sending to the server failed: {exc.strerror or exc}") from exc
 
-    def send_write(self, file_id: bytes, offset: int, data: memoryview) -> Any | None:
-        """Send one WRITE and return the pending request (wait with :meth:`wait_write`), or None when the
-        credits for it are not there right now. ``data`` is free on return."""
+    def send_write(self, file_id: bytes, offset: int, data: memoryview) -> WriteTicket | None:
+        """Send one WRITE and return its ticket (wait with :meth:`wait_write`), or None when the credits for it
+        are not there right now. ``data`` is free on return."""
         length = len(data)
         charge = charge_for(length, self.multi_credit)
         message_id = self._take_ids(charge)
         if message_id is None:
             return None
-        header = SMB2HeaderRequest()
-        header["command"] = WRITE
-        header["message_id"] = message_id
-        header["session_id"] = self.session_id
-        header["tree_id"] = self.tree_id
-        request = Request(header, SMB2WriteRequest, self.conn, session_id=self.session_id)
-        self.conn.outstanding_requests[message_id] = request
+        ticket = WriteTicket(length)
+        with self._reads_lock:
+            self._writes[message_id] = ticket
         body = _WRITE_BODY.pack(49, 64 + 48, length, offset, file_id, 0, 0, 0, 0, 0)
         try:
             self._send([self._header(WRITE, charge, message_id), body, data], message_id)
         except BaseException:
-            self.conn.outstanding_requests.pop(message_id, None)
+            with self._reads_lock:
+                self._writes.pop(message_id, None)
             raise
-        return request
+        return ticket
 
-    def wait_write(self, request: Any) -> int:
-        """Bytes the server says it wrote. Raises the smbprotocol error for a failure status (map it outside)."""
-        response = self.conn.receive(request, timeout=self.timeout)
-        message_id = response["message_id"].get_value()
-        self.conn.outstanding_requests.pop(message_id, None)
-        data = response["data"].get_value()
-        return int(struct.unpack_from("<I", data, 4)[0])
+    def wait_write(self, ticket: WriteTicket) -> int:
+        """Bytes the server says it wrote. A failure status raises smbprotocol's SMBOSError (map it outside)."""
+        if not ticket.done.wait(self.timeout):
+            raise errors.TimedOut(f"no WRITE response within {self.timeout:g} s")
+        if ticket.error is not None:
+            raise ticket.error
+        if ticket.status != STATUS_SUCCESS:
+            raise SMBOSError(ticket.status, "WRITE")
+        return ticket.written
 
     def send_read(self, file_id: bytes, offset: int, length: int, slot: ReadSlot) -> bool:
         """Send one READ answered into ``slot``; False (nothing sent) when the credits are not there now."""
@@ -387,11 +396,13 @@ class BulkChannel:
     # -- receiving (runs on smbprotocol's receive thread) ---------------------------------------------------
 
     def _fail_reads(self, exc: BaseException) -> None:
+        """Fail every READ and WRITE still waiting (the connection is gone)."""
         with self._reads_lock:
-            pending, self._reads = list(self._reads.values()), {}
-        for slot in pending:
-            slot.error = exc
-            slot.done.set()
+            pending: list[ReadSlot | WriteTicket] = [*self._reads.values(), *self._writes.values()]
+            self._reads, self._writes = {}, {}
+        for waiting in pending:
+            waiting.error = exc
+            waiting.done.set()
 
     def _read_exact(self, view: memoryview, timeout: float) -> bool:
         """Fill ``view`` from the socket. False when the socket closed; TimeoutError when idle too long."""
@@ -440,12 +451,16 @@ class BulkChannel:
                 if message is None:
                     continue  # one of our READ responses: landed in its slot
                 return message
-            slot = self._our_read(prefix, length)
+            ticket = self._our_write(prefix, length)
+            slot = self._our_read(prefix, length) if ticket is None else None
             if slot is None:
                 rest = bytearray(length - head)
                 if rest and not self._read_exact(memoryview(rest), timeout):
                     return self._closed()
-                return bytes(prefix[4 : 4 + head]) + bytes(rest)
+                if ticket is None:
+                    return bytes(prefix[4 : 4 + head]) + bytes(rest)
+                self._land_write(memoryview(bytes(prefix[4 : 4 + head]) + bytes(rest)), ticket, sealed=False)
+                continue
             self._land_read(prefix, length, slot, timeout)
 
     def _recv_sealed(self, prefix: bytearray, length: int, timeout: float) -> bytes | None:
@@ -479,6 +494,12 @@ class BulkChannel:
                     slot = self._reads.get(message_id)
                 if slot is not None:
                     self._land_plain_read(plain, slot)
+                    return None
+            if command == WRITE and next_command == 0:
+                with self._reads_lock:
+                    ticket = self._writes.get(message_id)
+                if ticket is not None:
+                    self._land_write(plain, ticket, sealed=True)
                     return None
         message = bytearray(plain)
         # smbprotocol checks the signature of a message it did not decrypt itself when the SIGNED flag is set,
@@ -519,6 +540,37 @@ class BulkChannel:
             slot.buffer[:data_length] = plain[data_offset : data_offset + data_length]
             slot.length = data_length
         slot.done.set()
+
+    def _our_write(self, prefix: bytearray, length: int) -> WriteTicket | None:
+        if length < 64 + 8 or length > 4096 or prefix[4:8] != b"\xfeSMB":
+            return None
+        command, next_command, message_id = struct.unpack_from("<H6xIQ", prefix, 4 + 12)
+        if command != WRITE or next_command != 0:
+            return None
+        with self._reads_lock:
+            return self._writes.get(message_id)
+
+    def _land_write(self, message: memoryview, ticket: WriteTicket, *, sealed: bool) -> None:
+        """One response to our WRITE (plain, or decrypted and so already authenticated)."""
+        status, _cmd, credits, flags = struct.unpack_from("<IHHI", message, 8)
+        message_id = struct.unpack_from("<Q", message, 24)[0]
+        self._add_credits(credits)
+        if status == STATUS_PENDING:
+            return  # an interim answer; the real one follows
+        with self._reads_lock:
+            self._writes.pop(message_id, None)
+        if self.signer.key and not sealed:
+            header = bytes(message[:48]) + b"\0" * 16
+            expected = self.signer.signature([header, message[64:]], message_id, response=True)
+            if not flags & FLAG_SIGNED or not hmac.compare_digest(expected, bytes(message[48:64])):
+                ticket.error = errors.ProtocolError("a WRITE response failed its signature check")
+        if status == STATUS_SUCCESS:
+            if len(message) >= 64 + 8:
+                ticket.written = int(struct.unpack_from("<I", message, 64 + 4)[0])
+            else:
+                ticket.error = errors.ProtocolError("a WRITE response is too short")
+        ticket.status = status
+        ticket.done.set()
 
     def _our_read(self, prefix: bytearray, length: int) -> ReadSlot | None:
         if length < 64 + 8 or prefix[4:8] != b"\xfeSMB":
