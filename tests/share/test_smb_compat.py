@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from share import errors
+from share.base import Sink, Source, Stream
 from share.connect import Access, open_backend
 from share.credentials import PasswordSource
 from share.location import parse_location
@@ -191,6 +192,20 @@ def test_resume_and_plain_stream(server: Running, payload: bytes) -> None:
         sink.write(memoryview(payload)[3_000_000:9_000_000])
         sink.close()
         assert backend.read_range("stream.bin", 0, 10**7) == payload[:9_000_000]
+        # The generic Sink and Source over smbclient's raw file (what open_sink falls back to): its write()
+        # takes at most the server's max write and says so; every byte must still arrive.
+        raw = backend._create("generic.bin", 0, buffering=0)
+        sink = Sink(Stream(raw, backend._mapped, "generic.bin"), 0)
+        for start in range(0, len(payload), PIECE):
+            sink.write(memoryview(payload)[start : start + PIECE])
+        sink.close()
+        generic = Source(backend.open_read("generic.bin"))
+        try:
+            got = b"".join(bytes(chunk) for chunk in generic.chunks())
+        finally:
+            generic.close()
+        assert len(got) == len(payload) and got == payload
+        backend.remove("generic.bin")
         source = backend.open_source("stream.bin", 4_444_444)
         buffer = memoryview(bytearray(1_500_000))
         assert source.readinto(buffer) == len(buffer)  # short answers are completed
