@@ -64,7 +64,7 @@ def _limits(size: int) -> dict[str, str]:
     return {"smb2 max read": str(size), "smb2 max write": str(size), "smb2 max trans": str(size)}
 
 
-CONFIGS = [
+ACCEPTING = [
     Config("smb2.0.2", max_protocol="SMB2_02", dialect="2.0.2", request=65536),
     Config("smb2.1", min_protocol="SMB2_10", max_protocol="SMB2_10", dialect="2.1"),
     Config("smb3.0", min_protocol="SMB3_00", max_protocol="SMB3_00", dialect="3.0",
@@ -72,7 +72,7 @@ CONFIGS = [
     Config("smb3.0.2", min_protocol="SMB3_02", max_protocol="SMB3_02", dialect="3.0.2",
            shares={"plain": {}, "enc": ENCRYPTED}),
     Config("smb3.1.1", min_protocol="SMB3_11", dialect="3.1.1",
-           shares={"plain": {}, "enc": ENCRYPTED, "veto": {"veto files": "/.*/"}, "dfree": {}}),
+           shares={"plain": {}, "enc": ENCRYPTED}),
     Config("signing-disabled", signing="disabled", dialect="3.1.1"),
     *(_ciphers(a) for a in ("AES-128-GCM", "AES-256-GCM", "AES-128-CCM", "AES-256-CCM")),
     Config("max-64k", extra=_limits(65536), shares={"plain": {}, "enc": ENCRYPTED}, request=65536),
@@ -81,9 +81,13 @@ CONFIGS = [
     # 32 credits pay for 2 MiB in flight: requests of 8 credits keep four of them going.
     Config("credits-32", extra={"smb2 max credits": "32"}, shares={"plain": {}, "enc": ENCRYPTED},
            request=8 * 65536),
+]  # fmt: skip
+REFUSING = [
     Config("ntlm-disabled", extra={"ntlm auth": "disabled"}, refused=errors.NtlmBlocked),
     Config("smb1-only", min_protocol="NT1", max_protocol="NT1", refused=errors.Smb1Only),
-]  # fmt: skip
+]
+# Hardening seen on file servers: dot-files vetoed, and a `dfree command` that claims 1 TiB on an 8 MiB disk.
+HARDENED = Config("hardened", min_protocol="SMB3_11", shares={"veto": {"veto files": "/.*/"}, "dfree": {}})
 
 
 @dataclass
@@ -106,9 +110,7 @@ def _lying_dfree(base: Path) -> Path:
     return script
 
 
-@pytest.fixture(scope="module", params=CONFIGS, ids=lambda c: c.name)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    config: Config = request.param
+def _run(config: Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     base = tmp_path_factory.mktemp(config.name)
     samba = SambaServer(
         base,
@@ -122,8 +124,25 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         else:
             samba.add_share(name, **options)
     samba.start()
-    yield Running(config, samba)
-    samba.stop()
+    try:
+        yield Running(config, samba)
+    finally:
+        samba.stop()
+
+
+@pytest.fixture(scope="module", params=ACCEPTING, ids=lambda c: c.name)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    yield from _run(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=REFUSING, ids=lambda c: c.name)
+def refusing(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    yield from _run(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    yield from _run(HARDENED, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -131,15 +150,9 @@ def payload() -> bytes:
     return os.urandom(SIZE)
 
 
-def _round_trip_shares(config: Config) -> list[str]:
-    return [s for s in config.shares if s not in ("veto", "dfree")]
-
-
 def test_round_trip(server: Running, payload: bytes) -> None:
     config = server.config
-    if config.refused is not None:
-        pytest.skip("a refused logon is tested below")
-    for share in _round_trip_shares(config):
+    for share in config.shares:
         encrypted = share == "enc" or config.cipher is not None
         with server.open(share) as backend:
             facts = backend.facts()
@@ -181,9 +194,7 @@ def test_round_trip(server: Running, payload: bytes) -> None:
 
 def test_resume_and_plain_stream(server: Running, payload: bytes) -> None:
     """The generic Stream path (open_write) completes the server's short writes; a sink resumes at an offset."""
-    if server.config.refused is not None:
-        pytest.skip("a refused logon is tested below")
-    share = _round_trip_shares(server.config)[-1]
+    share = list(server.config.shares)[-1]
     with server.open(share) as backend:
         with backend.open_write("stream.bin") as stream:
             assert stream.write(payload[:5_000_000]) == 5_000_000
@@ -214,12 +225,11 @@ def test_resume_and_plain_stream(server: Running, payload: bytes) -> None:
         backend.remove("stream.bin")
 
 
-def test_refused_logon_names_its_cause(server: Running) -> None:
-    refused = server.config.refused
-    if refused is None:
-        pytest.skip("this configuration accepts the logon")
+def test_refused_logon_names_its_cause(refusing: Running) -> None:
+    refused = refusing.config.refused
+    assert refused is not None
     with pytest.raises(refused) as info:
-        server.open("plain")
+        refusing.open("plain")
     assert not info.value.retryable
     if refused is errors.NtlmBlocked:
         assert "the server refuses NTLM, and WinRE can log on with nothing else" in str(info.value)
@@ -228,10 +238,8 @@ def test_refused_logon_names_its_cause(server: Running) -> None:
     assert SMB_PASSWORD not in str(info.value)
 
 
-def test_vetoed_name_is_refused_not_missing(server: Running) -> None:
-    if "veto" not in server.config.shares:
-        pytest.skip("no vetoed share here")
-    with server.open("veto") as backend:
+def test_vetoed_name_is_refused_not_missing(hardened: Running) -> None:
+    with hardened.open("veto") as backend:
         for opener in (backend.open_write, backend.open_sink):
             with pytest.raises(errors.NameRefused, match=r"refuses the name '\.bmr-probe'"):
                 opener(".bmr-probe")
@@ -246,10 +254,8 @@ def test_vetoed_name_is_refused_not_missing(server: Running) -> None:
         assert backend.read_bytes("visible", 10) == b"ok"
 
 
-def test_lying_free_space_ends_in_disk_full(server: Running) -> None:
-    if "dfree" not in server.config.shares:
-        pytest.skip("no lying dfree here")
-    with server.open("dfree") as backend:
+def test_lying_free_space_ends_in_disk_full(hardened: Running) -> None:
+    with hardened.open("dfree") as backend:
         assert backend.space().free >= TIB  # what the server claims
         sink = backend.open_sink("big.bin")
         with pytest.raises(errors.DiskFull):
@@ -264,9 +270,7 @@ def test_lying_free_space_ends_in_disk_full(server: Running) -> None:
 def test_smbclient_agrees_on_the_configuration(server: Running) -> None:
     """Samba's own client sees the same server: a sanity check that the config means what the test thinks."""
     config = server.config
-    if config.refused is not None:
-        pytest.skip("refused")
-    share = _round_trip_shares(config)[0]
+    share = next(iter(config.shares))
     result = subprocess.run(
         ["smbclient", f"//127.0.0.1/{share}", "-p", str(server.samba.port), "-U", server.samba.user,
          "--option=client min protocol=SMB2_02", "-c", "ls"],
