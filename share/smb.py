@@ -225,10 +225,13 @@ class SmbBackend(Backend):
         if not smbbulk.supported(conn, session, tree):
             return None
         channel = self._channel
-        if channel is None or channel.conn is not conn or channel.tree_id != tree.tree_connect_id:
-            if channel is not None:
-                channel.close()
-            channel = self._channel = BulkChannel(conn, session, tree, timeout=self.timeout)
+        if channel is not None and channel.conn is conn and channel.session is session:
+            if channel.tree_id != tree.tree_connect_id:
+                channel.retarget(tree)
+            return channel
+        if channel is not None:
+            channel.close()
+        channel = self._channel = BulkChannel(conn, session, tree, timeout=self.timeout)
         return channel
 
     def open_sink(self, path: str, offset: int = 0) -> Sink:
@@ -347,19 +350,19 @@ class _SmbSink(_BulkFile, Sink):
 
     def write(self, data: memoryview) -> None:
         start = 0
-        while start < len(data):
-            piece = data[start : start + self._piece]
-            while self._pending and self._in_flight + len(piece) > self.IN_FLIGHT:
-                self._wait_oldest()
-            with self._mapped(self._path):
+        with self._mapped(self._path):  # one mapping for the whole buffer: 64 KiB requests come by the hundred
+            while start < len(data):
+                piece = data[start : start + self._piece]
+                while self._pending and self._in_flight + len(piece) > self.IN_FLIGHT:
+                    self._wait_oldest()
                 request = self._channel.send_write(self._file_id, self._next, piece)
-            if request is None:
-                self._short_of_credits()
-                continue
-            self._next += len(piece)
-            self._in_flight += len(piece)
-            self._pending.append((request, self._next, len(piece)))
-            start += len(piece)
+                if request is None:
+                    self._short_of_credits()
+                    continue
+                self._next += len(piece)
+                self._in_flight += len(piece)
+                self._pending.append((request, self._next, len(piece)))
+                start += len(piece)
 
     def _short_of_credits(self) -> None:
         if self._pending:
@@ -372,8 +375,7 @@ class _SmbSink(_BulkFile, Sink):
     def _wait_oldest(self) -> None:
         request, end, length = self._pending.popleft()
         self._in_flight -= length
-        with self._mapped(self._path):
-            written = self._channel.wait_write(request)
+        written = self._channel.wait_write(request)  # callers map the errors
         if written != length:
             raise errors.DiskFull(f"{self._path}: the server wrote {written} of {length} bytes")
         self._confirmed = end
@@ -382,9 +384,9 @@ class _SmbSink(_BulkFile, Sink):
         return self._confirmed
 
     def close(self) -> None:
-        while self._pending:
-            self._wait_oldest()
         with self._mapped(self._path):
+            while self._pending:
+                self._wait_oldest()
             self._raw.close()
 
     def abandon(self) -> None:
@@ -411,18 +413,17 @@ class _SmbSource(_BulkFile, Source):
         self._current: memoryview | None = None
 
     def _fill(self) -> None:
-        while self._free and self._next < self._size:
-            slot = self._free[-1]
-            length = min(len(slot.buffer), self._size - self._next)
-            with self._mapped(self._path):
-                sent = self._channel.send_read(self._file_id, self._next, length, slot)
-            if not sent:
-                if self._flight:
-                    return  # their answers return credits
-                raise errors.ProtocolError(f"{self._path}: the server grants no credits, so no READ can be sent")
-            self._free.pop()
-            self._next += length
-            self._flight.append(slot)
+        with self._mapped(self._path):  # one mapping for the whole read-ahead
+            while self._free and self._next < self._size:
+                slot = self._free[-1]
+                length = min(len(slot.buffer), self._size - self._next)
+                if not self._channel.send_read(self._file_id, self._next, length, slot):
+                    if self._flight:
+                        return  # their answers return credits
+                    raise errors.ProtocolError(f"{self._path}: the server grants no credits, so no READ can be sent")
+                self._free.pop()
+                self._next += length
+                self._flight.append(slot)
 
     def _take(self) -> tuple[ReadSlot, int] | None:
         self._fill()

@@ -250,11 +250,27 @@ class BulkChannel:
         self._reads_lock = threading.Lock()  # guards both tables
         seconds = max(int(timeout), 1)
         self.transport._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, 0))
+        self._inbox = memoryview(bytearray(256 * 1024))
+        self._in_start = self._in_end = 0
         self._original_recv = self.transport.recv
         self.transport.recv = self._recv  # the receive thread looks it up on every message
         self.bank_credits()
 
+    def retarget(self, tree: Any) -> None:
+        """Serve another tree of the same session (the receive hook, and its inbox, stay)."""
+        self.tree_id = int(tree.tree_connect_id)
+        self.dfs = bool(getattr(tree, "is_dfs_share", False))
+        encrypted = bool(self.session.encrypt_data or tree.encrypt_data)
+        if encrypted and self.sealer is None:
+            self.sealer = Sealer(self.conn, self.session)
+        elif not encrypted:
+            self.sealer = None
+        self.signer = Signer(self.conn, self.session)
+        if self.sealer is not None:
+            self.signer.key = None
+
     def close(self) -> None:
+        """Only when the connection goes: bytes read ahead into the inbox would be lost to smbprotocol."""
         if self.transport.recv == self._recv:
             self.transport.recv = self._original_recv
 
@@ -405,25 +421,45 @@ class BulkChannel:
             waiting.done.set()
 
     def _read_exact(self, view: memoryview, timeout: float) -> bool:
-        """Fill ``view`` from the socket. False when the socket closed; TimeoutError when idle too long."""
+        """Fill ``view`` from the socket. False when the socket closed; TimeoutError when idle too long.
+
+        Small reads (headers, WRITE responses) are served from an inbox filled by one ``recv`` of whatever has
+        arrived, so a burst of responses costs one system call, not three each; large ones (READ data) go
+        straight into ``view``. The inbox belongs to this channel's hook, which stays on the connection."""
+        got = self._from_inbox(view)
         sock = self.transport._sock
-        got = 0
         while got < len(view):
+            remaining = len(view) - got
+            direct = remaining >= len(self._inbox) // 2
             with self.transport._close_lock:
                 if not self.transport.connected:
                     return False
-                ready = select.select([sock], [], [], max(timeout, 1))[0]
-                if not ready:
-                    raise TimeoutError(f"recv idle for {timeout:.0f}s")
                 try:
-                    count = sock.recv_into(view[got:])
+                    count = sock.recv_into(view[got:] if direct else self._inbox, 0, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    count = -1
                 except OSError:
                     count = 0
+                if count < 0:
+                    if not select.select([sock], [], [], max(timeout, 1))[0]:
+                        raise TimeoutError(f"recv idle for {timeout:.0f}s")
+                    continue
             if count == 0:
                 self.transport.close()
                 return False
-            got += count
+            if direct:
+                got += count
+            else:
+                self._in_start, self._in_end = 0, count
+                got += self._from_inbox(view[got:])
         return True
+
+    def _from_inbox(self, view: memoryview) -> int:
+        count = min(len(view), self._in_end - self._in_start)
+        if count:
+            view[:count] = self._inbox[self._in_start : self._in_start + count]
+            self._in_start += count
+        return count
 
     def _recv(self, timeout: float) -> bytes:
         try:
