@@ -420,14 +420,17 @@ class BulkChannel:
             waiting.error = exc
             waiting.done.set()
 
-    def _read_exact(self, view: memoryview, timeout: float) -> bool:
-        """Fill ``view`` from the socket. False when the socket closed; TimeoutError when idle too long.
+    def _read_exact(self, view: memoryview, timeout: float, *, between_messages: bool = False) -> bool:
+        """Fill ``view`` from the socket. False when the socket closed. Silence longer than ``timeout`` between
+        messages raises TimeoutError (smbprotocol then probes the link with an echo); inside a message it closes
+        the connection, because a message cut in two cannot be resumed.
 
         Small reads (headers, WRITE responses) are served from an inbox filled by one ``recv`` of whatever has
         arrived, so a burst of responses costs one system call, not three each; large ones (READ data) go
         straight into ``view``. The inbox belongs to this channel's hook, which stays on the connection."""
         got = self._from_inbox(view)
         sock = self.transport._sock
+        stalled = False
         while got < len(view):
             remaining = len(view) - got
             direct = remaining >= len(self._inbox) // 2
@@ -441,9 +444,14 @@ class BulkChannel:
                 except OSError:
                     count = 0
                 if count < 0:
-                    if not select.select([sock], [], [], max(timeout, 1))[0]:
+                    if select.select([sock], [], [], max(timeout, 1))[0]:
+                        continue
+                    if between_messages and got == 0:
                         raise TimeoutError(f"recv idle for {timeout:.0f}s")
-                    continue
+                    stalled = True
+            if count < 0 and stalled:
+                self.transport.close()
+                return False
             if count == 0:
                 self.transport.close()
                 return False
@@ -476,7 +484,7 @@ class BulkChannel:
         prefix = bytearray(4 + 64 + 16)
         view = memoryview(prefix)
         while True:
-            if not self._read_exact(view[:4], timeout):
+            if not self._read_exact(view[:4], timeout, between_messages=True):
                 return self._closed()
             length = struct.unpack_from(">I", prefix, 0)[0]
             head = min(length, 80)
