@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import struct
@@ -30,6 +31,11 @@ from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Sourc
 from share.credentials import Account, PasswordSource
 from share.location import Location
 from share.smbbulk import CREDIT_BYTES, BulkChannel, ReadSlot
+
+# smbprotocol's receive thread reports a dropped or garbled connection with log.exception; with no handler
+# anywhere, Python's last-resort handler would print that traceback on stderr. The caller gets the mapped error;
+# the record still reaches any handler the application installs (it propagates).
+logging.getLogger("smbprotocol").addHandler(logging.NullHandler())
 
 DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2", 0x0311: "3.1.1"}
 
