@@ -7,7 +7,8 @@ Shares, all on a tmpfs so that only protocol and CPU decide:
 - signed:      signing mandatory (SMB 3.1.1, the signing algorithm Samba picks), smbclient --client-protection=sign
 - encrypted:   ``smb encrypt = required`` on the share (the cipher Samba picks), --client-protection=encrypt
 - signed-64k / encrypted-64k: the same with ``smb2 max read/write/trans = 65536`` (a second smbd)
-Each figure is the median of ``--runs`` timings; ratios are bmr's throughput over smbclient's (goal >= 0.8).
+Runs alternate (smbclient, bmr, smbclient, bmr, ...) so that both meet the same load from anything else on the
+machine; each figure is the median of ``--runs`` timings; ratios are bmr's throughput over smbclient's.
 """
 
 from __future__ import annotations
@@ -30,13 +31,15 @@ from tests.servers import SMB_PASSWORD, SambaServer
 CHUNK = 4 * 1024 * 1024
 
 
-def median_time(runs: int, action: Callable[[], object]) -> float:
-    times = []
+def median_times(runs: int, *actions: Callable[[], object]) -> list[float]:
+    """The median time of each action, the actions taking turns run after run."""
+    times: list[list[float]] = [[] for _ in actions]
     for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for action, spent in zip(actions, times, strict=True):
+            started = time.perf_counter()
+            action()
+            spent.append(time.perf_counter() - started)
+    return [statistics.median(spent) for spent in times]
 
 
 def ours_put(backend: SmbBackend, source: Path) -> None:
@@ -67,13 +70,19 @@ def measure(samba: SambaServer, share: str, protection: str, source: Path, runs:
     try:
         facts = backend.facts()
         channel_cipher = None
-        put = median_time(runs, lambda: smbclient(samba, share, f'put "{source}" ref.bin', option))
-        mine = median_time(runs, lambda: ours_put(backend, source))
+        put, mine = median_times(
+            runs,
+            lambda: smbclient(samba, share, f'put "{source}" ref.bin', option),
+            lambda: ours_put(backend, source),
+        )
         channel = backend._channel
         if channel is not None and channel.sealer is not None:
             channel_cipher = channel.sealer.name
-        get = median_time(runs, lambda: smbclient(samba, share, "get ref.bin /dev/null", option))
-        read = median_time(runs, lambda: ours_get(backend, "ours.bin"))
+        get, read = median_times(
+            runs,
+            lambda: smbclient(samba, share, "get ref.bin /dev/null", option),
+            lambda: ours_get(backend, "ours.bin"),
+        )
         print(
             f"{share:14s} dialect {facts.dialect} encryption {facts.encryption} cipher {channel_cipher or '-'}: "
             f"put {size / put / 1e6:6.0f} MB/s, bmr {size / mine / 1e6:6.0f} MB/s; "
