@@ -23,7 +23,7 @@ from share.base import Sink, Source, Stream
 from share.connect import Access, open_backend
 from share.credentials import PasswordSource
 from share.location import parse_location
-from share.smb import SmbBackend, _SmbSink, _SmbSource
+from share.smb import SmbBackend, _SmbSink, _SmbSource, negotiate
 from tests.servers import SMB_PASSWORD, SambaServer
 
 SIZE = 20 * 1024 * 1024 + 12_345
@@ -235,6 +235,8 @@ def test_refused_logon_names_its_cause(refusing: Running) -> None:
         assert "the server refuses NTLM, and WinRE can log on with nothing else" in str(info.value)
     if refused is errors.Smb1Only:
         assert "only SMB1" in str(info.value)
+        with pytest.raises(errors.Smb1Only):  # the negotiate-only probe (preflight) says the same
+            negotiate("127.0.0.1", refusing.samba.port, timeout=5)
     assert SMB_PASSWORD not in str(info.value)
 
 
