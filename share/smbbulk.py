@@ -148,7 +148,9 @@ class Sealer:
         self.cipher = cipher_of(connection)
         gcm = self.cipher in (AES_128_GCM, AES_256_GCM)
         aead: type[AESGCM] | type[AESCCM] = AESGCM if gcm else AESCCM
-        self._seal = aead(bytes(session.encryption_key))
+        self._gcm = gcm
+        self._key = bytes(session.encryption_key)
+        self._seal = aead(self._key)
         self._open = aead(bytes(session.decryption_key))
         self.session_id = int(session.session_id)
         self.nonce_length = 12 if gcm else 11
@@ -165,21 +167,34 @@ class Sealer:
     def seal(self, parts: Sequence[bytes | bytearray | memoryview]) -> list[memoryview]:
         """The transform header and the ciphertext of the message made of ``parts`` (valid until the next call)."""
         total = sum(len(p) for p in parts)
-        if len(self._plain_out) < total:
-            self._plain_out = bytearray(total)
+        if len(self._sealed_out) < total + 16:
             self._sealed_out = bytearray(total + 16)
-        plain = memoryview(self._plain_out)
-        position = 0
-        for part in parts:
-            plain[position : position + len(part)] = memoryview(part).cast("B")
-            position += len(part)
         nonce = self._nonces.next()
         header = bytearray(
             _TRANSFORM.pack(b"\xfdSMB", b"\0" * 16, nonce.ljust(16, b"\0"), total, 0, 1, self.session_id)
         )
         sealed = memoryview(self._sealed_out)[: total + 16]
-        self._seal.encrypt_into(nonce, plain[:total], bytes(header[20:]), sealed)
-        header[4:20] = sealed[total:]
+        if self._gcm:
+            # GCM is a stream mode: encrypt the parts one after the other, no joined copy of the message.
+            encryptor = Cipher(algorithms.AES(self._key), modes.GCM(nonce)).encryptor()
+            encryptor.authenticate_additional_data(bytes(header[20:]))
+            position = 0
+            for part in parts:
+                position += encryptor.update_into(memoryview(part).cast("B"), sealed[position:])
+            encryptor.finalize()
+            if position != total:
+                raise AssertionError(f"GCM gave {position} of {total} bytes")
+            header[4:20] = encryptor.tag
+        else:
+            if len(self._plain_out) < total:
+                self._plain_out = bytearray(total)
+            plain = memoryview(self._plain_out)
+            position = 0
+            for part in parts:
+                plain[position : position + len(part)] = memoryview(part).cast("B")
+                position += len(part)
+            self._seal.encrypt_into(nonce, plain[:total], bytes(header[20:]), sealed)
+            header[4:20] = sealed[total:]
         return [memoryview(header), sealed[:total]]
 
     def buffer(self, size: int) -> memoryview:
