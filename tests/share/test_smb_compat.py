@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -279,3 +280,28 @@ def test_smbclient_agrees_on_the_configuration(server: Running) -> None:
         capture_output=True, text=True, env={**os.environ, "PASSWD": SMB_PASSWORD}, timeout=30,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def stingy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    yield from _run(Config("credits-16", extra={"smb2 max credits": "16"}), tmp_path_factory)
+
+
+def test_too_few_credits_means_smaller_requests_not_a_wait(stingy: Running, payload: bytes) -> None:
+    """A sink that finds too few credits for its request size, with nothing in flight, sends smaller ones at once
+    (16 credits pay for 1 MiB); it never waits for credits that will not come, nor calls that retryable."""
+    with stingy.open("plain") as backend:
+        sink = backend.open_sink("stingy.bin")
+        assert isinstance(sink, _SmbSink)
+        sink._piece = 4 * 1024 * 1024  # as if the server had granted more at first
+        started = time.monotonic()
+        sink.write(memoryview(payload)[:9_000_000])
+        sink.close()
+        assert time.monotonic() - started < 5
+        assert sink._piece <= 16 * 65536
+        assert backend.read_bytes("stingy.bin", 10**7) == payload[:9_000_000]
+        source = backend.open_source("stingy.bin")
+        try:
+            assert b"".join(bytes(c) for c in source.chunks()) == payload[:9_000_000]
+        finally:
+            source.close()
