@@ -56,6 +56,7 @@ AES_128_CCM, AES_128_GCM, AES_256_CCM, AES_256_GCM = 1, 2, 3, 4
 CIPHER_NAMES = {AES_128_CCM: "AES-128-CCM", AES_128_GCM: "AES-128-GCM", AES_256_CCM: "AES-256-CCM",
                 AES_256_GCM: "AES-256-GCM"}  # fmt: skip
 CREDIT_BYTES = 65536  # one credit pays for 64 KiB of payload
+DIRECT_READ = 32 * 1024  # reads at least this large skip the inbox and land in place (READ data, sealed messages)
 
 
 def supported(connection: Any, session: Any, tree: Any) -> bool:
@@ -448,7 +449,7 @@ class BulkChannel:
         stalled = False
         while got < len(view):
             remaining = len(view) - got
-            direct = remaining >= len(self._inbox) // 2
+            direct = remaining >= DIRECT_READ
             with self.transport._close_lock:
                 if not self.transport.connected:
                     return False
