@@ -91,7 +91,7 @@ class Stream:
         with self._mapped(self.path):
             while done < len(view):
                 written = self._raw.write(view[done:])
-                if written is None:  # a buffered file object takes everything
+                if written is None:  # file objects that take everything and return nothing (paramiko's)
                     break
                 if written <= 0:
                     raise errors.ShareError(f"{self.path}: the server accepted no bytes of a write")
