@@ -316,11 +316,12 @@ class SmbBackend(Backend):
         cache, self._cache = self._cache, {}
         self._session = None
         self._share_encrypted = None
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
+        channel, self._channel = self._channel, None
         if cache:
             smbclient.reset_connection_cache(fail_on_error=False, connection_cache=cache)
+        # Only now: the channel's receive hook (and what it read ahead) serves the logoff's answers too.
+        if channel is not None:
+            channel.close()
 
 
 class _BulkFile:
