@@ -7,14 +7,15 @@ received straight into a reusable buffer and verified incrementally. Session set
 other message still go through smbprotocol; the receive hook hands everything that is not ours back to it.
 
 Encrypted sessions and shares (SMB 3.x): each request is sealed whole in an SMB2 TRANSFORM_HEADER with the
-session's encryption key and the negotiated cipher (AES-128/256-GCM/CCM); nonces come from one counter per
-session, so none repeats for a key. Every encrypted message from the server is opened here: READ responses of
-ours land in their slot, anything else goes back to smbprotocol already decrypted.
+session's encryption key and the negotiated cipher (AES-128/256-GCM/CCM, :mod:`share.smbsecurity`); nonces
+come from one counter per session, so none repeats for a key. Every encrypted message from the server is
+opened here: responses to our READs and WRITEs are handled in place, anything else goes back to smbprotocol
+already decrypted.
 
 Credits: a request costs ceil(bytes / 64 KiB) credits (one message id, no charge, on SMB 2.0.2, which has no
 multi-credit and so 64 KiB requests). Callers size requests from :meth:`BulkChannel.request_size` (what the
 server grants, split so several fit in flight), bound the pipeline by bytes in flight, and on
-:meth:`BulkChannel.send_write` / :meth:`BulkChannel.send_read` returning None (too few credits right now) wait
+:meth:`BulkChannel.send_write` returning None or :meth:`BulkChannel.send_read` False (too few credits now) wait
 for their oldest request or send a smaller one: nothing here waits for credits that may never come.
 
 Relies on smbprotocol internals (``Connection.sequence_window``, ``transport._sock``, the session's keys):
@@ -25,24 +26,36 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import itertools
-import os
 import select
 import socket
 import struct
 import threading
-import weakref
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import cmac
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
 from smbprotocol.exceptions import SMBOSError
 
 from share import errors
+from share.smbsecurity import (
+    AES_128_CCM,
+    AES_128_GCM,
+    AES_256_CCM,
+    AES_256_GCM,
+    AES_CMAC,
+    AES_GMAC,
+    CIPHER_NAMES,
+    HMAC_SHA256,
+    TRANSFORM,
+    Sealer,
+    Signer,
+    cipher_of,
+)
+
+__all__ = [  # the security names are re-exported for the callers and tests that import them from here
+    "AES_128_CCM", "AES_128_GCM", "AES_256_CCM", "AES_256_GCM", "AES_CMAC", "AES_GMAC", "CIPHER_NAMES",
+    "CREDIT_BYTES", "HMAC_SHA256", "BulkChannel", "ReadSlot", "Sealer", "Signer", "WriteTicket", "charge_for",
+    "cipher_of", "supported",
+]  # fmt: skip
 
 READ, WRITE = 0x0008, 0x0009
 FLAG_RESPONSE, FLAG_ASYNC, FLAG_SIGNED = 0x1, 0x2, 0x8
@@ -50,11 +63,6 @@ STATUS_SUCCESS, STATUS_PENDING, STATUS_END_OF_FILE = 0, 0x00000103, 0xC0000011
 _HEADER = struct.Struct("<4sHHIHHIIQIIQ16s")
 _WRITE_BODY = struct.Struct("<HHIQ16sIIHHI")
 _READ_BODY = struct.Struct("<HBBIQ16sIIIHHB")
-_TRANSFORM = struct.Struct("<4s16s16sIHHQ")  # protocol, signature (the AEAD tag), nonce, size, reserved, flags, sid
-HMAC_SHA256, AES_CMAC, AES_GMAC = 0, 1, 2
-AES_128_CCM, AES_128_GCM, AES_256_CCM, AES_256_GCM = 1, 2, 3, 4
-CIPHER_NAMES = {AES_128_CCM: "AES-128-CCM", AES_128_GCM: "AES-128-GCM", AES_256_CCM: "AES-256-CCM",
-                AES_256_GCM: "AES-256-GCM"}  # fmt: skip
 CREDIT_BYTES = 65536  # one credit pays for 64 KiB of payload
 DIRECT_READ = 32 * 1024  # reads at least this large skip the inbox and land in place (READ data, sealed messages)
 
@@ -69,153 +77,11 @@ def supported(connection: Any, session: Any, tree: Any) -> bool:
     return True
 
 
-def cipher_of(connection: Any) -> int:
-    """The negotiated cipher: chosen in the 3.1.1 negotiate context, AES-128-CCM on 3.0 and 3.0.2."""
-    if connection.dialect >= 0x0311:
-        return int(connection.cipher_id or 0)
-    return AES_128_CCM
-
-
 def charge_for(length: int, multi_credit: bool) -> int:
     """Credits a READ or WRITE of ``length`` bytes costs (0 where the dialect has no credit charge)."""
     if not multi_credit:
         return 0
     return (max(length, 1) - 1) // CREDIT_BYTES + 1
-
-
-class Signer:
-    """SMB2/3 message signing over a message given in parts (no concatenation)."""
-
-    def __init__(self, connection: Any, session: Any) -> None:
-        self.key: bytes | None = session.signing_key if session.signing_required else None
-        if connection.dialect >= 0x0311 and connection.signing_algorithm_id is not None:
-            self.algorithm = int(connection.signing_algorithm_id)
-        elif connection.dialect >= 0x0300:
-            self.algorithm = AES_CMAC
-        else:
-            self.algorithm = HMAC_SHA256
-
-    def signature(self, parts: Sequence[bytes | bytearray | memoryview], message_id: int, response: bool) -> bytes:
-        assert self.key is not None
-        if self.algorithm == AES_GMAC:
-            nonce = message_id.to_bytes(8, "little") + (1 if response else 0).to_bytes(4, "little")
-            gmac = Cipher(algorithms.AES(self.key), modes.GCM(nonce)).encryptor()
-            for part in parts:
-                gmac.authenticate_additional_data(part)
-            gmac.finalize()
-            return bytes(gmac.tag)
-        if self.algorithm == AES_CMAC:
-            mac = cmac.CMAC(algorithms.AES(self.key))
-            for part in parts:
-                mac.update(part)  # type: ignore[arg-type]  # any buffer works at run time
-            return bytes(mac.finalize()[:16])
-        digest = hmac.new(self.key, digestmod="sha256")
-        for part in parts:
-            digest.update(part)
-        return digest.digest()[:16]
-
-
-class _Nonces:
-    """Nonces for one session's encryption key: a random prefix and a counter, so none repeats for the key.
-    (smbprotocol draws its own nonces at random from the full width; a clash with ours is as unlikely as a
-    clash between two of its own.)"""
-
-    def __init__(self, length: int) -> None:
-        self.length = length
-        self._prefix = os.urandom(length - 8)
-        self._counter = itertools.count(1)
-
-    def next(self) -> bytes:
-        return self._prefix + next(self._counter).to_bytes(8, "little")
-
-
-_NONCES: weakref.WeakKeyDictionary[Any, _Nonces] = weakref.WeakKeyDictionary()
-_NONCES_LOCK = threading.Lock()
-
-
-def _nonces_for(session: Any, length: int) -> _Nonces:
-    """One counter per session (per key), shared by every channel that ever encrypts with that key."""
-    with _NONCES_LOCK:
-        nonces = _NONCES.get(session)
-        if nonces is None or nonces.length != length:
-            nonces = _NONCES[session] = _Nonces(length)
-        return nonces
-
-
-class Sealer:
-    """SMB 3.x message encryption: whole messages in an SMB2 TRANSFORM_HEADER (MS-SMB2 2.2.41, 3.1.4.3)."""
-
-    def __init__(self, connection: Any, session: Any) -> None:
-        self.cipher = cipher_of(connection)
-        gcm = self.cipher in (AES_128_GCM, AES_256_GCM)
-        aead: type[AESGCM] | type[AESCCM] = AESGCM if gcm else AESCCM
-        self._gcm = gcm
-        self._key = bytes(session.encryption_key)
-        self._seal = aead(self._key)
-        self._open = aead(bytes(session.decryption_key))
-        self.session_id = int(session.session_id)
-        self.nonce_length = 12 if gcm else 11
-        self._nonces = _nonces_for(session, self.nonce_length)
-        self._plain_out = bytearray()
-        self._sealed_out = bytearray()
-        self._plain_in = bytearray()
-        self._cipher_in = bytearray()
-
-    @property
-    def name(self) -> str:
-        return CIPHER_NAMES[self.cipher]
-
-    def seal(self, parts: Sequence[bytes | bytearray | memoryview]) -> list[memoryview]:
-        """The transform header and the ciphertext of the message made of ``parts`` (valid until the next call)."""
-        total = sum(len(p) for p in parts)
-        if len(self._sealed_out) < total + 16:
-            self._sealed_out = bytearray(total + 16)
-        nonce = self._nonces.next()
-        header = bytearray(
-            _TRANSFORM.pack(b"\xfdSMB", b"\0" * 16, nonce.ljust(16, b"\0"), total, 0, 1, self.session_id)
-        )
-        sealed = memoryview(self._sealed_out)[: total + 16]
-        if self._gcm:
-            # GCM is a stream mode: encrypt the parts one after the other, no joined copy of the message.
-            encryptor = Cipher(algorithms.AES(self._key), modes.GCM(nonce)).encryptor()
-            encryptor.authenticate_additional_data(bytes(header[20:]))
-            position = 0
-            for part in parts:
-                position += encryptor.update_into(memoryview(part).cast("B"), sealed[position:])
-            encryptor.finalize()
-            if position != total:
-                raise AssertionError(f"GCM gave {position} of {total} bytes")
-            header[4:20] = encryptor.tag
-        else:
-            if len(self._plain_out) < total:
-                self._plain_out = bytearray(total)
-            plain = memoryview(self._plain_out)
-            position = 0
-            for part in parts:
-                plain[position : position + len(part)] = memoryview(part).cast("B")
-                position += len(part)
-            self._seal.encrypt_into(nonce, plain[:total], bytes(header[20:]), sealed)
-            header[4:20] = sealed[total:]
-        return [memoryview(header), sealed[:total]]
-
-    def buffer(self, size: int) -> memoryview:
-        """A receive buffer for ``size`` bytes of ciphertext and the 16-byte tag after it."""
-        if len(self._plain_in) < size or len(self._cipher_in) < size + 16:
-            self._plain_in = bytearray(size)
-            self._cipher_in = bytearray(size + 16)
-        return memoryview(self._cipher_in)[: size + 16]
-
-    def open(self, transform: bytes, sealed: memoryview) -> memoryview:
-        """Decrypt and authenticate one message: ``sealed`` is ciphertext + tag (from :meth:`buffer`)."""
-        _proto, _tag, nonce, size, _r, flags, _sid = _TRANSFORM.unpack(transform)
-        if flags != 1 or len(sealed) != size + 16:
-            raise errors.ProtocolError("an encrypted message from the server has a malformed transform header")
-        plain = memoryview(self._plain_in)[:size]
-        try:
-            self._open.decrypt_into(nonce[: self.nonce_length], sealed, transform[20:], plain)
-        except InvalidTag:
-            raise errors.ProtocolError("an encrypted message from the server failed its integrity check") from None
-        return plain
 
 
 @dataclass
@@ -506,7 +372,7 @@ class BulkChannel:
             head = min(length, 80)
             if not self._read_exact(view[4 : 4 + head], timeout):
                 return self._closed()
-            if prefix[4:8] == b"\xfdSMB" and self.sealer is not None and length > _TRANSFORM.size:
+            if prefix[4:8] == b"\xfdSMB" and self.sealer is not None and length > TRANSFORM.size:
                 message = self._recv_sealed(prefix, length, timeout)
                 if message is None:
                     continue  # one of our READ responses: landed in its slot
@@ -527,18 +393,18 @@ class BulkChannel:
         """Receive and decrypt one encrypted message. Our READ responses land in their slot (None returned);
         anything else is returned decrypted for smbprotocol, which then skips its own decryption."""
         assert self.sealer is not None
-        transform = bytes(prefix[4 : 4 + _TRANSFORM.size])
-        session_id = _TRANSFORM.unpack(transform)[6]
+        transform = bytes(prefix[4 : 4 + TRANSFORM.size])
+        session_id = TRANSFORM.unpack(transform)[6]
         head = min(length, 80)
-        size = length - _TRANSFORM.size
+        size = length - TRANSFORM.size
         if session_id != self.sealer.session_id:  # another session's message: smbprotocol's business
             rest = bytearray(length - head)
             if rest and not self._read_exact(memoryview(rest), timeout):
                 return self._closed()
             return bytes(prefix[4 : 4 + head]) + bytes(rest)
         sealed = self.sealer.buffer(size)
-        already = head - _TRANSFORM.size
-        sealed[:already] = prefix[4 + _TRANSFORM.size : 4 + head]
+        already = head - TRANSFORM.size
+        sealed[:already] = prefix[4 + TRANSFORM.size : 4 + head]
         if not self._read_exact(sealed[already:size], timeout):
             return self._closed()
         sealed[size:] = transform[4:20]

@@ -15,15 +15,8 @@ from smbprotocol.header import SMB2HeaderResponse
 
 from share import errors
 from share.smb import smb_errors
-from share.smbbulk import (
-    AES_128_CCM,
-    AES_128_GCM,
-    AES_256_CCM,
-    AES_256_GCM,
-    CIPHER_NAMES,
-    Sealer,
-    charge_for,
-)
+from share.smbbulk import charge_for
+from share.smbsecurity import AES_128_CCM, AES_128_GCM, AES_256_CCM, AES_256_GCM, CIPHER_NAMES, Sealer
 
 
 class _Session(SimpleNamespace):
