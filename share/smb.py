@@ -416,21 +416,33 @@ class _SmbSource(_BulkFile, Source):
             size = channel.request_size(self.LARGEST, "read")
         count = max(2, min(512, self.IN_FLIGHT // size))
         self._free = [ReadSlot(memoryview(bytearray(size))) for _ in range(count)]
+        self._batch = max(1, count // 4)
         self._flight: deque[ReadSlot] = deque()
         self._current: memoryview | None = None
 
     def _fill(self) -> None:
-        with self._mapped(self._path):  # one mapping for the whole read-ahead
-            while self._free and self._next < self._size:
-                slot = self._free[-1]
-                length = min(len(slot.buffer), self._size - self._next)
-                if not self._channel.send_read(self._file_id, self._next, length, slot):
-                    if self._flight:
-                        return  # their answers return credits
-                    raise errors.ProtocolError(f"{self._path}: the server grants no credits, so no READ can be sent")
-                self._free.pop()
-                self._next += length
-                self._flight.append(slot)
+        """Re-arm free slots: in batches (one ``sendmsg`` for many small READs) once a quarter of them is free,
+        or at once when nothing is in flight."""
+        if self._flight and len(self._free) < self._batch:
+            return
+        wanted: list[tuple[int, int, ReadSlot]] = []
+        offset = self._next
+        for slot in reversed(self._free):  # the slots popped from the end below, in the same order
+            if offset >= self._size or len(wanted) >= 256:
+                break
+            length = min(len(slot.buffer), self._size - offset)
+            wanted.append((offset, length, slot))
+            offset += length
+        if not wanted:
+            return
+        with self._mapped(self._path):
+            sent = self._channel.send_reads(self._file_id, wanted)
+        if not sent and not self._flight:
+            raise errors.ProtocolError(f"{self._path}: the server grants no credits, so no READ can be sent")
+        for offset, length, slot in wanted[:sent]:
+            self._free.pop()
+            self._flight.append(slot)
+            self._next = offset + length
 
     def _take(self) -> tuple[ReadSlot, int] | None:
         self._fill()

@@ -201,14 +201,25 @@ class BulkChannel:
             self.session_id, b"\0" * 16,
         )  # fmt: skip
 
-    def _send(self, parts: list[bytes | bytearray | memoryview], message_id: int) -> None:
+    def _frame(
+        self, parts: list[bytes | bytearray | memoryview], message_id: int, *, keep: bool = False
+    ) -> list[memoryview]:
+        """One message ready for the wire: signed or sealed, behind its 4-byte length. ``keep``: the views stay
+        valid after the next message is framed (a sealed message is copied out of the sealer's buffer)."""
         if self.signer.key:
             signature = self.signer.signature(parts, message_id, response=False)
             parts[0] = bytes(parts[0])[:48] + signature
         if self.sealer is not None:
-            parts = list(self.sealer.seal(parts))
+            sealed = self.sealer.seal(parts)
+            parts = [bytes(p) for p in sealed] if keep else list(sealed)
         total = sum(len(p) for p in parts)
-        views = [memoryview(struct.pack(">I", total))] + [memoryview(p).cast("B") for p in parts]
+        return [memoryview(struct.pack(">I", total))] + [memoryview(p).cast("B") for p in parts]
+
+    def _send(self, parts: list[bytes | bytearray | memoryview], message_id: int) -> None:
+        self._transmit(self._frame(parts, message_id))
+
+    def _transmit(self, views: list[memoryview]) -> None:
+        """Send framed messages with as few system calls as the socket allows."""
         sock = self.transport._sock
         with self.transport._sock_lock:
             if not self.transport.connected:
@@ -216,14 +227,15 @@ class BulkChannel:
             # A send must never block for ever inside the lock: a peer that stops reading would hold it, and the
             # receive thread needs it to close the connection. SO_SNDTIMEO (set in __init__) bounds each call.
             try:
-                while views:
-                    sent = sock.sendmsg(views)
+                first = 0
+                while first < len(views):
+                    sent = sock.sendmsg(views[first : first + 512])  # well below IOV_MAX
                     while sent:
-                        if sent >= len(views[0]):
-                            sent -= len(views[0])
-                            views.pop(0)
+                        if sent >= len(views[first]):
+                            sent -= len(views[first])
+                            first += 1
                         else:
-                            views[0] = views[0][sent:]
+                            views[first] = views[first][sent:]
                             sent = 0
             except (BlockingIOError, TimeoutError):
                 with contextlib.suppress(OSError):
@@ -262,27 +274,39 @@ class BulkChannel:
             raise SMBOSError(ticket.status, "WRITE")
         return ticket.written
 
-    def send_read(self, file_id: bytes, offset: int, length: int, slot: ReadSlot) -> bool:
-        """Send one READ answered into ``slot``; False (nothing sent) when the credits are not there now."""
-        charge = charge_for(length, self.multi_credit)
-        message_id = self._take_ids(charge)
-        if message_id is None:
-            return False
-        slot.done.clear()
-        slot.error = None
-        slot.length = 0
-        slot.offset = offset
-        slot.requested = length
-        with self._reads_lock:
-            self._reads[message_id] = slot
-        body = _READ_BODY.pack(49, 0x50, 0, length, offset, file_id, 0, 0, 0, 0, 0, 0)
+    def send_reads(self, file_id: bytes, wanted: list[tuple[int, int, ReadSlot]]) -> int:
+        """Send READs of (offset, length, slot), in order, in one go; returns how many were sent (fewer when the
+        credits run out: the rest were not sent at all)."""
+        views: list[memoryview] = []
+        sent: list[int] = []
         try:
-            self._send([self._header(READ, charge, message_id), body], message_id)
+            for offset, length, slot in wanted:
+                charge = charge_for(length, self.multi_credit)
+                message_id = self._take_ids(charge)
+                if message_id is None:
+                    break
+                slot.done.clear()
+                slot.error = None
+                slot.length = 0
+                slot.offset = offset
+                slot.requested = length
+                with self._reads_lock:
+                    self._reads[message_id] = slot
+                sent.append(message_id)
+                body = _READ_BODY.pack(49, 0x50, 0, length, offset, file_id, 0, 0, 0, 0, 0, 0)
+                views += self._frame([self._header(READ, charge, message_id), body], message_id, keep=True)
+            if views:
+                self._transmit(views)
         except BaseException:
             with self._reads_lock:
-                self._reads.pop(message_id, None)
+                for message_id in sent:
+                    self._reads.pop(message_id, None)
             raise
-        return True
+        return len(sent)
+
+    def send_read(self, file_id: bytes, offset: int, length: int, slot: ReadSlot) -> bool:
+        """Send one READ answered into ``slot``; False (nothing sent) when the credits are not there now."""
+        return self.send_reads(file_id, [(offset, length, slot)]) == 1
 
     def wait_read(self, slot: ReadSlot) -> int:
         if not slot.done.wait(self.timeout):
