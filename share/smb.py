@@ -346,6 +346,7 @@ class _SmbSink(_BulkFile, Sink):
 
     LARGEST = 4 * 1024 * 1024
     IN_FLIGHT = 16 * 1024 * 1024
+    BATCH = 1024 * 1024
 
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
         super().__init__(raw, channel, mapped, path, offset)
@@ -359,17 +360,21 @@ class _SmbSink(_BulkFile, Sink):
         start = 0
         with self._mapped(self._path):  # one mapping for the whole buffer: 64 KiB requests come by the hundred
             while start < len(data):
-                piece = data[start : start + self._piece]
-                while self._pending and self._in_flight + len(piece) > self.IN_FLIGHT:
+                # Small requests go several to a sendmsg (up to BATCH bytes); large ones one at a time.
+                end = min(len(data), start + max(self._piece, self.BATCH // self._piece * self._piece))
+                pieces = [data[at : at + self._piece] for at in range(start, end, self._piece)]
+                size = end - start
+                while self._pending and self._in_flight + size > self.IN_FLIGHT:
                     self._wait_oldest()
-                request = self._channel.send_write(self._file_id, self._next, piece)
-                if request is None:
+                tickets = self._channel.send_writes(self._file_id, self._next, pieces)
+                if not tickets:
                     self._short_of_credits()
                     continue
-                self._next += len(piece)
-                self._in_flight += len(piece)
-                self._pending.append((request, self._next, len(piece)))
-                start += len(piece)
+                for piece, ticket in zip(pieces, tickets, strict=False):
+                    self._next += len(piece)
+                    self._in_flight += len(piece)
+                    self._pending.append((ticket, self._next, len(piece)))
+                    start += len(piece)
 
     def _short_of_credits(self) -> None:
         if self._pending:

@@ -244,25 +244,42 @@ class BulkChannel:
             except OSError as exc:
                 raise errors.ConnectionLost(f"sending to the server failed: {exc.strerror or exc}") from exc
 
-    def send_write(self, file_id: bytes, offset: int, data: memoryview) -> WriteTicket | None:
-        """Send one WRITE and return its ticket (wait with :meth:`wait_write`), or None when the credits for it
-        are not there right now. ``data`` is free on return."""
-        length = len(data)
-        charge = charge_for(length, self.multi_credit)
-        message_id = self._take_ids(charge)
-        if message_id is None:
-            return None
-        ticket = WriteTicket(length)
-        with self._reads_lock:
-            self._writes[message_id] = ticket
-        body = _WRITE_BODY.pack(49, 64 + 48, length, offset, file_id, 0, 0, 0, 0, 0)
+    def send_writes(self, file_id: bytes, offset: int, pieces: list[memoryview]) -> list[WriteTicket]:
+        """Send WRITEs of consecutive ``pieces`` from ``offset`` in one go and return their tickets (wait with
+        :meth:`wait_write`); fewer (maybe none) when the credits run out: the rest were not sent. The pieces are
+        free on return."""
+        views: list[memoryview] = []
+        tickets: list[WriteTicket] = []
+        sent: list[int] = []
+        keep = len(pieces) > 1  # a sealed message must outlive the sealing of the next one
         try:
-            self._send([self._header(WRITE, charge, message_id), body, data], message_id)
+            for data in pieces:
+                length = len(data)
+                charge = charge_for(length, self.multi_credit)
+                message_id = self._take_ids(charge)
+                if message_id is None:
+                    break
+                ticket = WriteTicket(length)
+                with self._reads_lock:
+                    self._writes[message_id] = ticket
+                sent.append(message_id)
+                tickets.append(ticket)
+                body = _WRITE_BODY.pack(49, 64 + 48, length, offset, file_id, 0, 0, 0, 0, 0)
+                views += self._frame([self._header(WRITE, charge, message_id), body, data], message_id, keep=keep)
+                offset += length
+            if views:
+                self._transmit(views)
         except BaseException:
             with self._reads_lock:
-                self._writes.pop(message_id, None)
+                for message_id in sent:
+                    self._writes.pop(message_id, None)
             raise
-        return ticket
+        return tickets
+
+    def send_write(self, file_id: bytes, offset: int, data: memoryview) -> WriteTicket | None:
+        """Send one WRITE and return its ticket, or None when the credits for it are not there right now."""
+        tickets = self.send_writes(file_id, offset, [data])
+        return tickets[0] if tickets else None
 
     def wait_write(self, ticket: WriteTicket) -> int:
         """Bytes the server says it wrote. A failure status raises smbprotocol's SMBOSError (map it outside)."""
