@@ -21,9 +21,9 @@ def best(runs: int, action: Callable[[], object]) -> float:
     return min(times)
 
 
-def smbclient(samba: SambaServer, share: str, command: str) -> None:
+def smbclient(samba: SambaServer, share: str, command: str, *options: str) -> None:
     """Run Samba's `smbclient -c COMMAND` on a share; the password goes in its PASSWD variable, not argv."""
     subprocess.run(
-        ["smbclient", f"//127.0.0.1/{share}", "-p", str(samba.port), "-U", SMB_USER, "-c", command],
+        ["smbclient", f"//127.0.0.1/{share}", "-p", str(samba.port), "-U", SMB_USER, *options, "-c", command],
         check=True, capture_output=True, env={**os.environ, "PASSWD": SMB_PASSWORD},
     )  # fmt: skip

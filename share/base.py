@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Any
 
+from share import errors
 from share.location import Location
 
 
@@ -51,6 +52,7 @@ class SessionFacts:
     guest: bool | None = None
     user: str | None = None
     server_requires_signing: bool | None = None
+    share_encryption: bool | None = None  # the share itself demands encryption (``encryption`` is then True too)
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,19 @@ class Stream:
             return self._raw.read(size)
 
     def write(self, data: bytes | memoryview) -> int:
+        """Write all of ``data``. A raw file object may take fewer bytes per call (an SMB file takes at most the
+        server's max write size): the rest is written by further calls, never dropped."""
+        view = memoryview(data).cast("B")
+        done = 0
         with self._mapped(self.path):
-            written = self._raw.write(data)
-        return len(data) if written is None else written
+            while done < len(view):
+                written = self._raw.write(view[done:])
+                if written is None:  # file objects that take everything and return nothing (paramiko's)
+                    break
+                if written <= 0:
+                    raise errors.ShareError(f"{self.path}: the server accepted no bytes of a write")
+                done += written
+        return len(view)
 
     def seek(self, offset: int) -> int:
         with self._mapped(self.path):
@@ -167,9 +179,15 @@ class Source:
         self._stream = stream
 
     def readinto(self, buffer: memoryview) -> int:
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        """Fill ``buffer``; fewer bytes only at the end of the file (short reads are completed here)."""
+        got = 0
+        while got < len(buffer):
+            data = self._stream.read(len(buffer) - got)
+            if not data:
+                break
+            buffer[got : got + len(data)] = data
+            got += len(data)
+        return got
 
     def chunks(self, size: int = 4 * 1024 * 1024) -> Iterator[memoryview]:
         """The rest of the file as views into a reused buffer; each view is valid until the next one."""

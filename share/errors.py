@@ -12,14 +12,17 @@
         │   └── TimedOut           the server stopped answering in time      (retryable)
         ├── ConnectionLost         an open connection dropped mid-operation  (retryable)
         ├── AuthenticationFailed   credentials refused
-        │   └── GuestRefused       the server offered only a guest session (Windows refuses those)
+        │   ├── GuestRefused       the server offered only a guest session (Windows refuses those)
+        │   └── NtlmBlocked        the server refuses NTLM logons (STATUS_NTLM_BLOCKED)
         ├── HostKeyRejected        SSH host key unknown or different from the pinned one
         ├── AccessDenied
         ├── ShareNotFound
         ├── NotFound
         ├── AlreadyExists
         ├── NotADirectory
+        ├── NameRefused            the server refuses this file name (Samba `veto files`, reserved names)
         ├── DiskFull               no space or quota exceeded on the target
+        ├── Smb1Only               the server speaks only SMB1, which WinRE (and bmr) do not
         └── ProtocolError          the server answered something we cannot use
             └── NoCommonAlgorithm  SSH: the server and bmr share no cipher, MAC, key exchange or host key type
 
@@ -89,6 +92,11 @@ class GuestRefused(AuthenticationFailed):
     """Give the account a password on the server and turn off guest access: WinRE refuses insecure guest logons."""
 
 
+class NtlmBlocked(AuthenticationFailed):
+    """Allow NTLMv2 logons on the file server (Windows: "Network security: Restrict NTLM"; Samba: ntlm auth =
+    ntlmv2-only) or stage through another server: WinRE has no Kerberos."""
+
+
 class HostKeyRejected(ShareError):
     """Verify the fingerprint with the server's administrator, then add it to known_hosts or pass --ssh-host-key."""
 
@@ -113,12 +121,22 @@ class NotADirectory(ShareError):
     """A file stands where a folder was expected."""
 
 
+class NameRefused(ShareError):
+    """The server refuses files of this name (Samba `veto files`, or a name Windows reserves); choose another
+    name or relax the server's rule."""
+
+
 class DiskFull(ShareError):
     """Free space on the target (or raise the quota), then rerun: what was written is kept and resumed."""
 
 
+class Smb1Only(ShareError):
+    """Turn on SMB 2 or 3 on the server (Samba: server max protocol = SMB3, server min protocol = SMB2_02 or newer):
+    WinRE has no SMB1 client, and bmr none either."""
+
+
 class ProtocolError(ShareError):
-    """The server answered in a way bmr cannot use; rerun with -v and report what it prints."""
+    """The server answered in a way bmr cannot use; report it with the server's make and version and this message."""
 
 
 class NoCommonAlgorithm(ProtocolError):

@@ -162,6 +162,8 @@ def parse_path(text: str, *, windows: bool = os.name == "nt") -> Location:
         written = PureWindowsPath(text)
         if written.is_absolute():
             return Location("local", str(written))
+    if "\x00" in text:
+        raise errors.InvalidLocation("a location cannot contain a NUL character")
     try:
         local = Path(text).expanduser()
     except RuntimeError:

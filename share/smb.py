@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import socket
+import struct
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -29,7 +32,12 @@ from share import errors, ntlminfo, paths, smbbulk
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import Account, PasswordSource
 from share.location import DEFAULT_PORTS, Location, clean_parts, redact, split_url
-from share.smbbulk import BulkChannel, ReadSlot
+from share.smbbulk import CREDIT_BYTES, BulkChannel, ReadSlot
+
+# smbprotocol's receive thread reports a dropped or garbled connection with log.exception; with no handler
+# anywhere, Python's last-resort handler would print that traceback on stderr. The caller gets the mapped error;
+# the record still reaches any handler the application installs (it propagates).
+logging.getLogger("smbprotocol").addHandler(logging.NullHandler())
 
 DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2", 0x0311: "3.1.1"}
 
@@ -61,6 +69,7 @@ _BY_STATUS: dict[int, type[errors.ShareError]] = {
     0xC00000B5: errors.TimedOut,  # STATUS_IO_TIMEOUT
     0xC000020C: errors.ConnectionLost,  # STATUS_CONNECTION_DISCONNECTED
     0xC000023A: errors.ConnectionLost,  # STATUS_CONNECTION_ABORTED
+    0xC0000418: errors.NtlmBlocked,  # STATUS_NTLM_BLOCKED (smbprotocol has no name for it: "UNKNOWN_ENUM")
 }
 
 _STATUS_NAMES = {
@@ -71,6 +80,7 @@ _STATUS_NAMES = {
     0xC0000072: "account disabled",
     0xC0000193: "account expired",
     0xC0000234: "account locked out",
+    0xC0000418: "the server refuses NTLM, and WinRE can log on with nothing else",
 }
 
 
@@ -101,6 +111,7 @@ class SmbBackend(Backend):
         self._session: Any = None
         self._channel: BulkChannel | None = None
         self._server_address: str | None = None
+        self._share_encrypted: bool | None = None
         self.connect()
 
     # -- connection -------------------------------------------------------------------------------------------
@@ -114,7 +125,7 @@ class SmbBackend(Backend):
             conn = Connection(uuid.uuid4(), self.host, self.port, require_signing=True)
             # smbprotocol waits 600 s of silence before it even probes a dead link; ours is the only knob.
             conn._receive_timeout = max(int(self.timeout), 1)
-            conn.connect(timeout=self.timeout)
+            _negotiate(conn, self.host, self.port, self.timeout)
             self._cache[f"{self.host.lower()}:{self.port}"] = conn
             self._session = smbclient.register_session(
                 self.host,
@@ -128,6 +139,7 @@ class SmbBackend(Backend):
             # connect gets the true STATUS_BAD_NETWORK_NAME, so ask that way once.
             tree = TreeConnect(self._session, f"\\\\{self.host}\\{self.location.share}")
             tree.connect()
+            self._share_encrypted = bool(tree.encrypt_data)
             tree.disconnect()
             smbclient.stat(self._unc(""), **self._kw)
 
@@ -188,9 +200,29 @@ class SmbBackend(Backend):
         raw.seek(offset)
         return raw
 
+    def _create(self, path: str, offset: int, **options: Any) -> Any:
+        """:meth:`_open_for_writing`, mapped; a name the server refuses is told apart from a missing folder."""
+        try:
+            with self._mapped(path):
+                return self._open_for_writing(path, offset, **options)
+        except errors.NotFound as exc:
+            # Samba answers a create of a vetoed name (`veto files`) with OBJECT_NAME_NOT_FOUND, as if the
+            # folder were missing; when the folder is there, it is the name that is refused.
+            if offset or not self._is_folder(paths.parent(path)):
+                raise
+            raise errors.NameRefused(
+                f"{self.describe(path)}: the server refuses the name '{paths.name(path)}' "
+                "(a `veto files` rule or a name it reserves)"
+            ) from exc
+
+    def _is_folder(self, path: str) -> bool:
+        try:
+            return self.stat(path).kind is Kind.DIR
+        except errors.ShareError:
+            return False
+
     def open_write(self, path: str, offset: int = 0) -> Stream:
-        with self._mapped(path):
-            raw = self._open_for_writing(path, offset)
+        raw = self._create(path, offset)
         return Stream(raw, self._mapped, path, forget)
 
     def _channel_for(self, raw: Any) -> BulkChannel | None:
@@ -201,15 +233,18 @@ class SmbBackend(Backend):
         if not smbbulk.supported(conn, session, tree):
             return None
         channel = self._channel
-        if channel is None or channel.conn is not conn or channel.tree_id != tree.tree_connect_id:
-            if channel is not None:
-                channel.close()
-            channel = self._channel = BulkChannel(conn, session, tree, timeout=self.timeout)
+        if channel is not None and channel.conn is conn and channel.session is session:
+            if channel.tree_id != tree.tree_connect_id:
+                channel.retarget(tree)
+            return channel
+        if channel is not None:
+            channel.close()
+        channel = self._channel = BulkChannel(conn, session, tree, timeout=self.timeout)
         return channel
 
     def open_sink(self, path: str, offset: int = 0) -> Sink:
+        raw = self._create(path, offset, buffering=0)
         with self._mapped(path):
-            raw = self._open_for_writing(path, offset, buffering=0)
             channel = self._channel_for(raw)
         if channel is None:
             return Sink(Stream(raw, self._mapped, path, forget), offset)
@@ -260,8 +295,10 @@ class SmbBackend(Backend):
             server_address=self._server_address,
             port=self.port,
             dialect=DIALECTS.get(conn.dialect, hex(conn.dialect)) if conn is not None else None,
-            signing=bool(session.signing_required or session.encrypt_data) if session is not None else None,
-            encryption=bool(session.encrypt_data) if session is not None else None,
+            signing=bool(session.signing_required or session.encrypt_data or self._share_encrypted)
+            if session is not None
+            else None,
+            encryption=bool(session.encrypt_data or self._share_encrypted) if session is not None else None,
             guest=False if session is not None else None,  # smbprotocol refuses guest sessions when signing
             user=self.account.windows(),
             server_requires_signing=bool(
@@ -269,6 +306,7 @@ class SmbBackend(Backend):
             )
             if conn is not None
             else None,
+            share_encryption=self._share_encrypted if session is not None else None,
         )
 
     @property
@@ -279,17 +317,17 @@ class SmbBackend(Backend):
     def close(self) -> None:
         cache, self._cache = self._cache, {}
         self._session = None
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
+        self._share_encrypted = None
+        channel, self._channel = self._channel, None
         if cache:
             smbclient.reset_connection_cache(fail_on_error=False, connection_cache=cache)
+        # Only now: the channel's receive hook (and what it read ahead) serves the logoff's answers too.
+        if channel is not None:
+            channel.close()
 
 
 class _BulkFile:
     """An open smbclient file used through the bulk channel."""
-
-    DEPTH = 4
 
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
         self._raw = raw
@@ -301,28 +339,57 @@ class _BulkFile:
 
 
 class _SmbSink(_BulkFile, Sink):
-    """WRITEs through the bulk channel, a few in flight; ``confirmed`` is the contiguous acknowledged prefix."""
+    """WRITEs through the bulk channel; ``confirmed`` is the contiguous acknowledged prefix.
+
+    Requests are as large as the server's max write and its credits allow (at most 4 MiB); the pipeline is
+    bounded by bytes in flight, so 64 KiB requests (SMB 2.0.2, ``smb2 max write = 65536``) keep as many bytes
+    moving as 4 MiB ones. Short of credits, it waits for its oldest WRITE, or with none in flight sends smaller
+    ones."""
+
+    LARGEST = 4 * 1024 * 1024
+    IN_FLIGHT = 16 * 1024 * 1024
+    BATCH = 1024 * 1024
 
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
         super().__init__(raw, channel, mapped, path, offset)
         self._confirmed = offset
         self._pending: deque[tuple[Any, int, int]] = deque()
-        self._piece = min(channel.max_write, 4 * 1024 * 1024)
+        self._in_flight = 0
+        with mapped(path):
+            self._piece = channel.request_size(self.LARGEST, "write")
 
     def write(self, data: memoryview) -> None:
-        for start in range(0, len(data), self._piece):
-            piece = data[start : start + self._piece]
-            while len(self._pending) >= self.DEPTH:
-                self._wait_oldest()
-            with self._mapped(self._path):
-                request = self._channel.send_write(self._file_id, self._next, piece)
-            self._next += len(piece)
-            self._pending.append((request, self._next, len(piece)))
+        start = 0
+        with self._mapped(self._path):  # one mapping for the whole buffer: 64 KiB requests come by the hundred
+            while start < len(data):
+                # Small requests go several to a sendmsg (up to BATCH bytes); large ones one at a time.
+                end = min(len(data), start + max(self._piece, self.BATCH // self._piece * self._piece))
+                pieces = [data[at : at + self._piece] for at in range(start, end, self._piece)]
+                size = end - start
+                while self._pending and self._in_flight + size > self.IN_FLIGHT:
+                    self._wait_oldest()
+                tickets = self._channel.send_writes(self._file_id, self._next, pieces)
+                if not tickets:
+                    self._short_of_credits()
+                    continue
+                for piece, ticket in zip(pieces, tickets, strict=False):
+                    self._next += len(piece)
+                    self._in_flight += len(piece)
+                    self._pending.append((ticket, self._next, len(piece)))
+                    start += len(piece)
+
+    def _short_of_credits(self) -> None:
+        if self._pending:
+            self._wait_oldest()  # its response returns credits
+        elif self._piece > CREDIT_BYTES:
+            self._piece = max(CREDIT_BYTES, self._piece // 2)
+        elif self._channel.credits() < 1:
+            raise errors.ProtocolError(f"{self._path}: the server grants no credits, so no request can be sent")
 
     def _wait_oldest(self) -> None:
         request, end, length = self._pending.popleft()
-        with self._mapped(self._path):
-            written = self._channel.wait_write(request)
+        self._in_flight -= length
+        written = self._channel.wait_write(request)  # callers map the errors
         if written != length:
             raise errors.DiskFull(f"{self._path}: the server wrote {written} of {length} bytes")
         self._confirmed = end
@@ -331,9 +398,9 @@ class _SmbSink(_BulkFile, Sink):
         return self._confirmed
 
     def close(self) -> None:
-        while self._pending:
-            self._wait_oldest()
         with self._mapped(self._path):
+            while self._pending:
+                self._wait_oldest()
             self._raw.close()
 
     def abandon(self) -> None:
@@ -342,24 +409,47 @@ class _SmbSink(_BulkFile, Sink):
 
 
 class _SmbSource(_BulkFile, Source):
-    """READs through the bulk channel with read-ahead into reused buffers."""
+    """READs through the bulk channel with read-ahead into reused buffers, bounded by bytes in flight.
+    A short answer before the end of the file is completed: the read-ahead after it is dropped and asked
+    again from where the answer stopped."""
+
+    LARGEST = 8 * 1024 * 1024
+    IN_FLIGHT = 32 * 1024 * 1024
 
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
         super().__init__(raw, channel, mapped, path, offset)
         self._size = int(raw.fd.end_of_file)
-        size = min(channel.max_read, 8 * 1024 * 1024)
-        self._free = [ReadSlot(memoryview(bytearray(size))) for _ in range(self.DEPTH)]
+        with mapped(path):
+            size = channel.request_size(self.LARGEST, "read")
+        count = max(2, min(512, self.IN_FLIGHT // size))
+        self._free = [ReadSlot(memoryview(bytearray(size))) for _ in range(count)]
+        self._batch = max(1, count // 4)
         self._flight: deque[ReadSlot] = deque()
         self._current: memoryview | None = None
 
     def _fill(self) -> None:
-        while self._free and self._next < self._size:
-            slot = self._free.pop()
-            length = min(len(slot.buffer), self._size - self._next)
-            with self._mapped(self._path):
-                self._channel.send_read(self._file_id, self._next, length, slot)
-            self._next += length
+        """Re-arm free slots: in batches (one ``sendmsg`` for many small READs) once a quarter of them is free,
+        or at once when nothing is in flight."""
+        if self._flight and len(self._free) < self._batch:
+            return
+        wanted: list[tuple[int, int, ReadSlot]] = []
+        offset = self._next
+        for slot in reversed(self._free):  # the slots popped from the end below, in the same order
+            if offset >= self._size or len(wanted) >= 256:
+                break
+            length = min(len(slot.buffer), self._size - offset)
+            wanted.append((offset, length, slot))
+            offset += length
+        if not wanted:
+            return
+        with self._mapped(self._path):
+            sent = self._channel.send_reads(self._file_id, wanted)
+        if not sent and not self._flight:
+            raise errors.ProtocolError(f"{self._path}: the server grants no credits, so no READ can be sent")
+        for offset, length, slot in wanted[:sent]:
+            self._free.pop()
             self._flight.append(slot)
+            self._next = offset + length
 
     def _take(self) -> tuple[ReadSlot, int] | None:
         self._fill()
@@ -368,7 +458,17 @@ class _SmbSource(_BulkFile, Source):
         slot = self._flight.popleft()
         with self._mapped(self._path):
             length = self._channel.wait_read(slot)
+        if 0 < length < slot.requested and slot.offset + length < self._size:
+            self._drop_read_ahead()
+            self._next = slot.offset + length
         return slot, length
+
+    def _drop_read_ahead(self) -> None:
+        for slot in self._flight:
+            with contextlib.suppress(Exception):
+                self._channel.wait_read(slot)
+            self._free.append(slot)
+        self._flight.clear()
 
     def chunks(self, size: int = 0) -> Iterator[memoryview]:
         while (taken := self._take()) is not None:
@@ -380,24 +480,26 @@ class _SmbSource(_BulkFile, Source):
             self._free.append(slot)
 
     def readinto(self, buffer: memoryview) -> int:
-        if self._current is None or not len(self._current):
-            taken = self._take()
-            if taken is None or taken[1] == 0:
-                return 0
-            slot, length = taken
-            self._current = slot.buffer[:length]
-            self._free.append(slot)  # re-armed only after this data is consumed (single consumer)
-        count = min(len(buffer), len(self._current))
-        buffer[:count] = self._current[:count]
-        self._current = self._current[count:]
-        return count
+        got = 0
+        while got < len(buffer):
+            if self._current is None or not len(self._current):
+                taken = self._take()
+                if taken is None or taken[1] == 0:
+                    if taken is not None:
+                        self._free.append(taken[0])
+                    break
+                slot, length = taken
+                self._current = slot.buffer[:length]
+                self._free.append(slot)  # re-armed only after this data is consumed (single consumer)
+            count = min(len(buffer) - got, len(self._current))
+            buffer[got : got + count] = self._current[:count]
+            self._current = self._current[count:]
+            got += count
+        return got
 
     def close(self) -> None:
         # Collect answers still on the way so the channel stays in step, then close the handle.
-        for slot in self._flight:
-            with contextlib.suppress(Exception):
-                self._channel.wait_read(slot)
-        self._flight.clear()
+        self._drop_read_ahead()
         forget(self._raw)
 
 
@@ -422,7 +524,7 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
         status = _status_of(exc) or 0
         cls = _BY_STATUS.get(status, errors.ShareError)
         reason = getattr(exc, "strerror", None) or _first_line(exc)
-        if cls is errors.AuthenticationFailed:
+        if issubclass(cls, errors.AuthenticationFailed):
             raise cls(f"{account} was refused by {host}:{port} ({_STATUS_NAMES.get(status, 'logon failure')})") from exc
         if cls is errors.ShareNotFound:
             raise cls(f"no share '{share}' on {host}") from exc
@@ -443,9 +545,14 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
     except ValueError as exc:  # smbprotocol reports TCP connect failures as ValueError
         text = str(exc)
         if not text.startswith("Failed to connect"):
-            raise
+            # Its parsers raise ValueError for values outside their enums (non-conforming servers).
+            raise errors.ProtocolError(f"{where}: the server sent something smbprotocol cannot parse ({text})") from exc
         cls2: type[errors.ShareError] = errors.TimedOut if "timed out" in text else errors.CannotConnect
         raise cls2(f"cannot connect to {host}:{port}: {text.split(': ', 1)[-1]}") from exc
+    except (struct.error, KeyError) as exc:  # smbprotocol's parsers, on messages of non-conforming servers
+        raise errors.ProtocolError(
+            f"{where}: the server sent something smbprotocol cannot parse ({type(exc).__name__}: {exc})"
+        ) from exc
     except TimeoutError as exc:
         raise errors.TimedOut(f"{where}: no answer in time") from exc
     except OSError as exc:  # socket-level failures outside smbprotocol's wrapping
@@ -487,7 +594,7 @@ def negotiate(host: str, port: int = 445, timeout: float = 5.0) -> Negotiated:
     with smb_errors(where, host, port, None, None):
         conn = Connection(uuid.uuid4(), host, port, require_signing=False)
         conn._receive_timeout = max(int(timeout), 1)
-        conn.connect(timeout=timeout)
+        _negotiate(conn, host, port, timeout)
         try:
             mode = int(conn.server_security_mode or 0)
             return Negotiated(
@@ -499,6 +606,41 @@ def negotiate(host: str, port: int = 445, timeout: float = 5.0) -> Negotiated:
             )
         finally:
             conn.disconnect()
+
+
+def _negotiate(conn: Connection, host: str, port: int, timeout: float) -> None:
+    """``conn.connect``; when the server drops the SMB2 negotiate, find out whether it speaks only SMB1."""
+    try:
+        conn.connect(timeout=timeout)
+    except (SMBConnectionClosed, SMBException) as exc:
+        if _speaks_only_smb1(host, port, timeout):
+            raise errors.Smb1Only(
+                f"{host}:{port} speaks only SMB1 (it dropped the SMB2 negotiate and answered an SMB1 one); "
+                "WinRE has no SMB1 client"
+            ) from exc
+        raise
+
+
+def _speaks_only_smb1(host: str, port: int, timeout: float) -> bool:
+    """Send an SMB1 NEGOTIATE offering only "NT LM 0.12"; True when the answer is an SMB1 message."""
+    header = struct.pack(
+        "<4sBIBHH8sHHHHH", b"\xffSMB", 0x72, 0, 0x18, 0xC853, 0, b"\0" * 8, 0, 0xFFFF, os.getpid() & 0xFFFF, 0, 0
+    )
+    dialects = b"\x02NT LM 0.12\x00"
+    message = header + struct.pack("<BH", 0, len(dialects)) + dialects
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(struct.pack(">I", len(message)) + message)
+            reply = b""
+            while len(reply) < 8:
+                chunk = sock.recv(8 - len(reply))
+                if not chunk:
+                    return False
+                reply += chunk
+    except OSError:
+        return False
+    return reply[4:8] == b"\xffSMB"
 
 
 def _resolve(host: str, port: int) -> str:

@@ -26,6 +26,6 @@ def try_write(backend: Backend, folder: str = "") -> tuple[bool, str | None]:
         finally:
             with contextlib.suppress(errors.ShareError):
                 backend.remove(name)
-    except (errors.AccessDenied, errors.DiskFull, errors.NotFound) as exc:
+    except (errors.AccessDenied, errors.DiskFull, errors.NotFound, errors.NameRefused) as exc:
         return False, str(exc)
     return True, None

@@ -35,6 +35,7 @@ class ProbeResult:
             "dialect": facts["dialect"],
             "signing": facts["signing"],
             "encryption": facts["encryption"],
+            "share_encryption": facts["share_encryption"],
             "user": facts["user"],
             "free_bytes": self.space.free if self.space else None,
             "total_bytes": self.space.total if self.space else None,
