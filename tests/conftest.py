@@ -29,6 +29,9 @@ def samba(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaServer]:
     server = SambaServer(tmp_path_factory.mktemp("samba"))
     server.add_share("data")
     server.add_share("ro", **{"read only": "yes"})
+    server.add_share(
+        "sealed", **{"smb encrypt": "required"}
+    )  # a share that demands encryption (Set-SmbShare -EncryptData)
     server.add_tmpfs_share("small", size="8m")
     server.start()
     yield server

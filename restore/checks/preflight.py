@@ -162,7 +162,7 @@ def run_preflight(
     run.add(_unc_name(location, ip))
     if backend is not None:
         run.add(_auth_ok(location, access, backend.facts().user))
-        run.add(passed("share", f"share '{location.share}' exists"))
+        run.add(_share_found(location, backend))
         return _checks_on_share(run, wanted, request, backend, ip, server_share)
     opened = _logon(run, location, access)
     if opened is None:
@@ -323,8 +323,25 @@ def _logon(run: _Run, location: Location, access: Access) -> Backend | None:
         run.add(failed("auth", f"the connection failed during logon: {exc}", exc.hint))
         return None
     run.add(_auth_ok(location, access, backend.facts().user))
-    run.add(passed("share", f"share '{location.share}' exists"))
+    run.add(_share_found(location, backend))
     return backend
+
+
+def _share_found(location: Location, backend: Backend) -> Check:
+    """The share exists; and whether its traffic is encrypted, by the share's demand or the session's."""
+    facts = backend.facts()
+    if facts.share_encryption:
+        how = "the share requires encryption"
+    elif facts.encryption:
+        how = "the session is encrypted"
+    else:
+        how = "not encrypted (signed)" if facts.signing else "not encrypted"
+    return passed(
+        "share",
+        f"share '{location.share}' exists; {how}",
+        encryption=bool(facts.encryption),
+        share_encryption=bool(facts.share_encryption),
+    )
 
 
 def _auth_ok(location: Location, access: Access, user: str | None = None) -> Check:

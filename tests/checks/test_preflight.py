@@ -321,3 +321,14 @@ def test_smb_2_0_2_passes_the_dialect_check(tmp_path: Path, images: ImageCache, 
     # Windows negotiates 2.0.2 by default (evidence.md): a note, never a failure.
     assert result.exit_code == 0 and _failing(data) == set(), data
     assert _check(data, "dialect")["status"] == "pass" and "2.0.2" in _check(data, "dialect")["message"]
+
+
+def test_share_encryption_is_reported(samba: SambaServer, password_env: str) -> None:
+    sealed = json.loads(runner.invoke(app, ["preflight", samba.url("sealed"), "--for", "bmr", "--json",
+                                             "--password-env", password_env]).stdout)  # fmt: skip
+    share = _check(sealed, "share")
+    assert share["status"] == "pass" and share["details"]["share_encryption"] is True
+    assert "requires encryption" in share["message"]
+    plain = json.loads(runner.invoke(app, ["preflight", samba.url("data"), "--for", "bmr", "--json",
+                                            "--password-env", password_env]).stdout)  # fmt: skip
+    assert _check(plain, "share")["details"] == {"encryption": False, "share_encryption": False}
