@@ -12,6 +12,7 @@ from restore.cli.checklist import checklist
 from restore.cli.commands import commands
 from restore.cli.demo import demo
 from restore.cli.drill import drill
+from restore.cli.group import BmrGroup
 from restore.cli.inspect import inspect
 from restore.cli.preflight import preflight
 from restore.cli.probe import probe
@@ -20,6 +21,7 @@ from restore.cli.versions import versions
 
 app = typer.Typer(
     name="bmr",
+    cls=BmrGroup,  # usage errors, our errors and Ctrl-C reported alike, in JSON with --json
     help="Stage, check and document Windows Server Backup / MABS recovery points for network restores.",
     no_args_is_help=True,
     add_completion=False,

@@ -13,6 +13,7 @@ from restore.cli import exitcodes
 from restore.cli.guide import ForPurpose, ServerIp, ShareUnc, guide_request
 from restore.cli.options import ACCESS, Depth, Json, Machine, Version, with_access
 from restore.cli.output import run
+from restore.cli.paths import output_file
 from restore.guide.gather import Checklist, checklist_for
 from restore.tree.find import DEFAULT_DEPTH
 from share.connect import Access
@@ -30,7 +31,9 @@ def checklist(
     share_unc: ShareUnc = None,
     scenario: Annotated[Scenario | None, typer.Option("--scenario", help="What was lost (picks the path).")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="md, html, pdf or txt.")] = Format.md,
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write here.", dir_okay=False, writable=True)
+    ] = None,
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
     access: Access = ACCESS,
@@ -47,6 +50,8 @@ def checklist(
     \b
       bmr checklist /srv/restore --share-unc '\\\\10.0.0.5\\restore' --format html -o r.html
     """
+    if output is not None:
+        output_file(output, "--output")
     if fmt is Format.pdf and output is None and (sys.stdout.isatty() or as_json):
         raise typer.BadParameter("a PDF goes to a file: add -o FILE", param_hint="--format")
 

@@ -9,6 +9,7 @@ import typer
 
 from restore.cli.options import Json
 from restore.cli.output import finish, run
+from restore.cli.paths import output_folder
 from restore.cli.progress import progress_bar
 from restore.demo.run import DemoResult
 from restore.demo.run import demo as run_demo
@@ -16,7 +17,8 @@ from restore.demo.run import demo as run_demo
 
 def demo(
     folder: Annotated[
-        Path | None, typer.Option("--dir", metavar="DIR", help="An empty or new folder for the demo's files.")
+        Path | None,
+        typer.Option("--dir", metavar="DIR", help="An empty or new folder for the demo's files.", file_okay=False),
     ] = None,
     no_samba: Annotated[
         bool, typer.Option("--no-samba", help="Use a local folder even where smbd is installed.")
@@ -28,6 +30,8 @@ def demo(
     Uses a throwaway Samba on 127.0.0.1 when smbd is installed (and run as root), else a local folder, and
     stops what it started. The files stay, and the last lines say where.
     """
+    if folder is not None:
+        output_folder(folder, "--dir")
     say = (lambda words: None) if as_json else typer.echo
 
     def work() -> DemoResult:

@@ -9,20 +9,31 @@ import typer
 from tqdm import tqdm
 
 from restore.cli import text
-from restore.cli.options import HostKey, Json, KnownHosts, SshKey, Timeout
+from restore.cli.options import HostKey, Json, Junit, KnownHosts, SshKey, Timeout
 from restore.cli.output import finish, run, style
+from restore.cli.paths import input_file, output_file, output_folder
+from restore.drill.inventory import InventoryError
 from restore.drill.rehearse import DrillRequest, DrillSummary, rehearse
 from restore.drill.run import DrillOptions
+from share.errors import UsageError
 from share.sftp import SshOptions
 
 
 def drill(
+    # Checked below, not by typer: an unreadable inventory is exit 3.
     inventory: Annotated[Path, typer.Argument(help="The inventory: a TOML file of [[server]] tables.")],
     report_dir: Annotated[
-        Path | None, typer.Option("--report-dir", metavar="DIR", help="Where the report goes (default: a new folder).")
+        Path | None,
+        typer.Option(
+            "--report-dir",
+            metavar="DIR",
+            help="Where the report goes: a new folder in an existing one, or a report folder to overwrite "
+            "(default: a new folder here).",
+            file_okay=False,
+        ),
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Shares checked at once.")] = 16,
-    junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")] = None,
+    junit: Junit = None,
     server_timeout: Annotated[
         float,
         typer.Option("--server-timeout", min=1.0, max=86400.0, help="Seconds one server may take before it is failed."),
@@ -47,6 +58,18 @@ def drill(
       purpose = "bmr"
       password_env = "DR_RESTORE_PW"
     """
+    try:
+        input_file(inventory, "INVENTORY")
+    except UsageError as exc:  # an unreadable inventory is exit 3, as documented
+        raise InventoryError(exc.message) from None
+    for option, given in (("--ssh-known-hosts", [ssh_known_hosts]), ("--ssh-key", ssh_key or [])):
+        for path in given:
+            if path is not None:
+                input_file(path, option)
+    if report_dir is not None:
+        output_folder(report_dir, "--report-dir")
+    if junit is not None:
+        output_file(junit, "--junit")
     options = DrillOptions(
         concurrency=concurrency,
         server_timeout=server_timeout,

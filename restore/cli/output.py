@@ -28,6 +28,13 @@ def emit_error(exc: errors.BmrError, as_json: bool) -> None:
     typer.echo(text.format_error(exc), err=True)
 
 
+def emit_interrupted(as_json: bool) -> None:
+    interrupted = errors.BmrError("interrupted", hint="rerun the same command: a copy resumes where it stopped")
+    if as_json:
+        typer.echo(json.dumps({"error": {**text.error_json(interrupted), "type": "Interrupted"}}, indent=2))
+    typer.echo("bmr: interrupted", err=True)
+
+
 @contextmanager
 def reported(as_json: bool) -> Iterator[None]:
     """Turn our errors and Ctrl-C into a message and an exit code; never a traceback."""
@@ -37,10 +44,7 @@ def reported(as_json: bool) -> Iterator[None]:
         emit_error(exc, as_json)
         raise typer.Exit(exitcodes.for_error(exc)) from None
     except KeyboardInterrupt:
-        interrupted = errors.BmrError("interrupted", hint="rerun the same command: a copy resumes where it stopped")
-        if as_json:
-            typer.echo(json.dumps({"error": {**text.error_json(interrupted), "type": "Interrupted"}}, indent=2))
-        typer.echo("bmr: interrupted", err=True)
+        emit_interrupted(as_json)
         raise typer.Exit(exitcodes.INTERRUPTED) from None
 
 

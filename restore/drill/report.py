@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def drill_html(results: list[ServerResult], now: datetime) -> str:
 
 def write_report(folder: Path, results: list[ServerResult], now: datetime, junit: Path | None = None) -> list[Path]:
     """Write every part of the report; returns the files written."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)  # only under an existing folder: a typo must not grow a tree of folders
     written = []
     parts = {
         "drill.json": json.dumps(drill_json(results, now), indent=2) + "\n",
@@ -92,6 +93,7 @@ def write_report(folder: Path, results: list[ServerResult], now: datetime, junit
         junit.write_text(parts["junit.xml"], encoding="utf-8")
         written.append(junit)
     books = folder / "checklists"
+    shutil.rmtree(books, ignore_errors=True)  # a rerun into the same folder must not keep the last run's checklists
     for index, result in enumerate(results):
         if result.runbook is None:
             continue
