@@ -14,6 +14,7 @@ from restore.cli.demo import demo
 from restore.cli.drill import drill
 from restore.cli.group import BmrGroup
 from restore.cli.inspect import inspect
+from restore.cli.logs import with_logging
 from restore.cli.preflight import preflight
 from restore.cli.probe import probe
 from restore.cli.stage import stage_command
@@ -43,7 +44,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "demo": demo,
 }
 for _name, _command in COMMANDS.items():
-    app.command(name=_name)(_command)
+    app.command(name=_name)(with_logging(_name, _command))
 
 
 def _version(value: bool) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from restore.cli import logs
 from restore.cli.options import Json
 from restore.cli.output import finish, run
 from restore.cli.paths import output_folder
@@ -32,11 +33,11 @@ def demo(
     """
     if folder is not None:
         output_folder(folder, "--dir")
-    say = (lambda words: None) if as_json else typer.echo
+    say = (lambda words: None) if as_json or logs.SETTINGS.quiet else typer.echo
 
     def work() -> DemoResult:
-        with progress_bar() as (progress, _on_file):
-            return run_demo(folder, no_samba=no_samba, say=say, progress=progress)
+        with progress_bar() as tracker:
+            return run_demo(folder, no_samba=no_samba, say=say, progress=tracker.progress, on_plan=tracker.on_plan)
 
     def render(result: DemoResult) -> str:
         return (

@@ -63,7 +63,10 @@ def stage_command(
             parse_location(source), parse_location(target), machine, valid_version(version), verify, force, margin,
             depth,
         )  # fmt: skip
-        with progress_bar() as (progress, on_file):
-            return stage(request, access, source_access, progress=progress, on_file=on_file)
+        with progress_bar() as tracker:
+            return stage(
+                request, access, source_access, progress=tracker.progress, on_file=tracker.on_file,
+                on_plan=tracker.on_plan,
+            )  # fmt: skip
 
     finish(run(as_json, work), as_json, lambda r: text.format_stage(r, style))

@@ -127,12 +127,15 @@ def format_preflight(result: Preflight, style: Callable[[str, str], str]) -> str
 
 
 def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
-    rate = result.bytes_copied / result.seconds if result.seconds > 0 else 0.0
+    # The rate of the copy alone: time spent comparing files already there is not copying.
+    rate = result.bytes_copied / result.copy_seconds if result.copy_seconds > 0 else 0.0
+    copy_rate = f"{human_bytes(int(rate))}/s" if result.bytes_copied else "- (nothing copied)"
     lines = [
         f"Staged {result.machine} version {result.version or '?'} to {result.backup_target}",
         f"  files: {len(result.files)}   total: {human_bytes(result.bytes_total)}   "
         f"copied: {human_bytes(result.bytes_copied)}   already there (verified): {human_bytes(result.bytes_reused)}",
-        f"  time: {human_seconds(result.seconds)}   copy rate: {human_bytes(int(rate))}/s",
+        f"  elapsed: {human_seconds(result.seconds)}   copying: {human_seconds(result.copy_seconds)}   "
+        f"copy rate: {copy_rate}",
         "  verification: "
         + ("every file read back and compared" if result.verified else "SKIPPED (--no-verify): sizes only"),
         f"  manifest: {result.manifest} (and SHA256SUMS beside it)",

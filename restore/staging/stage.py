@@ -55,6 +55,7 @@ class StageResult:
     manifest: str
     replaced: tuple[str, ...]
     checks: tuple[Check, ...]
+    copy_seconds: float = 0.0  # time spent streaming new bytes: the copy rate divides by this, not by `seconds`
 
     @property
     def bytes_copied(self) -> int:
@@ -82,6 +83,7 @@ class StageResult:
             "bytes_copied": self.bytes_copied,
             "bytes_reused": self.bytes_reused,
             "seconds": round(self.seconds, 3),
+            "copy_seconds": round(self.copy_seconds, 3),
             "verified": self.verified,
             "manifest": self.manifest,
             "replaced": list(self.replaced),
@@ -110,6 +112,7 @@ def stage(
     *,
     progress: Progress | None = None,
     on_file: Any = None,
+    on_plan: Any = None,
 ) -> StageResult:
     """Connect to both sides (creating the target folder if needed) and stage. Raises the share errors, StageRefused,
     VerificationFailed, SourceChanged."""
@@ -119,7 +122,7 @@ def stage(
     ):
         return run_stage(
             src, dst, machine=request.machine, version=request.version, verify=request.verify, force=request.force,
-            margin=request.margin, depth=request.depth, progress=progress, on_file=on_file,
+            margin=request.margin, depth=request.depth, progress=progress, on_file=on_file, on_plan=on_plan,
         )  # fmt: skip
 
 
@@ -205,6 +208,7 @@ def run_stage(
     depth: int = 4,
     progress: Progress | None = None,
     on_file: Any = None,
+    on_plan: Any = None,
     transfer: Transfer | None = None,
 ) -> StageResult:
     started = datetime.now(UTC)
@@ -238,6 +242,8 @@ def run_stage(
             )
 
     engine = transfer or Transfer(source, target, verify=verify, progress=progress)
+    if on_plan is not None:  # past every refusal: progress starts here, never before a refusal
+        on_plan(len(planned), total)
     for folder in sorted({paths.parent(p.target_path) for p in planned}):
         target.makedirs(folder)
     outcomes: list[FileOutcome] = []
@@ -274,6 +280,7 @@ def run_stage(
         manifest=manifest,
         replaced=tuple(others),
         checks=checks,
+        copy_seconds=engine.copy_seconds,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import queue
 import threading
 import time
@@ -31,6 +32,8 @@ CHUNK = 4 * 1024 * 1024
 POOL = 8
 COMPARE_BLOCK = 8 * 1024 * 1024
 PARTIAL_SUFFIX = ".bmr-partial"
+
+log = logging.getLogger("bmr.transfer")  # retries, for --log-file
 
 Progress = Callable[[str, int], None]  # (phase, bytes) where phase is "copy", "reuse" or "verify"
 
@@ -159,6 +162,7 @@ class Transfer:
         self.backoff = backoff
         self.sleep = sleep
         self._confirmed_at_failure = 0
+        self.copy_seconds = 0.0  # time spent streaming new bytes (not comparing or reading back)
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -209,10 +213,11 @@ class Transfer:
             except errors.BmrError as exc:
                 if not exc.retryable or attempt == self.retries:
                     raise
-                self._recover(attempt)
+                self._recover(attempt, exc)
         raise AssertionError("unreachable")
 
-    def _recover(self, attempt: int) -> None:
+    def _recover(self, attempt: int, exc: errors.BmrError | None = None) -> None:
+        log.warning("retry", extra={"bmr_fields": {"attempt": attempt + 1, "error": str(exc) if exc else None}})
         self.sleep(min(self.backoff * (2**attempt), 30.0))
         for backend in (self.source, self.target):
             with contextlib.suppress(errors.ShareError):
@@ -260,7 +265,7 @@ class Transfer:
                     raise
                 resume = self._confirmed_at_failure
                 copied += max(resume - start, 0)
-                self._recover(attempt)
+                self._recover(attempt, exc)
                 if not hashes.rewind(resume):
                     # No saved state at the acknowledged offset: compare with the source again.
                     self._retrying(lambda: self._matching_prefix(job, partial, hashes))
@@ -276,6 +281,7 @@ class Transfer:
         sink = self.target.open_sink(partial, start)
         source = None
         offset = start
+        began = time.monotonic()
         try:
             source = self.source.open_source(job.source_path, start)
             while offset < job.size:
@@ -302,6 +308,7 @@ class Transfer:
             sink.abandon()
             raise
         finally:
+            self.copy_seconds += time.monotonic() - began
             worker.stop()
             if source is not None:
                 source.close()
