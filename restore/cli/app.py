@@ -18,6 +18,7 @@ from restore.cli.logs import with_logging
 from restore.cli.preflight import preflight
 from restore.cli.probe import probe
 from restore.cli.stage import stage_command
+from restore.cli.verify import verify
 from restore.cli.versions import versions
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "versions": versions,
     "preflight": preflight,
     "stage": stage_command,
+    "verify": verify,
     "commands": commands,
     "checklist": checklist,
     "drill": drill,

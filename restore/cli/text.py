@@ -10,6 +10,7 @@ from restore.checks.preflight import Preflight
 from restore.checks.probe import ProbeResult
 from restore.drill.run import ServerResult
 from restore.staging.stage import StageResult
+from restore.staging.verify import Verification
 from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity
 from restore.units import human_bytes, human_seconds
 from share import errors
@@ -147,6 +148,26 @@ def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
         format_checks(result.checks, style),
         "",
         f"Result: {style(overall(result.checks).value.upper(), _STATUS_STYLE[overall(result.checks)])}",
+    ]
+    return "\n".join(lines)
+
+
+def format_verification(result: Verification, style: Callable[[str, str], str]) -> str:
+    lines = [
+        f"Verified {result.location} against {' and '.join(result.proofs)}",
+        f"  files read back: {result.checked}   bytes: {human_bytes(result.bytes_read)}   "
+        f"missing: {len(result.missing)}   extra: {len(result.extra)}   differing: {len(result.differing)}",
+    ]
+    lines += [f"  missing:   {p}" for p in result.missing]
+    lines += [f"  extra:     {p}" for p in result.extra]
+    lines += [f"  differs:   {d.path} ({d.reason})" for d in result.differing]
+    lines += [f"  SHA256SUMS and the manifest disagree on: {p}" for p in result.disagreements]
+    status = overall(result.checks)
+    lines += [
+        "",
+        format_checks(result.checks, style),
+        "",
+        f"Result: {style(status.value.upper(), _STATUS_STYLE[status])}",
     ]
     return "\n".join(lines)
 

@@ -29,6 +29,7 @@ BASE: dict[str, list[str]] = {
     "checklist": ["{loc}"],
     "drill": ["{inv}"],
     "demo": [],
+    "verify": ["{loc}"],
 }
 # Arguments whose bad values have a documented exit code other than 2.
 OTHER_CODES = {("drill", "inventory"): 3}  # an unreadable inventory is exit 3 (README)
