@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from restore.cli.paths import input_file
+from restore.units import parse_rate
 from share.connect import Access
 from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource
 from share.errors import UsageError
@@ -90,6 +91,16 @@ def valid_version(text: str | None) -> str | None:
         return check_version(text)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def valid_rate(text: str | None, option: str = "--bwlimit") -> float | None:
+    """A rate like 50M or 1.5G (bytes per second, binary units), checked before any work starts."""
+    if text is None:
+        return None
+    try:
+        return parse_rate(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: give bytes per second like 800K, 50M or 1.5G") from None
 
 
 ACCESS = Access()  # a placeholder default: @with_access always passes the real one

@@ -9,6 +9,7 @@ from restore.checks.check import Check, Status, overall
 from restore.checks.preflight import Preflight
 from restore.checks.probe import ProbeResult
 from restore.drill.run import ServerResult
+from restore.staging.preview import StagePlan
 from restore.staging.stage import StageResult
 from restore.staging.verify import Verification
 from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity
@@ -149,6 +150,22 @@ def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
         "",
         f"Result: {style(overall(result.checks).value.upper(), _STATUS_STYLE[overall(result.checks)])}",
     ]
+    return "\n".join(lines)
+
+
+def format_plan(plan: StagePlan) -> str:
+    words = {"copy": "copy", "resume": "resume (part there)", "compare": "compare (same size there)"}
+    lines = [
+        f"Dry run: staging {plan.machine} version {plan.version or '?'} to {plan.target} would",
+        *(f"  {words[f.action]:<26} {human_bytes(f.size):>10}  {f.path}" for f in plan.files),
+        f"  files: {len(plan.files)}   copy: {plan.count('copy')}   resume: {plan.count('resume')}   "
+        f"compare and reuse if equal: {plan.count('compare')}",
+        f"  bytes to write: at most {human_bytes(plan.bytes_to_write)} of {human_bytes(plan.bytes_total)}   "
+        f"space needed: {human_bytes(plan.space_needed)}   free: {human_bytes(plan.free)}",
+    ]
+    lines += [f"  replace (after the new copy verified): {p}" for p in plan.replaced]
+    lines += [f"  REFUSED: {r}" for r in plan.refusals]
+    lines.append("Nothing was copied." + (" The real run would stop (see REFUSED)." if plan.refusals else ""))
     return "\n".join(lines)
 
 

@@ -103,6 +103,7 @@ class StageRequest:
     force: bool = False
     margin: float = 1.1
     depth: int = 4
+    bwlimit: float | None = None  # bytes per second, copy and read-back together
 
 
 def stage(
@@ -123,6 +124,7 @@ def stage(
         return run_stage(
             src, dst, machine=request.machine, version=request.version, verify=request.verify, force=request.force,
             margin=request.margin, depth=request.depth, progress=progress, on_file=on_file, on_plan=on_plan,
+            bwlimit=request.bwlimit,
         )  # fmt: skip
 
 
@@ -210,6 +212,7 @@ def run_stage(
     on_file: Any = None,
     on_plan: Any = None,
     transfer: Transfer | None = None,
+    bwlimit: float | None = None,
 ) -> StageResult:
     started = datetime.now(UTC)
     clock = time.monotonic()
@@ -241,7 +244,7 @@ def run_stage(
                 f"({margin:g} x the {human_bytes(remaining)} still to write)"
             )
 
-    engine = transfer or Transfer(source, target, verify=verify, progress=progress)
+    engine = transfer or Transfer(source, target, verify=verify, progress=progress, bwlimit=bwlimit)
     if on_plan is not None:  # past every refusal: progress starts here, never before a refusal
         on_plan(len(planned), total)
     for folder in sorted({paths.parent(p.target_path) for p in planned}):

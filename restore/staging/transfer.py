@@ -64,6 +64,33 @@ class FileOutcome:
     verified: bool
 
 
+class RateLimit:
+    """A token bucket: on average at most ``rate`` bytes a second, bursts of at most one second's worth. One
+    bucket serves a whole run, so a resumed file continues at the same pace instead of starting with a burst."""
+
+    MAX_SLEEP = 1.0  # each wait is short, so that Ctrl-C and the run's other clocks stay responsive
+
+    def __init__(
+        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.rate = rate
+        self.clock = clock
+        self.sleep = sleep
+        self.tokens = 0.0
+        self.last = clock()
+
+    def take(self, count: int) -> None:
+        """Account for ``count`` bytes; wait until the average is back under the rate."""
+        now = self.clock()
+        self.tokens = min(self.rate, self.tokens + (now - self.last) * self.rate) - count
+        self.last = now
+        while self.tokens < 0:
+            self.sleep(min(-self.tokens / self.rate, self.MAX_SLEEP))
+            now = self.clock()
+            self.tokens += (now - self.last) * self.rate
+            self.last = now
+
+
 class _Hashes:
     """SHA-256 and BLAKE3 of one stream, with saved states at recent offsets (for resuming after a drop)."""
 
@@ -153,6 +180,7 @@ class Transfer:
         retries: int = 5,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        bwlimit: float | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -163,6 +191,7 @@ class Transfer:
         self.sleep = sleep
         self._confirmed_at_failure = 0
         self.copy_seconds = 0.0  # time spent streaming new bytes (not comparing or reading back)
+        self.limit = RateLimit(bwlimit) if bwlimit else None  # bytes copied and read back, per second
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -291,6 +320,8 @@ class Transfer:
                 if count == 0:
                     free.put(buffer)
                     raise SourceChanged(f"{self.source.describe(job.source_path)} ended early at byte {offset}")
+                if self.limit is not None:
+                    self.limit.take(count)
                 sink.write(memoryview(buffer)[:count])
                 worker.submit(buffer, count)
                 offset += count
@@ -318,6 +349,8 @@ class Transfer:
         source = self.target.open_source(path)
         try:
             for chunk in source.chunks():
+                if self.limit is not None:
+                    self.limit.take(len(chunk))
                 digest.update(chunk)
                 self.progress(phase, len(chunk))
         finally:
