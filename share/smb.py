@@ -419,7 +419,7 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
     except (SMBOSError, SMBResponseException) as exc:
         status = _status_of(exc) or 0
         cls = _BY_STATUS.get(status, errors.ShareError)
-        reason = getattr(exc, "strerror", None) or _first_line(exc)
+        reason = errors.in_words(getattr(exc, "strerror", None) or _first_line(exc))
         if cls is errors.AuthenticationFailed:
             raise cls(f"{account} was refused by {host}:{port} ({_STATUS_NAMES.get(status, 'logon failure')})") from exc
         if cls is errors.ShareNotFound:
@@ -443,11 +443,13 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
         if not text.startswith("Failed to connect"):
             raise
         cls2: type[errors.ShareError] = errors.TimedOut if "timed out" in text else errors.CannotConnect
-        raise cls2(f"cannot connect to {host}:{port}: {text.split(': ', 1)[-1]}") from exc
+        raise cls2(f"cannot connect to {host}:{port}: {errors.in_words(text.split(': ', 1)[-1])}") from exc
     except TimeoutError as exc:
         raise errors.TimedOut(f"{where}: no answer in time") from exc
     except OSError as exc:  # socket-level failures outside smbprotocol's wrapping
-        raise errors.CannotConnect(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from exc
+        raise errors.CannotConnect(
+            f"cannot connect to {host}:{port}: {errors.in_words(exc.strerror or str(exc))}"
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from share.writetest import try_write
 
 
 class StageRefused(errors.BmrError):
-    """Nothing was copied. Read the reason; --force overrides it when you are sure."""
+    """Nothing was copied; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,10 @@ def run_stage(
     errors_ = point.errors
     if errors_ and not force:
         details = "; ".join(f"{p.code}: {p.message}" for p in errors_)
-        raise StageRefused(f"the source point {point.folder} is incomplete: {details}")
+        raise StageRefused(
+            f"the source point {point.folder} is incomplete: {details}",
+            hint="Copy a complete point (see bmr inspect); --force copies this one anyway, if you are sure.",
+        )
     planned = plan_copy(choice)
     total = sum(p.size for p in planned)
 
@@ -232,7 +235,8 @@ def run_stage(
     if others and not force:
         raise StageRefused(
             f"{target.describe()} already holds a different recovery point of {choice.machine.name} "
-            f"({', '.join(paths.name(o) for o in others)}); --force replaces it after the new copy verified"
+            f"({', '.join(paths.name(o) for o in others)})",
+            hint="--force replaces it, only after the new copy verified; or stage into another folder.",
         )
     remaining = _remaining_bytes(target, planned)
     if target.features.free_space:
@@ -241,7 +245,9 @@ def run_stage(
         if free < need:
             raise StageRefused(
                 f"{target.describe()} has {human_bytes(free)} free; this copy needs {human_bytes(need)} "
-                f"({margin:g} x the {human_bytes(remaining)} still to write)"
+                f"({margin:g} x the {human_bytes(remaining)} still to write)",
+                hint="Free space on the target (or raise its quota), or stage to another share; --force does not "
+                "override this. --margin lowers the headroom asked for.",
             )
 
     engine = transfer or Transfer(source, target, verify=verify, progress=progress, bwlimit=bwlimit)
