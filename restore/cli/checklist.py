@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from restore.cli import exitcodes
+from restore.cli import exitcodes, logs
 from restore.cli.guide import ForPurpose, ServerIp, ShareUnc, guide_request
 from restore.cli.options import ACCESS, Depth, Json, Machine, Version, with_access
 from restore.cli.output import run
@@ -66,7 +66,8 @@ def checklist(
             output.write_bytes(document)
         else:
             output.write_text(document, encoding="utf-8")
-        typer.echo(f"wrote {output}", err=True)
+        if not logs.SETTINGS.quiet:
+            typer.echo(f"wrote {output}", err=True)
     if as_json:
         inline = document if output is None and isinstance(document, str) else None
         data = {**result.to_json(), "format": fmt.value, "output": str(output) if output else None, "document": inline}

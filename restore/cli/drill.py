@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from restore.cli import text
+from restore.cli import logs, text
 from restore.cli.options import HostKey, Json, Junit, KnownHosts, SshKey, Timeout
 from restore.cli.output import finish, run, style
 from restore.cli.paths import input_file, output_file, output_folder
@@ -76,7 +76,7 @@ def drill(
         timeout=timeout,
         ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
     )
-    bar = tqdm(total=0, unit="server", disable=None)
+    bar = tqdm(total=0, unit="server", disable=True if logs.SETTINGS.quiet else None)
 
     def work() -> DrillSummary:
         try:

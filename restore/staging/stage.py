@@ -8,6 +8,7 @@ check the target the way preflight would.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ from share.base import Backend, Kind
 from share.connect import Access, open_backend
 from share.location import Location
 from share.writetest import try_write
+
+log = logging.getLogger("bmr.stage")  # one record per file, for --log-file
 
 
 class StageRefused(errors.BmrError):
@@ -266,6 +269,8 @@ def run_stage(
         except errors.DiskFull as exc:
             raise _disk_full(target, planned, exc) from exc
         outcomes.append(outcome)
+        done = {"path": outcome.path, "copied": outcome.bytes_copied, "reused": outcome.bytes_reused}
+        log.info("file done", extra={"bmr_fields": {**done, "size": outcome.size, "verified": outcome.verified}})
 
     for old in others:
         _remove_tree(target, old)

@@ -105,7 +105,9 @@ def test_log_file_holds_start_files_retries_library_messages_and_summary(
     records = [json.loads(line) for line in log_file.read_text().splitlines()]
     events = [r["event"] for r in records]
     assert events[0] == "start" and events[-1] == "end" and "summary" in events
-    assert "retry" in events and events.count("file") >= 5
+    assert "retry" in events and events.count("file") >= 5 and events.count("file done") == events.count("file")
+    done = [r for r in records if r["event"] == "file done"]
+    assert all(r["verified"] and r["copied"] + r["reused"] >= r["size"] for r in done)
     assert any(r["logger"].startswith("paramiko") and r["event"] == "library says" for r in records)
     summary = next(r for r in records if r["event"] == "summary")
     assert summary["result"]["machine"] == "DC01" and summary["result"]["copy_seconds"] > 0
