@@ -33,41 +33,67 @@ class Counts:
     bytes_total: int = 0
     file_index: int = 0
     settled: int = 0  # copied or found already there
+    reused: int = 0
     read_back: int = 0
     copied: int = 0
     copy_seconds: float = 0.0
+    verify_seconds: float = 0.0
+    verifying: bool = True  # a read-back phase follows each copy
     phase: str = "copy"
     started: float = field(default_factory=time.monotonic)
 
-    def rate(self) -> float:
-        return self.copied / self.copy_seconds if self.copy_seconds > 0 else 0.0
+    def rate(self, phase: str = "copy") -> float:
+        """Bytes a second of one phase, over the time spent in it (comparing is neither)."""
+        done, seconds = (self.read_back, self.verify_seconds) if phase == "verify" else (self.copied, self.copy_seconds)
+        return done / seconds if seconds > 0 else 0.0
+
+    def eta(self) -> float | None:
+        copy_rate = self.rate("copy")
+        verify_rate = self.rate("verify") or copy_rate
+        if copy_rate <= 0:
+            return None
+        left = max(self.bytes_total - self.settled, 0) / copy_rate
+        if self.verifying:
+            left += max(self.bytes_total - self.reused - self.read_back, 0) / verify_rate
+        return left
 
 
 def progress_line(counts: Counts, now: float) -> str:
     """One line for logs and pipes: phase, files, bytes, rate, elapsed and ETA."""
-    rate = counts.rate()
-    left = counts.bytes_total - counts.settled
-    eta = f"ETA {human_seconds(left / rate)}" if rate > 0 and left > 0 else "ETA -"
-    done = counts.read_back if counts.phase == "verify" else counts.settled
+    eta = counts.eta()
+    verify = counts.phase == "verify"
+    done = counts.read_back if verify else counts.settled
     return (
         f"bmr: {PHASE_WORDS.get(counts.phase, counts.phase)} file {counts.file_index}/{counts.files}, "
-        f"{human_bytes(done)} of {human_bytes(counts.bytes_total)}, {human_bytes(int(rate))}/s, "
-        f"{human_seconds(now - counts.started)} elapsed, {eta}"
+        f"{human_bytes(done)} of {human_bytes(counts.bytes_total)}, "
+        f"{human_bytes(int(counts.rate('verify' if verify else 'copy')))}/s, "
+        f"{human_seconds(now - counts.started)} elapsed, ETA {human_seconds(eta) if eta else '-'}"
     )
 
 
-def _bar_text(counts: Counts, done: int) -> str:
+def _bar_text(counts: Counts, phase: str) -> str:
+    verify = phase == "verify"
+    label = "read back" if verify else ("compare" if phase == "reuse" else "copy")
+    done = counts.read_back if verify else counts.settled
     return (
-        f"{human_bytes(done)}/{human_bytes(counts.bytes_total)}  {human_bytes(int(counts.rate()))}/s  "
-        f"file {counts.file_index}/{counts.files}"
+        f"{label:<9} {human_bytes(done)}/{human_bytes(counts.bytes_total)}  "
+        f"{human_bytes(int(counts.rate('verify' if verify else 'copy')))}/s  file {counts.file_index}/{counts.files}"
     )
 
 
 class Tracker:
     """The callbacks a copy reports to: on_plan(files, bytes), on_file(path, size), progress(phase, bytes)."""
 
-    def __init__(self, *, terminal: bool, quiet: bool, clock: Callable[[], float] = time.monotonic) -> None:
-        self.counts = Counts(started=clock())
+    def __init__(
+        self,
+        *,
+        terminal: bool,
+        quiet: bool,
+        phases: tuple[str, ...] = ("copy", "verify"),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.counts = Counts(started=clock(), verifying="verify" in phases)
+        self.phases = phases
         self.terminal = terminal
         self.quiet = quiet
         self.clock = clock
@@ -79,9 +105,10 @@ class Tracker:
     def on_plan(self, files: int, size: int) -> None:
         self.counts.files, self.counts.bytes_total = files, size
         if self.terminal and not self.quiet:
-            fmt = "{desc:<12} {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]"
-            for position, (key, label) in enumerate((("copy", "copy"), ("verify", "read back"))):
-                self.bars[key] = tqdm(total=size, desc=label, bar_format=fmt, position=position, dynamic_ncols=True)
+            fmt = "{desc}  {percentage:3.0f}%|{bar}| {elapsed} elapsed"
+            for position, key in enumerate(self.phases):
+                desc = _bar_text(self.counts, key)
+                self.bars[key] = tqdm(total=size, desc=desc, bar_format=fmt, position=position, dynamic_ncols=True)
 
     def on_file(self, path: str, size: int) -> None:
         self.counts.file_index += 1
@@ -90,19 +117,21 @@ class Tracker:
     def progress(self, phase: str, count: int) -> None:
         now = self.clock()
         counts = self.counts
-        if phase == "copy" and counts.phase == "copy":
+        if phase == counts.phase == "copy":
             counts.copy_seconds += now - self.last_event
+        elif phase == counts.phase == "verify":
+            counts.verify_seconds += now - self.last_event
         counts.phase = phase
         self.last_event = now
         if phase == "verify":
             counts.read_back += count
         else:
             counts.settled += count
-            if phase == "copy":
-                counts.copied += count
-        if self.bars:
-            bar = self.bars["verify" if phase == "verify" else "copy"]
-            bar.set_postfix_str(_bar_text(counts, counts.read_back if phase == "verify" else counts.settled), False)
+            counts.copied += count if phase == "copy" else 0
+            counts.reused += count if phase == "reuse" else 0
+        bar = self.bars.get("verify" if phase == "verify" else "copy")
+        if bar is not None:
+            bar.set_description_str(_bar_text(counts, phase), refresh=False)
             bar.update(count)
         elif not self.terminal and not self.quiet and now - self.last_line >= INTERVAL:
             self.last_line = now
@@ -118,9 +147,9 @@ class Tracker:
 
 
 @contextmanager
-def progress_bar() -> Iterator[Tracker]:
-    """Bars on a terminal, progress lines elsewhere, nothing with -q."""
-    tracker = Tracker(terminal=sys.stderr.isatty(), quiet=logs.SETTINGS.quiet)
+def progress_bar(phases: tuple[str, ...] = ("copy", "verify")) -> Iterator[Tracker]:
+    """Bars (one per phase: "copy", "verify") on a terminal, progress lines elsewhere, nothing with -q."""
+    tracker = Tracker(terminal=sys.stderr.isatty(), quiet=logs.SETTINGS.quiet, phases=phases)
     try:
         yield tracker
     finally:

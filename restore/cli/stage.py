@@ -92,7 +92,7 @@ def stage_command(
         finish(run(as_json, lambda: preview_stage(request(), access, source_access)), as_json, text.format_plan)
 
     def work() -> StageResult:
-        with progress_bar() as tracker:
+        with progress_bar(phases=("copy", "verify") if verify else ("copy",)) as tracker:
             return stage(
                 request(), access, source_access, progress=tracker.progress, on_file=tracker.on_file,
                 on_plan=tracker.on_plan,

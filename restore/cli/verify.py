@@ -43,7 +43,7 @@ def verify(
         output_file(junit, "--junit")
 
     def work() -> Verification:
-        with progress_bar() as tracker:
+        with progress_bar(phases=("verify",)) as tracker:
             return verify_staged(
                 parse_location(location), access, progress=tracker.progress, on_plan=tracker.on_plan,
                 on_file=tracker.on_file,

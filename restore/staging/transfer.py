@@ -65,10 +65,12 @@ class FileOutcome:
 
 
 class RateLimit:
-    """A token bucket: on average at most ``rate`` bytes a second, bursts of at most one second's worth. One
-    bucket serves a whole run, so a resumed file continues at the same pace instead of starting with a burst."""
+    """A token bucket: on average at most ``rate`` bytes a second, bursts of at most BURST seconds' worth (idle
+    moments between files do not bank a surge). One bucket serves a whole run, so a resumed file continues at the
+    same pace instead of starting with a burst."""
 
     MAX_SLEEP = 1.0  # each wait is short, so that Ctrl-C and the run's other clocks stay responsive
+    BURST = 0.1
 
     def __init__(
         self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
@@ -82,7 +84,7 @@ class RateLimit:
     def take(self, count: int) -> None:
         """Account for ``count`` bytes; wait until the average is back under the rate."""
         now = self.clock()
-        self.tokens = min(self.rate, self.tokens + (now - self.last) * self.rate) - count
+        self.tokens = min(self.rate * self.BURST, self.tokens + (now - self.last) * self.rate) - count
         self.last = now
         while self.tokens < 0:
             self.sleep(min(-self.tokens / self.rate, self.MAX_SLEEP))

@@ -57,7 +57,14 @@ def test_a_progress_line_says_files_bytes_rate_and_eta() -> None:
     counts = Counts(files=12, bytes_total=4 * 2**30, file_index=3, settled=2**30, copied=2**30, copy_seconds=8.0)
     counts.started = 0.0
     line = progress_line(counts, now=10.0)
-    assert line == "bmr: copying file 3/12, 1.0 GiB of 4.0 GiB, 128.0 MiB/s, 10 s elapsed, ETA 24 s"
+    # ETA: 3 GiB still to copy and 4 GiB to read back, both at the copy rate until a read-back rate is known.
+    assert line == "bmr: copying file 3/12, 1.0 GiB of 4.0 GiB, 128.0 MiB/s, 10 s elapsed, ETA 56 s"
+    counts.verifying = False  # --no-verify
+    assert progress_line(counts, now=10.0).endswith("ETA 24 s")
+    counts.verifying, counts.phase, counts.read_back, counts.verify_seconds = True, "verify", 2**30, 4.0
+    assert progress_line(counts, now=10.0) == (
+        "bmr: reading back file 3/12, 1.0 GiB of 4.0 GiB, 256.0 MiB/s, 10 s elapsed, ETA 36 s"
+    )
 
 
 def test_on_a_terminal_two_bars_in_binary_units_and_none_before_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,8 +79,14 @@ def test_on_a_terminal_two_bars_in_binary_units_and_none_before_the_plan(capsys:
     assert tracker.bars["copy"].n == 4 * 2**20 and tracker.bars["verify"].n == 4 * 2**20
     tracker.close()
     err = capsys.readouterr().err
-    assert "read back" in err and "copy" in err and "4.0 MiB/8.0 MiB" in err and "file 1/2" in err
+    assert "read back 4.0 MiB/8.0 MiB" in err and "copy      4.0 MiB/8.0 MiB" in err and "file 1/2" in err
     assert "MB/s" not in err and "MB " not in err
+    only = Tracker(terminal=True, quiet=False, phases=("verify",))  # bmr verify: a read-back bar alone
+    only.on_plan(1, 2**20)
+    only.progress("verify", 2**20)
+    assert list(only.bars) == ["verify"]
+    only.close()
+    capsys.readouterr()
 
 
 def test_the_copy_rate_divides_by_copy_time_only() -> None:
