@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from tqdm import tqdm
 
+from restore.checks.check import Status
 from restore.cli import logs, text
 from restore.cli.options import HostKey, Json, Junit, KnownHosts, SshKey, Timeout
 from restore.cli.output import finish, run, style
 from restore.cli.paths import input_file, output_file, output_folder
+from restore.cli.progress import ServerProgress
 from restore.drill.inventory import InventoryError
 from restore.drill.rehearse import DrillRequest, DrillSummary, rehearse
 from restore.drill.run import DrillOptions
@@ -76,14 +78,14 @@ def drill(
         timeout=timeout,
         ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
     )
-    bar = tqdm(total=0, unit="server", disable=True if logs.SETTINGS.quiet else None)
+    bar = ServerProgress(terminal=sys.stderr.isatty(), quiet=logs.SETTINGS.quiet)
 
     def work() -> DrillSummary:
         try:
             return rehearse(
                 DrillRequest(inventory, options, report_dir, junit),
-                on_count=lambda count: setattr(bar, "total", count),
-                on_done=lambda _result: bar.update(1),
+                on_count=bar.on_count,
+                on_done=lambda result: bar.on_done(result.status is Status.FAIL),
             )
         finally:
             bar.close()

@@ -146,6 +146,42 @@ class Tracker:
             bar.close()
 
 
+class ServerProgress:
+    """Servers done in a drill: a tqdm bar on a terminal, else a line every INTERVAL seconds; nothing with -q."""
+
+    def __init__(self, *, terminal: bool, quiet: bool, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.started = self.last_line = clock()
+        self.total = self.done = self.failing = 0
+        self.lines = not terminal and not quiet
+        self.bar: tqdm[Any] | None = tqdm(total=0, unit="server") if terminal and not quiet else None
+
+    def on_count(self, count: int) -> None:
+        self.total = count
+        if self.bar is not None:
+            self.bar.total = count
+            self.bar.refresh()
+
+    def on_done(self, failed: bool) -> None:
+        self.done += 1
+        self.failing += int(failed)
+        if self.bar is not None:
+            self.bar.update(1)
+        now = self.clock()
+        if self.lines and (now - self.last_line >= INTERVAL or self.done == self.total):
+            self.last_line = now
+            print(
+                f"bmr: {self.done}/{self.total} servers done, {self.failing} failing, "
+                f"{human_seconds(now - self.started)} elapsed",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 @contextmanager
 def progress_bar(phases: tuple[str, ...] = ("copy", "verify")) -> Iterator[Tracker]:
     """Bars (one per phase: "copy", "verify") on a terminal, progress lines elsewhere, nothing with -q."""

@@ -171,3 +171,23 @@ def test_the_password_is_in_no_output_and_no_log(
     assert '"event": "summary"' in logged and "AuthenticationFailed" in logged
     for text in (staged.stdout, staged.stderr, refused.stdout, refused.stderr, logged):
         assert SMB_PASSWORD not in text
+
+
+def test_a_drill_without_a_terminal_reports_servers_done(capsys: pytest.CaptureFixture[str]) -> None:
+    now = [0.0]
+    servers = progress.ServerProgress(terminal=False, quiet=False, clock=lambda: now[0])
+    servers.on_count(3)
+    servers.on_done(False)  # too soon for a line
+    now[0] = 6.0
+    servers.on_done(True)
+    servers.on_done(False)  # the last one always gets its line
+    servers.close()
+    assert capsys.readouterr().err.splitlines() == [
+        "bmr: 2/3 servers done, 1 failing, 6 s elapsed",
+        "bmr: 3/3 servers done, 1 failing, 6 s elapsed",
+    ]
+    quiet = progress.ServerProgress(terminal=True, quiet=True)
+    quiet.on_count(1)
+    quiet.on_done(False)
+    quiet.close()
+    assert capsys.readouterr().err == ""
