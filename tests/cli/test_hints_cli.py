@@ -76,3 +76,14 @@ def test_an_empty_password_file_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["probe", "smb://u@127.0.0.1:1/share", "--password-file", str(empty), "--json"])
     assert result.exit_code == 2, result.stdout + result.stderr
     assert "is empty" in json.loads(result.stdout)["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["smb://u@127.0.0.1:abc/share", "sftp://u@127.0.0.1:99999/x", "smb://u@[::1]:x/share", "smb://u@h:-1/s"],
+)
+def test_a_bad_port_is_named_in_words(location: str) -> None:
+    result = runner.invoke(app, ["probe", location, "--json"])
+    assert result.exit_code == 2
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "port must be a number from 1 to 65535" in message and "cast" not in result.stderr
