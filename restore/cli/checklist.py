@@ -13,7 +13,7 @@ from restore.cli import exitcodes, logs
 from restore.cli.guide import ForPurpose, ServerIp, ShareUnc, guide_request
 from restore.cli.options import ACCESS, Depth, Json, Machine, Version, with_access
 from restore.cli.output import run
-from restore.cli.paths import output_file
+from restore.cli.paths import output_file, write_output
 from restore.guide.gather import Checklist, checklist_for
 from restore.tree.find import DEFAULT_DEPTH
 from share.connect import Access
@@ -62,10 +62,7 @@ def checklist(
     result = run(as_json, work)
     document = render(fmt, result.runbook)
     if output is not None:
-        if isinstance(document, bytes):
-            output.write_bytes(document)
-        else:
-            output.write_text(document, encoding="utf-8")
+        write_output(output, document, "--output")
         if not logs.SETTINGS.quiet:
             typer.echo(f"wrote {output}", err=True)
     if as_json:

@@ -8,9 +8,10 @@ test that sweeps every option of every command): an output file, an output folde
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
-from share.errors import UsageError
+from share.errors import UsageError, in_words
 
 NAME_MAX = 255  # bytes in one name, on Linux file systems and NTFS alike (NTFS counts UTF-16 units)
 PATH_MAX = 4096
@@ -46,7 +47,32 @@ def output_file(path: Path, option: str) -> Path:
     _existing_folder(path.parent, option, "give a file in a folder that exists")
     if path.exists() and not os.access(path, os.W_OK):
         raise UsageError(f"{option}: no permission to overwrite {_short(path)}")
+    _try_open(path, option)
     return path
+
+
+def _try_open(path: Path, option: str) -> None:
+    """Open the file for writing once, as the write later will (root passes every access() check, and some file
+    systems refuse new files anyway); a file created here is removed again."""
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write {_short(path)}: {in_words(exc.strerror or str(exc))}") from None
+
+
+def write_output(path: Path, data: str | bytes, option: str) -> None:
+    """Write an output file checked by :func:`output_file`; a failure now is reported in words, not a traceback."""
+    try:
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write {_short(path)}: {in_words(exc.strerror or str(exc))}") from None
 
 
 def output_folder(path: Path, option: str) -> Path:
@@ -56,8 +82,20 @@ def output_folder(path: Path, option: str) -> Path:
         if not path.is_dir():
             raise UsageError(f"{option}: {_short(path)} is a file; give a folder")
         _existing_folder(path, option, "")
+        try:  # a real write, as for files: root passes every access() check
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError as exc:
+            raise UsageError(
+                f"{option}: cannot write in {_short(path)}: {in_words(exc.strerror or str(exc))}"
+            ) from None
         return path
     _existing_folder(path.parent, option, "give a new folder inside an existing one")
+    try:
+        path.mkdir()
+        path.rmdir()
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot create {_short(path)}: {in_words(exc.strerror or str(exc))}") from None
     return path
 
 

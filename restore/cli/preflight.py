@@ -12,7 +12,7 @@ from restore.checks.preflight import Preflight, PreflightRequest, ServerSide, ch
 from restore.cli import text
 from restore.cli.options import ACCESS, Depth, Json, Junit, Machine, PurposeChoice, Version, valid_version, with_access
 from restore.cli.output import finish, run, style
-from restore.cli.paths import output_file
+from restore.cli.paths import output_file, write_output
 from restore.tree.find import DEFAULT_DEPTH
 from share.connect import Access, parse_location
 
@@ -80,7 +80,7 @@ def _preflight(
 
     result = run(as_json, work)
     if junit is not None:
-        junit.write_text(render_junit([(result.machine or result.location, result.checks)]), encoding="utf-8")
+        write_output(junit, render_junit([(result.machine or result.location, result.checks)]), "--junit")
     finish(result, as_json, lambda r: text.format_preflight(r, style))
 
 

@@ -10,7 +10,7 @@ from restore.checks.junit import render_junit
 from restore.cli import text
 from restore.cli.options import ACCESS, Json, Junit, with_access
 from restore.cli.output import finish, run, style
-from restore.cli.paths import output_file
+from restore.cli.paths import output_file, write_output
 from restore.cli.progress import progress_bar
 from restore.staging.verify import Verification, verify_staged
 from share.connect import Access, parse_location
@@ -51,5 +51,5 @@ def verify(
 
     result = run(as_json, work)
     if junit is not None:
-        junit.write_text(render_junit([(result.location, result.checks)], name="bmr verify"), encoding="utf-8")
+        write_output(junit, render_junit([(result.location, result.checks)], name="bmr verify"), "--junit")
     finish(result, as_json, lambda r: text.format_verification(r, style))

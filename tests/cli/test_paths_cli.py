@@ -89,6 +89,8 @@ def _bad_values(role: str, tmp: Path) -> dict[str, Path]:
         bad["a folder"] = tmp
     if role == "input file":
         bad["missing file"] = tmp / "missing.txt"
+    elif Path("/proc/self").exists():  # a folder that refuses new entries even to root, who passes access()
+        bad["a folder refusing writes"] = Path("/proc/bmr-sweep")
     return bad
 
 
