@@ -59,6 +59,8 @@ def parse_location(text: str) -> Location:
     original = text.strip()
     if not original:
         raise errors.InvalidLocation(f"empty location; expected {FORMS}")
+    if "\x00" in original:
+        raise errors.InvalidLocation("a location cannot contain a NUL character")
     if len(original) > LONGEST_LOCATION:
         raise errors.InvalidLocation(
             f"the location is {len(original)} characters long; a path a share can open has at most {LONGEST_LOCATION}"

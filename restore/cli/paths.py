@@ -18,6 +18,8 @@ PATH_MAX = 4096
 
 
 def _name_lengths(path: Path, option: str) -> None:
+    if "\x00" in str(path):
+        raise UsageError(f"{option}: a path cannot contain a NUL character")
     if len(os.fsencode(path)) >= PATH_MAX:
         raise UsageError(f"{option}: the path is {len(str(path))} characters long; the limit is {PATH_MAX - 1}")
     for part in path.parts:
