@@ -34,7 +34,9 @@ def emit_error(exc: errors.BmrError, as_json: bool) -> None:
 
 def emit_interrupted(as_json: bool) -> None:
     logs.record("interrupted")
-    interrupted = errors.BmrError("interrupted", hint="rerun the same command: a copy resumes where it stopped")
+    interrupted = errors.BmrError(
+        "interrupted", hint="rerun the same command; bmr stage continues a copy where it stopped"
+    )
     if as_json:
         typer.echo(json.dumps({"error": {**text.error_json(interrupted), "type": "Interrupted"}}, indent=2))
     typer.echo("bmr: interrupted", err=True)

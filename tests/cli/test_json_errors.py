@@ -74,3 +74,31 @@ def test_ctrl_c_inside_the_work_is_reported_in_json(monkeypatch: pytest.MonkeyPa
 
 class _FakeChecklist:
     runbook = None
+
+
+def test_a_real_ctrl_c_during_a_copy_is_reported_in_json(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from restore.demo.sample import PointSpec, VolumeSpec, write_tree
+
+    spec = PointSpec(volumes=[VolumeSpec("", "EFI", virtual_mb=100), VolumeSpec("C:", "System", virtual_mb=200)])
+    spec.pad_mb = 24
+    write_tree(tmp_path / "src", {"DC01": spec})
+    (tmp_path / "dst").mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "restore", "stage", str(tmp_path / "src"), str(tmp_path / "dst"), "--json",
+         "--bwlimit", "4M"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list((tmp_path / "dst").rglob("*.bmr-partial")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert json.loads(out)["error"]["type"] == "Interrupted"
+    assert "Traceback" not in err and "bmr: interrupted" in err
