@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
+from restore.cli.interrupts import catching_interrupts
 from restore.cli.paths import output_file
 from share.errors import BmrError
 from share.location import redact
@@ -135,7 +136,7 @@ def with_logging(name: str, command: Callable[..., Any]) -> Callable[..., Any]:
     def run(*, quiet: bool, verbose: bool, log_file: Path | None, **kwargs: Any) -> Any:
         if log_file is not None:
             output_file(log_file, "--log-file")
-        with logging_to(log_file, quiet=quiet, verbose=verbose):
+        with logging_to(log_file, quiet=quiet, verbose=verbose), catching_interrupts():
             record("start", command=name, options={k: _shown(v) for k, v in kwargs.items()})
             try:
                 return command(**kwargs)

@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from restore.cli import logs
+from restore.cli import interrupts, logs
 from restore.units import human_bytes, human_seconds
 
 INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
@@ -103,6 +103,7 @@ class Tracker:
         self.lines: list[str] = []  # what was printed without a terminal (for tests)
 
     def on_plan(self, files: int, size: int) -> None:
+        interrupts.start_deferring()  # copying starts: Ctrl-C now waits for the end of the chunk
         self.counts.files, self.counts.bytes_total = files, size
         if self.terminal and not self.quiet:
             fmt = "{desc}  {percentage:3.0f}%|{bar}| {elapsed} elapsed"
@@ -115,6 +116,7 @@ class Tracker:
         logs.record("file", path=path, size=size, index=self.counts.file_index, of=self.counts.files)
 
     def progress(self, phase: str, count: int) -> None:
+        interrupts.check()  # a Ctrl-C swallowed somewhere (a weakref callback) still ends the copy
         now = self.clock()
         counts = self.counts
         if phase == counts.phase == "copy":
@@ -163,6 +165,7 @@ class ServerProgress:
             self.bar.refresh()
 
     def on_done(self, failed: bool) -> None:
+        interrupts.check()
         self.done += 1
         self.failing += int(failed)
         if self.bar is not None:
@@ -189,4 +192,5 @@ def progress_bar(phases: tuple[str, ...] = ("copy", "verify")) -> Iterator[Track
     try:
         yield tracker
     finally:
+        interrupts.stop_deferring()
         tracker.close()
