@@ -68,8 +68,8 @@ def drill(
         for path in given:
             if path is not None:
                 input_file(path, option)
-    if report_dir is not None:
-        output_folder(report_dir, "--report-dir")
+    # The default report folder is a new one in the current folder: that must take one.
+    output_folder(report_dir if report_dir is not None else Path.cwd(), "--report-dir")
     if junit is not None:
         output_file(junit, "--junit")
     options = DrillOptions(

@@ -100,7 +100,6 @@ class Tracker:
         self.bars: dict[str, tqdm[Any]] = {}
         self.last_line = self.counts.started
         self.last_event = self.counts.started
-        self.lines: list[str] = []  # what was printed without a terminal (for tests)
 
     def on_plan(self, files: int, size: int) -> None:
         interrupts.start_deferring()  # copying starts: Ctrl-C now waits for the end of the chunk
@@ -140,7 +139,6 @@ class Tracker:
             self.say(progress_line(counts, now))
 
     def say(self, line: str) -> None:
-        self.lines.append(line)
         print(line, file=sys.stderr, flush=True)
 
     def close(self) -> None:
