@@ -39,6 +39,10 @@ SETTINGS = Verbosity()
 log = logging.getLogger("bmr")
 
 
+class InternalError(BmrError):
+    """A fault in bmr itself: rerun with --log-file FILE and report the record (it holds the traceback)."""
+
+
 def record(event: str, **fields: Any) -> None:
     """One bmr event in the log file (a no-op without one)."""
     log.info(event, extra={"bmr_fields": fields})
@@ -56,7 +60,8 @@ class JsonLines(logging.Formatter):
         }
         data.update(getattr(record, "bmr_fields", {}))
         if record.exc_info and record.exc_info[1] is not None:
-            data["raw"] = raw_error(record.exc_info[1])
+            data["raw"] = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+            data["traceback"] = self.formatException(record.exc_info)  # only bugs are logged with one
         return json.dumps(data, default=str)
 
 
@@ -146,6 +151,9 @@ def with_logging(name: str, command: Callable[..., Any]) -> Callable[..., Any]:
             except BmrError as exc:  # refused before its work started; the group prints it
                 log.error("error", extra={"bmr_fields": {"type": type(exc).__name__, "message": exc.message}})
                 raise
+            except Exception as exc:  # a bug: a message and the traceback in the log, not a traceback on screen
+                log.exception("internal error", extra={"bmr_fields": {"command": name}})
+                raise InternalError(f"bmr {name} stopped on an unexpected {type(exc).__name__}: {exc}") from exc
 
     run.__dict__["__signature__"] = signature.replace(parameters=own + extra)
     run.__annotations__ = {p.name: p.annotation for p in own + extra}

@@ -31,3 +31,17 @@ def test_no_traceback(args: list[str], tmp_path: Path) -> None:
         assert result.exit_code in (1, 2, 3), output
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         assert "Traceback" not in output and "bmr: error:" in result.stderr, output
+
+
+def test_a_bug_is_a_message_and_a_logged_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from restore.cli import probe as probe_module
+
+    def broken(*_args: object, **_kw: object) -> object:
+        raise TypeError("unexpected None")
+
+    monkeypatch.setattr(probe_module, "probe_location", broken)
+    log_file = tmp_path / "bug.jsonl"
+    result = runner.invoke(app, ["probe", str(tmp_path), "--json", "--log-file", str(log_file)])
+    assert result.exit_code == 1 and "Traceback" not in result.stdout + result.stderr
+    assert "InternalError" in result.stdout and "unexpected TypeError" in result.stderr
+    assert "Traceback" in log_file.read_text() and "unexpected None" in log_file.read_text()
