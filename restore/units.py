@@ -14,6 +14,20 @@ def human_bytes(value: int | None) -> str:
     raise AssertionError("unreachable")
 
 
+_RATE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_rate(text: str) -> float:
+    """Bytes per second from ``50M``, ``1.5G``, ``800K`` or ``1000000`` (binary units, as everywhere in bmr; an
+    optional trailing ``B``, ``iB`` or ``/s`` is accepted). Raises ValueError."""
+    cleaned = text.strip().upper().removesuffix("/S").removesuffix("IB").removesuffix("B")
+    unit = cleaned[-1:] if cleaned[-1:] in ("K", "M", "G") else ""
+    number = float(cleaned[: len(cleaned) - len(unit)])
+    if not number > 0 or number == float("inf"):
+        raise ValueError(f"{text!r} is not a positive rate")
+    return number * _RATE_UNITS[unit]
+
+
 def human_seconds(value: float) -> str:
     seconds = round(value)
     if seconds < 90:

@@ -13,6 +13,9 @@ from share.base import Backend
 from share.credentials import PasswordSource, SshOptions
 from share.location import FORMS, Location
 
+# An SMB2 CREATE carries a path of at most 65,535 bytes of UTF-16; Windows and Linux both allow 255 per name.
+LONGEST_LOCATION = 16_383
+LONGEST_NAME = 255
 _URL_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -88,6 +91,22 @@ def parse_location(text: str, *, windows: bool = os.name == "nt") -> Location:
     original = text.strip()
     if not original:
         raise errors.InvalidLocation(f"empty location; expected {FORMS}")
+    if "\x00" in original:
+        raise errors.InvalidLocation("a location cannot contain a NUL character")
+    if len(original) > LONGEST_LOCATION:
+        raise errors.InvalidLocation(
+            f"the location is {len(original)} characters long; a path a share can open has at most {LONGEST_LOCATION}"
+        )
+    location = _parse(original, windows)
+    longest = max((p for p in location.path.split("/")), key=len, default="")
+    if len(longest) > LONGEST_NAME:
+        raise errors.InvalidLocation(
+            f"the name {longest[:24]}… in the location is {len(longest)} characters long; at most {LONGEST_NAME}"
+        )
+    return location
+
+
+def _parse(original: str, windows: bool) -> Location:
     if original.startswith("\\\\") and not original.startswith(("\\\\?\\", "\\\\.\\")):
         return _smb_unc(original)
     match = _URL_RE.match(original)

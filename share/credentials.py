@@ -111,6 +111,8 @@ class PasswordSource:
                 value = self.file.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
                 raise UsageError(f"cannot read the password file {self.file}: {exc.strerror}") from None
+            if not value:  # an empty password would be sent as one, and the logon refused for a reason hard to see
+                raise UsageError(f"the password file {self.file} is empty: write the password on its first line")
         elif self.env and os.environ.get(self.env):
             value = os.environ[self.env]
         elif self._prompt is not None:

@@ -33,6 +33,8 @@ Exit codes are not decided here: ``restore.exitcodes`` maps classes to them in o
 
 from __future__ import annotations
 
+import re
+
 
 class BmrError(Exception):
     """Something went wrong."""
@@ -46,6 +48,19 @@ class BmrError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+_ERRNO = re.compile(r"^\[Errno -?\d+\]\s*")
+_NTSTATUS = re.compile(r"(?:Unknown NtStatus error returned\s*)?'?STATUS_([A-Z0-9_]+)'?")
+
+
+def in_words(text: str) -> str:
+    """A library's reason without its internals: ``[Errno 111] Connection refused`` -> ``connection refused``,
+    ``Unknown NtStatus error returned 'STATUS_ACCESS_DENIED'`` -> ``access denied``. The raw text stays on the
+    exception chain (shown with -v and in the log file)."""
+    text = _ERRNO.sub("", text.strip()).rstrip(".")
+    text = _NTSTATUS.sub(lambda m: m.group(1).replace("_", " ").lower(), text)
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 class UsageError(BmrError):

@@ -144,7 +144,9 @@ def split_url(text: str, default_port: int) -> tuple[str, int, str | None, str |
         url = urlsplit(text)
         port = url.port
     except ValueError:
-        raise InvalidLocation(f"cannot read the host or port of {redact(text)}: the port must be a number") from None
+        raise InvalidLocation(
+            f"cannot read the host or port of {redact(text)}: the port must be a number from 1 to 65535"
+        ) from None
     if not url.hostname:
         raise InvalidLocation(f"no host in {redact(text)}; expected {FORMS}")
     user, domain = _split_user(url.username)

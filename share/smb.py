@@ -523,7 +523,7 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
     except (SMBOSError, SMBResponseException) as exc:
         status = _status_of(exc) or 0
         cls = _BY_STATUS.get(status, errors.ShareError)
-        reason = getattr(exc, "strerror", None) or _first_line(exc)
+        reason = errors.in_words(getattr(exc, "strerror", None) or _first_line(exc))
         if issubclass(cls, errors.AuthenticationFailed):
             raise cls(f"{account} was refused by {host}:{port} ({_STATUS_NAMES.get(status, 'logon failure')})") from exc
         if cls is errors.ShareNotFound:
@@ -548,7 +548,7 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
             # Its parsers raise ValueError for values outside their enums (non-conforming servers).
             raise errors.ProtocolError(f"{where}: the server sent something smbprotocol cannot parse ({text})") from exc
         cls2: type[errors.ShareError] = errors.TimedOut if "timed out" in text else errors.CannotConnect
-        raise cls2(f"cannot connect to {host}:{port}: {text.split(': ', 1)[-1]}") from exc
+        raise cls2(f"cannot connect to {host}:{port}: {errors.in_words(text.split(': ', 1)[-1])}") from exc
     except (struct.error, KeyError) as exc:  # smbprotocol's parsers, on messages of non-conforming servers
         raise errors.ProtocolError(
             f"{where}: the server sent something smbprotocol cannot parse ({type(exc).__name__}: {exc})"
@@ -556,7 +556,9 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
     except TimeoutError as exc:
         raise errors.TimedOut(f"{where}: no answer in time") from exc
     except OSError as exc:  # socket-level failures outside smbprotocol's wrapping
-        raise errors.CannotConnect(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from exc
+        raise errors.CannotConnect(
+            f"cannot connect to {host}:{port}: {errors.in_words(exc.strerror or str(exc))}"
+        ) from exc
 
 
 @dataclass(frozen=True)

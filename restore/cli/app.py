@@ -13,14 +13,18 @@ from restore.cli.checklist import checklist
 from restore.cli.commands import commands
 from restore.cli.demo import demo
 from restore.cli.drill import drill, drill_merge
+from restore.cli.group import BmrGroup
 from restore.cli.inspect import inspect
+from restore.cli.logs import with_logging
 from restore.cli.preflight import preflight
 from restore.cli.probe import probe
 from restore.cli.stage import stage_command
+from restore.cli.verify import verify
 from restore.cli.versions import versions
 
 app = typer.Typer(
     name="bmr",
+    cls=BmrGroup,  # usage errors, our errors and Ctrl-C reported alike, in JSON with --json
     help="Stage, check and document Windows Server Backup / MABS recovery points for network restores.",
     no_args_is_help=True,
     add_completion=False,
@@ -39,6 +43,7 @@ COMMANDS: dict[str, Command | dict[str, Command]] = {
     "versions": versions,
     "preflight": preflight,
     "stage": stage_command,
+    "verify": verify,
     "commands": commands,
     "checklist": checklist,
     "drill": {"run": drill, "merge": drill_merge},
@@ -65,10 +70,10 @@ for _name, _command in COMMANDS.items():
             help=(_first.__doc__ or "").split("\n\n")[0] + f" Sub-commands: {', '.join(_command)}.",
         )
         for _sub, _function in _command.items():
-            _group.command(name=_sub)(_function)
+            _group.command(name=_sub)(with_logging(f"{_name} {_sub}", _function))
         app.add_typer(_group, name=_name)
     else:
-        app.command(name=_name)(_command)
+        app.command(name=_name)(with_logging(_name, _command))
 
 
 def _version(value: bool) -> None:

@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from restore.cli import exitcodes
+from restore.cli import exitcodes, logs
 from restore.cli.guide import Force, ForPurpose, ServerIp, ShareUnc, guide_request
 from restore.cli.options import ACCESS, Depth, Json, Machine, Version, with_access
 from restore.cli.output import run
+from restore.cli.paths import output_file, write_output
 from restore.guide.gather import Checklist, checklist_for
 from restore.tree.find import DEFAULT_DEPTH
 from share.connect import Access
@@ -30,7 +31,9 @@ def checklist(
     share_unc: ShareUnc = None,
     scenario: Annotated[Scenario | None, typer.Option("--scenario", help="What was lost (picks the path).")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="md, html, pdf or txt.")] = Format.md,
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write here.", dir_okay=False, writable=True)
+    ] = None,
     deep: Annotated[
         bool,
         typer.Option("--deep", help="Read inside the images: the runbook states firmware, disks and boot media."),
@@ -58,6 +61,9 @@ def checklist(
     if fmt is Format.pdf and output is None and (sys.stdout.isatty() or as_json):
         raise typer.BadParameter("a PDF goes to a file: add -o FILE", param_hint="--format")
 
+    if output is not None:
+        output_file(output, "--output")
+
     def work() -> Checklist:
         request = guide_request(
             location, machine, version, purpose, server_ip, share_unc, depth, deep=deep, force=force
@@ -69,11 +75,9 @@ def checklist(
         typer.echo("bmr: warning: made with --force; the runbook opens with the failing checks", err=True)
     document = render(fmt, result.runbook)
     if output is not None:
-        if isinstance(document, bytes):
-            output.write_bytes(document)
-        else:
-            output.write_text(document, encoding="utf-8")
-        typer.echo(f"wrote {output}", err=True)
+        write_output(output, document, "--output")
+        if not logs.SETTINGS.quiet:
+            typer.echo(f"wrote {output}", err=True)
     if as_json:
         inline = document if output is None and isinstance(document, str) else None
         data = {**result.to_json(), "format": fmt.value, "output": str(output) if output else None, "document": inline}

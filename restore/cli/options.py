@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from restore.cli.paths import input_file
+from restore.units import parse_rate
 from share.connect import Access
 from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource, SshOptions
 from share.errors import UsageError
@@ -34,7 +36,12 @@ PasswordFile = Annotated[
 ]
 KnownHosts = Annotated[
     Path | None,
-    typer.Option("--ssh-known-hosts", metavar="FILE", help="known_hosts file for SFTP (default ~/.ssh/known_hosts)."),
+    typer.Option(
+        "--ssh-known-hosts",
+        metavar="FILE",
+        help="known_hosts file for SFTP (default ~/.ssh/known_hosts).",
+        dir_okay=False,
+    ),
 ]
 HostKey = Annotated[
     str | None,
@@ -42,7 +49,12 @@ HostKey = Annotated[
 ]
 SshKey = Annotated[
     list[Path] | None,
-    typer.Option("--ssh-key", metavar="FILE", help="Private key for SFTP (repeatable); agent and ~/.ssh keys too."),
+    typer.Option(
+        "--ssh-key",
+        metavar="FILE",
+        help="Private key for SFTP (repeatable); agent and ~/.ssh keys too.",
+        dir_okay=False,
+    ),
 ]
 Timeout = Annotated[
     float,
@@ -50,6 +62,10 @@ Timeout = Annotated[
 ]
 
 
+Junit = Annotated[
+    Path | None,
+    typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.", dir_okay=False, writable=True),
+]
 Depth = Annotated[int, typer.Option("--depth", min=1, max=12, help="How many folder levels down to search.")]
 Machine = Annotated[str | None, typer.Option("--machine", "-m", help="Computer folder name (wbadmin's -machine:).")]
 Version = Annotated[str | None, typer.Option("--version", help="Version identifier MM/DD/YYYY-HH:MM (UTC).")]
@@ -74,6 +90,16 @@ def valid_version(text: str | None) -> str | None:
         return check_version(text)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def valid_rate(text: str | None, option: str = "--bwlimit") -> float | None:
+    """A rate like 50M or 1.5G (bytes per second, binary units), checked before any work starts."""
+    if text is None:
+        return None
+    try:
+        return parse_rate(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: give bytes per second like 800K, 50M or 1.5G") from None
 
 
 ACCESS = Access()  # a placeholder default: @with_access always passes the real one
@@ -103,6 +129,11 @@ def build_access(
     timeout: float,
 ) -> Access:
     """How to reach a location, from the options every command shares. Prompts only on a terminal."""
+    for option, given in (("--password-file", [password_file]), ("--ssh-known-hosts", [ssh_known_hosts]),
+                          ("--ssh-key", ssh_key or [])):  # fmt: skip
+        for path in given:
+            if path is not None:
+                input_file(path, option)
     prompt = _prompt if sys.stdin.isatty() else None
     return Access(
         password=PasswordSource(env=password_env, file=password_file, prompt=prompt),

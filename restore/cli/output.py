@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
-from restore.cli import exitcodes, text
+from restore.cli import exitcodes, logs, text
 from restore.outcome import Result
 from share import errors
 
@@ -23,9 +23,23 @@ def style(words: str, colour: str) -> str:
 
 
 def emit_error(exc: errors.BmrError, as_json: bool) -> None:
+    raw = logs.raw_error(exc)
+    logs.log.error("error", extra={"bmr_fields": {**text.error_json(exc), "raw": raw}})
     if as_json:
         typer.echo(json.dumps({"error": text.error_json(exc)}, indent=2))
     typer.echo(text.format_error(exc), err=True)
+    if logs.SETTINGS.verbose and raw:
+        typer.echo(f"  raw: {raw}", err=True)
+
+
+def emit_interrupted(as_json: bool) -> None:
+    logs.record("interrupted")
+    interrupted = errors.BmrError(
+        "interrupted", hint="rerun the same command; bmr stage continues a copy where it stopped"
+    )
+    if as_json:
+        typer.echo(json.dumps({"error": {**text.error_json(interrupted), "type": "Interrupted"}}, indent=2))
+    typer.echo("bmr: interrupted", err=True)
 
 
 @contextmanager
@@ -37,10 +51,7 @@ def reported(as_json: bool) -> Iterator[None]:
         emit_error(exc, as_json)
         raise typer.Exit(exitcodes.for_error(exc)) from None
     except KeyboardInterrupt:
-        interrupted = errors.BmrError("interrupted", hint="rerun the same command: a copy resumes where it stopped")
-        if as_json:
-            typer.echo(json.dumps({"error": {**text.error_json(interrupted), "type": "Interrupted"}}, indent=2))
-        typer.echo("bmr: interrupted", err=True)
+        emit_interrupted(as_json)
         raise typer.Exit(exitcodes.INTERRUPTED) from None
 
 
@@ -52,5 +63,6 @@ def run(as_json: bool, work: Callable[[], R]) -> R:
 
 def finish(result: Result, as_json: bool, render: Callable[[Any], str]) -> NoReturn:
     """Print ``result`` (JSON, or ``render(result)``) and exit with the code its outcome maps to."""
+    logs.record("summary", outcome=result.outcome.value, result=result.to_json())
     typer.echo(json.dumps(result.to_json(), indent=2) if as_json else render(result))
     raise typer.Exit(exitcodes.for_outcome(result.outcome))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,8 +10,9 @@ from restore.checks.ids import describe_checks
 from restore.checks.junit import render_junit
 from restore.checks.preflight import Preflight, PreflightRequest, ServerSide, check_share
 from restore.cli import text
-from restore.cli.options import ACCESS, Depth, Json, Machine, PurposeChoice, Version, valid_version, with_access
+from restore.cli.options import ACCESS, Depth, Json, Junit, Machine, PurposeChoice, Version, valid_version, with_access
 from restore.cli.output import finish, run, style
+from restore.cli.paths import output_file, write_output
 from restore.tree.find import DEFAULT_DEPTH
 from share.connect import Access, parse_location
 
@@ -39,7 +39,7 @@ def _preflight(
     ssh_smb_conf: Annotated[
         str | None, typer.Option("--ssh-smb-conf", metavar="PATH", help="smb.conf on the file server, if not default.")
     ] = None,
-    junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")] = None,
+    junit: Junit = None,
     deep: Annotated[
         bool, typer.Option("--deep", help="Also read inside the point's images (the contents check).")
     ] = False,
@@ -68,6 +68,8 @@ def _preflight(
     \b
       bmr preflight 'smb://FS01;copy@10.0.0.5/restore' --for bmr --source /mnt/mabs/export
     """
+    if junit is not None:
+        output_file(junit, "--junit")  # before the checks run: their result must not be lost to a typo
     if source is not None and stage_size is not None:
         raise typer.BadParameter("give --source or --stage-size, not both", param_hint="--source")
 
@@ -82,7 +84,7 @@ def _preflight(
 
     result = run(as_json, work)
     if junit is not None:
-        junit.write_text(render_junit([(result.machine or result.location, result.checks)]), encoding="utf-8")
+        write_output(junit, render_junit([(result.machine or result.location, result.checks)]), "--junit")
     finish(result, as_json, lambda r: text.format_preflight(r, style))
 
 

@@ -7,10 +7,11 @@ from typing import Annotated
 import typer
 
 from restore.cli import text
-from restore.cli.options import ACCESS, Depth, Json, Machine, Version, valid_version, with_access
+from restore.cli.options import ACCESS, Depth, Json, Machine, Version, valid_rate, valid_version, with_access
 from restore.cli.output import finish, run, style
 from restore.cli.preflight import Margin
 from restore.cli.progress import progress_bar
+from restore.staging.preview import preview_stage
 from restore.staging.stage import StageRequest, StageResult, stage
 from restore.tree.find import DEFAULT_DEPTH
 from share.connect import Access, parse_location
@@ -31,6 +32,22 @@ def stage_command(
         typer.Option("--force", help="Copy an incomplete point, or replace a different one already on the target."),
     ] = False,
     margin: Margin = 1.1,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Say what would be copied, resumed, compared and replaced, and the space needed; copy nothing. "
+            "The write test still runs (a small file created and deleted on the target).",
+        ),
+    ] = False,
+    bwlimit: Annotated[
+        str | None,
+        typer.Option(
+            "--bwlimit",
+            metavar="RATE",
+            help="At most this many bytes a second, copy and read-back together, e.g. 50M or 1.5G (binary units).",
+        ),
+    ] = None,
     source_password_env: Annotated[
         str | None, typer.Option("--source-password-env", metavar="NAME", help="Password variable for the source.")
     ] = None,
@@ -50,20 +67,35 @@ def stage_command(
       BMR_PASSWORD=… bmr stage /mnt/mabs/export 'smb://CORP;svc-restore@10.0.0.5/restore' --machine DC01
 
     \b
+      bmr stage /mnt/mabs/export /srv/restore --dry-run
+
+    \b
+      bmr stage /mnt/mabs/export '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --bwlimit 50M --log-file stage.jsonl
+
+    \b
       bmr stage sftp://backup@10.0.0.9/mabs '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --json
     """
+    rate = valid_rate(bwlimit)
     source_access = access
     if source_password_env is not None:
         source_access = Access(
             password=PasswordSource(env=source_password_env), ssh=access.ssh, user=None, timeout=access.timeout
         )
 
-    def work() -> StageResult:
-        request = StageRequest(
+    def request() -> StageRequest:
+        return StageRequest(
             parse_location(source), parse_location(target), machine, valid_version(version), verify, force, margin,
-            depth,
+            depth, rate,
         )  # fmt: skip
-        with progress_bar() as (progress, on_file):
-            return stage(request, access, source_access, progress=progress, on_file=on_file)
+
+    if dry_run:
+        finish(run(as_json, lambda: preview_stage(request(), access, source_access)), as_json, text.format_plan)
+
+    def work() -> StageResult:
+        with progress_bar(phases=("copy", "verify") if verify else ("copy",)) as tracker:
+            return stage(
+                request(), access, source_access, progress=tracker.progress, on_file=tracker.on_file,
+                on_plan=tracker.on_plan,
+            )  # fmt: skip
 
     finish(run(as_json, work), as_json, lambda r: text.format_stage(r, style))

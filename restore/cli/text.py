@@ -9,7 +9,9 @@ from restore.checks.check import Check, Status, overall
 from restore.checks.preflight import Preflight
 from restore.checks.probe import ProbeResult
 from restore.drill.run import ServerResult
+from restore.staging.preview import StagePlan
 from restore.staging.stage import StageResult
+from restore.staging.verify import Verification
 from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity
 from restore.units import human_bytes, human_seconds
 from share import errors
@@ -159,12 +161,15 @@ def format_preflight(result: Preflight, style: Callable[[str, str], str]) -> str
 
 
 def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
-    rate = result.bytes_copied / result.seconds if result.seconds > 0 else 0.0
+    # The rate of the copy alone: time spent comparing files already there is not copying.
+    rate = result.bytes_copied / result.copy_seconds if result.copy_seconds > 0 else 0.0
+    copy_rate = f"{human_bytes(int(rate))}/s" if result.bytes_copied else "- (nothing copied)"
     lines = [
         f"Staged {result.machine} version {result.version or '?'} to {result.backup_target}",
         f"  files: {len(result.files)}   total: {human_bytes(result.bytes_total)}   "
         f"copied: {human_bytes(result.bytes_copied)}   already there (verified): {human_bytes(result.bytes_reused)}",
-        f"  time: {human_seconds(result.seconds)}   copy rate: {human_bytes(int(rate))}/s",
+        f"  elapsed: {human_seconds(result.seconds)}   copying: {human_seconds(result.copy_seconds)}   "
+        f"copy rate: {copy_rate}",
         "  verification: "
         + ("every file read back and compared" if result.verified else "SKIPPED (--no-verify): sizes only"),
         f"  manifest: {result.manifest} (and SHA256SUMS beside it)",
@@ -176,6 +181,42 @@ def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
         format_checks(result.checks, style),
         "",
         f"Result: {style(overall(result.checks).value.upper(), _STATUS_STYLE[overall(result.checks)])}",
+    ]
+    return "\n".join(lines)
+
+
+def format_plan(plan: StagePlan) -> str:
+    words = {"copy": "copy", "resume": "resume (part there)", "compare": "compare (same size there)"}
+    lines = [
+        f"Dry run: staging {plan.machine} version {plan.version or '?'} to {plan.target} would",
+        *(f"  {words[f.action]:<26} {human_bytes(f.size):>10}  {f.path}" for f in plan.files),
+        f"  files: {len(plan.files)}   copy: {plan.count('copy')}   resume: {plan.count('resume')}   "
+        f"compare and reuse if equal: {plan.count('compare')}",
+        f"  bytes to write: at most {human_bytes(plan.bytes_to_write)} of {human_bytes(plan.bytes_total)}   "
+        f"space needed: {human_bytes(plan.space_needed)}   free: {human_bytes(plan.free)}",
+    ]
+    lines += [f"  replace (after the new copy verified): {p}" for p in plan.replaced]
+    lines += [f"  REFUSED: {r}" for r in plan.refusals]
+    lines.append("Nothing was copied." + (" The real run would stop (see REFUSED)." if plan.refusals else ""))
+    return "\n".join(lines)
+
+
+def format_verification(result: Verification, style: Callable[[str, str], str]) -> str:
+    lines = [
+        f"Verified {result.location} against {' and '.join(result.proofs)}",
+        f"  files read back: {result.checked}   bytes: {human_bytes(result.bytes_read)}   "
+        f"missing: {len(result.missing)}   extra: {len(result.extra)}   differing: {len(result.differing)}",
+    ]
+    lines += [f"  missing:   {p}" for p in result.missing]
+    lines += [f"  extra:     {p}" for p in result.extra]
+    lines += [f"  differs:   {d.path} ({d.reason})" for d in result.differing]
+    lines += [f"  SHA256SUMS and the manifest disagree on: {p}" for p in result.disagreements]
+    status = overall(result.checks)
+    lines += [
+        "",
+        format_checks(result.checks, style),
+        "",
+        f"Result: {style(status.value.upper(), _STATUS_STYLE[status])}",
     ]
     return "\n".join(lines)
 

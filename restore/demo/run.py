@@ -56,7 +56,12 @@ class DemoResult:
 
 
 def demo(
-    folder: Path | None, *, no_samba: bool, say: Callable[[str], None], progress: Progress | None = None
+    folder: Path | None,
+    *,
+    no_samba: bool,
+    say: Callable[[str], None],
+    progress: Progress | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
 ) -> DemoResult:
     """`bmr demo`: in a new folder (or an empty one the user named), with Samba where it can run."""
     if folder is None:
@@ -66,7 +71,9 @@ def demo(
     elif not folder.parent.is_dir():
         raise errors.UsageError(f"{folder.parent} does not exist; give a folder whose parent exists")
     folder.mkdir(exist_ok=True)
-    return run_demo(folder.resolve(), use_samba=samba_usable() and not no_samba, say=say, progress=progress)
+    return run_demo(
+        folder.resolve(), use_samba=samba_usable() and not no_samba, say=say, progress=progress, on_plan=on_plan
+    )
 
 
 def demo_point() -> PointSpec:
@@ -110,7 +117,12 @@ def _share(folder: Path, use_samba: bool) -> Iterator[tuple[str, Access, SambaSe
 
 
 def run_demo(
-    folder: Path, *, use_samba: bool, say: Callable[[str], None], progress: Progress | None = None
+    folder: Path,
+    *,
+    use_samba: bool,
+    say: Callable[[str], None],
+    progress: Progress | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
 ) -> DemoResult:
     source = folder / "mabs-export"
     write_tree(source, {"DC01": demo_point()})
@@ -122,7 +134,7 @@ def run_demo(
             open_backend(parse_location(str(source)), Access()) as src,
             open_backend(parse_location(target), access) as dst,
         ):
-            staged = run_stage(src, dst, progress=progress)
+            staged = run_stage(src, dst, progress=progress, on_plan=on_plan)
         say(f"   copied {staged.bytes_copied} bytes in {len(staged.files)} files, every one read back and verified")
         preflight = None
         if samba is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ def drill_junit(data: dict[str, Any]) -> str:
 
 def write_parts(folder: Path, data: dict[str, Any], junit: Path | None = None) -> list[Path]:
     """drill.json, drill.html and junit.xml of a drill.json document into ``folder`` (and ``junit``)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)  # only under an existing folder: a typo must not grow a tree of folders
     written = []
     parts = {
         "drill.json": json.dumps(data, indent=2) + "\n",
@@ -126,6 +127,7 @@ def write_report(folder: Path, results: list[ServerResult], now: datetime, junit
     """Write every part of the report; returns the files written."""
     written = write_parts(folder, drill_json(results, now), junit)
     books = folder / "checklists"
+    shutil.rmtree(books, ignore_errors=True)  # a rerun into the same folder must not keep the last run's checklists
     for index, result in enumerate(results):
         if result.runbook is None:
             continue

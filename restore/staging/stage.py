@@ -8,6 +8,7 @@ check the target the way preflight would.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,9 +32,11 @@ from share.connect import Access, open_backend
 from share.location import Location
 from share.writetest import try_write
 
+log = logging.getLogger("bmr.stage")  # one record per file, for --log-file
+
 
 class StageRefused(errors.BmrError):
-    """Nothing was copied. Read the reason; --force overrides it when you are sure."""
+    """Nothing was copied; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class StageResult:
     manifest: str
     replaced: tuple[str, ...]
     checks: tuple[Check, ...]
+    copy_seconds: float = 0.0  # time spent streaming new bytes: the copy rate divides by this, not by `seconds`
 
     @property
     def bytes_copied(self) -> int:
@@ -82,6 +86,7 @@ class StageResult:
             "bytes_copied": self.bytes_copied,
             "bytes_reused": self.bytes_reused,
             "seconds": round(self.seconds, 3),
+            "copy_seconds": round(self.copy_seconds, 3),
             "verified": self.verified,
             "manifest": self.manifest,
             "replaced": list(self.replaced),
@@ -101,6 +106,7 @@ class StageRequest:
     force: bool = False
     margin: float = 1.1
     depth: int = 4
+    bwlimit: float | None = None  # bytes per second, copy and read-back together
 
 
 def stage(
@@ -110,6 +116,7 @@ def stage(
     *,
     progress: Progress | None = None,
     on_file: Any = None,
+    on_plan: Any = None,
 ) -> StageResult:
     """Connect to both sides (creating the target folder if needed) and stage. Raises the share errors, StageRefused,
     VerificationFailed, SourceChanged."""
@@ -119,7 +126,8 @@ def stage(
     ):
         return run_stage(
             src, dst, machine=request.machine, version=request.version, verify=request.verify, force=request.force,
-            margin=request.margin, depth=request.depth, progress=progress, on_file=on_file,
+            margin=request.margin, depth=request.depth, progress=progress, on_file=on_file, on_plan=on_plan,
+            bwlimit=request.bwlimit,
         )  # fmt: skip
 
 
@@ -205,7 +213,9 @@ def run_stage(
     depth: int = 4,
     progress: Progress | None = None,
     on_file: Any = None,
+    on_plan: Any = None,
     transfer: Transfer | None = None,
+    bwlimit: float | None = None,
 ) -> StageResult:
     started = datetime.now(UTC)
     clock = time.monotonic()
@@ -214,7 +224,10 @@ def run_stage(
     errors_ = point.errors
     if errors_ and not force:
         details = "; ".join(f"{p.code}: {p.message}" for p in errors_)
-        raise StageRefused(f"the source point {point.folder} is incomplete: {details}")
+        raise StageRefused(
+            f"the source point {point.folder} is incomplete: {details}",
+            hint="Copy a complete point (see bmr inspect); --force copies this one anyway, if you are sure.",
+        )
     planned = plan_copy(choice)
     total = sum(p.size for p in planned)
 
@@ -225,7 +238,8 @@ def run_stage(
     if others and not force:
         raise StageRefused(
             f"{target.describe()} already holds a different recovery point of {choice.machine.name} "
-            f"({', '.join(paths.name(o) for o in others)}); --force replaces it after the new copy verified"
+            f"({', '.join(paths.name(o) for o in others)})",
+            hint="--force replaces it, only after the new copy verified; or stage into another folder.",
         )
     remaining = _remaining_bytes(target, planned)
     if target.features.free_space:
@@ -234,10 +248,14 @@ def run_stage(
         if free < need:
             raise StageRefused(
                 f"{target.describe()} has {human_bytes(free)} free; this copy needs {human_bytes(need)} "
-                f"({margin:g} x the {human_bytes(remaining)} still to write)"
+                f"({margin:g} x the {human_bytes(remaining)} still to write)",
+                hint="Free space on the target (or raise its quota), or stage to another share; --force does not "
+                "override this. --margin lowers the headroom asked for.",
             )
 
-    engine = transfer or Transfer(source, target, verify=verify, progress=progress)
+    engine = transfer or Transfer(source, target, verify=verify, progress=progress, bwlimit=bwlimit)
+    if on_plan is not None:  # past every refusal: progress starts here, never before a refusal
+        on_plan(len(planned), total)
     for folder in sorted({paths.parent(p.target_path) for p in planned}):
         target.makedirs(folder)
     outcomes: list[FileOutcome] = []
@@ -251,6 +269,8 @@ def run_stage(
         except errors.DiskFull as exc:
             raise _disk_full(target, planned, exc) from exc
         outcomes.append(outcome)
+        done = {"path": outcome.path, "copied": outcome.bytes_copied, "reused": outcome.bytes_reused}
+        log.info("file done", extra={"bmr_fields": {**done, "size": outcome.size, "verified": outcome.verified}})
 
     for old in others:
         _remove_tree(target, old)
@@ -274,6 +294,7 @@ def run_stage(
         manifest=manifest,
         replaced=tuple(others),
         checks=checks,
+        copy_seconds=engine.copy_seconds,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import queue
 import threading
 import time
@@ -31,6 +32,8 @@ CHUNK = 4 * 1024 * 1024
 POOL = 8
 COMPARE_BLOCK = 8 * 1024 * 1024
 PARTIAL_SUFFIX = ".bmr-partial"
+
+log = logging.getLogger("bmr.transfer")  # retries, for --log-file
 
 Progress = Callable[[str, int], None]  # (phase, bytes) where phase is "copy", "reuse" or "verify"
 
@@ -59,6 +62,35 @@ class FileOutcome:
     bytes_copied: int
     bytes_reused: int
     verified: bool
+
+
+class RateLimit:
+    """A token bucket: on average at most ``rate`` bytes a second, bursts of at most BURST seconds' worth (idle
+    moments between files do not bank a surge). One bucket serves a whole run, so a resumed file continues at the
+    same pace instead of starting with a burst."""
+
+    MAX_SLEEP = 1.0  # each wait is short, so that Ctrl-C and the run's other clocks stay responsive
+    BURST = 0.1
+
+    def __init__(
+        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.rate = rate
+        self.clock = clock
+        self.sleep = sleep
+        self.tokens = 0.0
+        self.last = clock()
+
+    def take(self, count: int) -> None:
+        """Account for ``count`` bytes; wait until the average is back under the rate."""
+        now = self.clock()
+        self.tokens = min(self.rate * self.BURST, self.tokens + (now - self.last) * self.rate) - count
+        self.last = now
+        while self.tokens < 0:
+            self.sleep(min(-self.tokens / self.rate, self.MAX_SLEEP))
+            now = self.clock()
+            self.tokens += (now - self.last) * self.rate
+            self.last = now
 
 
 class _Hashes:
@@ -150,6 +182,7 @@ class Transfer:
         retries: int = 5,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        bwlimit: float | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -159,6 +192,8 @@ class Transfer:
         self.backoff = backoff
         self.sleep = sleep
         self._confirmed_at_failure = 0
+        self.copy_seconds = 0.0  # time spent streaming new bytes (not comparing or reading back)
+        self.limit = RateLimit(bwlimit) if bwlimit else None  # bytes copied and read back, per second
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -209,10 +244,11 @@ class Transfer:
             except errors.BmrError as exc:
                 if not exc.retryable or attempt == self.retries:
                     raise
-                self._recover(attempt)
+                self._recover(attempt, exc)
         raise AssertionError("unreachable")
 
-    def _recover(self, attempt: int) -> None:
+    def _recover(self, attempt: int, exc: errors.BmrError | None = None) -> None:
+        log.warning("retry", extra={"bmr_fields": {"attempt": attempt + 1, "error": str(exc) if exc else None}})
         self.sleep(min(self.backoff * (2**attempt), 30.0))
         for backend in (self.source, self.target):
             with contextlib.suppress(errors.ShareError):
@@ -260,7 +296,7 @@ class Transfer:
                     raise
                 resume = self._confirmed_at_failure
                 copied += max(resume - start, 0)
-                self._recover(attempt)
+                self._recover(attempt, exc)
                 if not hashes.rewind(resume):
                     # No saved state at the acknowledged offset: compare with the source again.
                     self._retrying(lambda: self._matching_prefix(job, partial, hashes))
@@ -276,6 +312,7 @@ class Transfer:
         sink = self.target.open_sink(partial, start)
         source = None
         offset = start
+        began = time.monotonic()
         try:
             source = self.source.open_source(job.source_path, start)
             while offset < job.size:
@@ -285,6 +322,8 @@ class Transfer:
                 if count == 0:
                     free.put(buffer)
                     raise SourceChanged(f"{self.source.describe(job.source_path)} ended early at byte {offset}")
+                if self.limit is not None:
+                    self.limit.take(count)
                 sink.write(memoryview(buffer)[:count])
                 worker.submit(buffer, count)
                 offset += count
@@ -302,6 +341,7 @@ class Transfer:
             sink.abandon()
             raise
         finally:
+            self.copy_seconds += time.monotonic() - began
             worker.stop()
             if source is not None:
                 source.close()
@@ -311,6 +351,8 @@ class Transfer:
         source = self.target.open_source(path)
         try:
             for chunk in source.chunks():
+                if self.limit is not None:
+                    self.limit.take(len(chunk))
                 digest.update(chunk)
                 self.progress(phase, len(chunk))
         finally:

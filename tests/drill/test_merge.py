@@ -28,6 +28,7 @@ def _result(name: str, purpose: Purpose, status: Status, checks: list[Check]) ->
 
 def _sites(tmp_path: Path) -> tuple[Path, Path]:
     berlin = tmp_path / "reports" / "berlin"
+    berlin.parent.mkdir()  # report folders are made only under an existing one
     write_report(berlin, [
         _result("DC01", Purpose.BMR, Status.PASS, [passed("auth", "logged on")]),
         _result("DC01", Purpose.SYSTEM_STATE, Status.WARN, [warned("path-length", "long path", "shorten it")]),
