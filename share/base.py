@@ -30,6 +30,8 @@ class Entry:
     kind: Kind
     size: int
     mtime: float | None = None
+    # What changes with every write where the backend has it (local: mtime_ns, ctime_ns, inode); None elsewhere.
+    stamp: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class Features:
     free_space: bool  # space() answers (read by probe, stage, preflight)
     case_insensitive: bool  # names compare without case, as on Windows (read when folders are read)
     server_commands: bool  # run() executes a command on the server (read by the server-side share check)
+    # stat()'s ``stamp`` changes with every write, ctime included (read by the copy to trust an unchanged source
+    # without reading it again); False where mtimes are coarse, deferred (SMB) or settable by any writer.
+    change_stamps: bool = False
 
 
 ErrorMapper = Callable[[str], AbstractContextManager[None]]

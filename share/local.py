@@ -30,7 +30,9 @@ _BY_ERRNO: dict[int, type[errors.ShareError]] = {
 
 
 class LocalBackend(Backend):
-    features = Features(free_space=True, case_insensitive=os.name == "nt", server_commands=False)
+    features = Features(
+        free_space=True, case_insensitive=os.name == "nt", server_commands=False, change_stamps=os.name != "nt"
+    )
 
     def __init__(self, location: Location) -> None:
         self.location = location
@@ -150,7 +152,8 @@ def _entry(name: str, st: os.stat_result) -> Entry:
         kind = Kind.FILE
     else:
         kind = Kind.OTHER
-    return Entry(name, kind, st.st_size if kind is Kind.FILE else 0, st.st_mtime)
+    stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    return Entry(name, kind, st.st_size if kind is Kind.FILE else 0, st.st_mtime, stamp)
 
 
 def parse_path(text: str) -> Location:

@@ -23,8 +23,8 @@ def progress_bar() -> Iterator[tuple[OnProgress, OnFile]]:
         bar.refresh()
 
     def progress(phase: str, count: int) -> None:
-        if phase == "verify":
-            bar.set_postfix_str(f"verify {state['file']}", refresh=False)
+        if phase in ("verify", "recheck"):
+            bar.set_postfix_str(f"{phase} {state['file']}", refresh=False)
             return
         bar.set_postfix_str(f"{phase} {state['file']}", refresh=False)
         bar.update(count)

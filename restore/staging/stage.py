@@ -8,6 +8,7 @@ check the target the way preflight would.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -238,6 +239,7 @@ def run_stage(
             )
 
     engine = transfer or Transfer(source, target, verify=verify, progress=progress)
+    _withdraw_certificates(target)
     for folder in sorted({paths.parent(p.target_path) for p in planned}):
         target.makedirs(folder)
     outcomes: list[FileOutcome] = []
@@ -308,6 +310,14 @@ def _remove_stale_spp(target: Backend, machine: str, keep: set[str]) -> None:
         path = paths.join(folder, entry.name)
         if entry.kind is Kind.FILE and path.lower() not in keep:
             target.remove(path)
+
+
+def _withdraw_certificates(target: Backend) -> None:
+    """An earlier run's SHA256SUMS and manifest go before anything on the target changes: if this run stops
+    (a changed source, a failure, Ctrl-C), nothing is left certifying files that are no longer what it lists."""
+    for name in (SUMS_NAME, MANIFEST_NAME):
+        with contextlib.suppress(errors.NotFound):
+            target.remove(name)
 
 
 def _write_manifest(target: Backend, outcomes: list[FileOutcome], info: ManifestInfo) -> str:

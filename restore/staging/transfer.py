@@ -25,14 +25,15 @@ from typing import Any
 import blake3
 
 from share import errors
-from share.base import Backend
+from share.base import Backend, Entry
 
 CHUNK = 4 * 1024 * 1024
 POOL = 8
 COMPARE_BLOCK = 8 * 1024 * 1024
 PARTIAL_SUFFIX = ".bmr-partial"
+RACY_SECONDS = 2.0  # a source written this shortly before it was read may not move its stamps on the next write
 
-Progress = Callable[[str, int], None]  # (phase, bytes) where phase is "copy", "reuse" or "verify"
+Progress = Callable[[str, int], None]  # (phase, bytes): "copy", "reuse", "verify" or "recheck" (the source again)
 
 
 class VerificationFailed(errors.BmrError):
@@ -163,18 +164,19 @@ class Transfer:
     # -- public ---------------------------------------------------------------------------------------------
 
     def copy(self, job: FileJob) -> FileOutcome:
-        """Copy (or resume) ``job`` into ``target_path`` + PARTIAL_SUFFIX, verify, then rename into place."""
+        """Copy (or resume) ``job`` into ``target_path`` + PARTIAL_SUFFIX, verify, then rename into place.
+        Raises SourceChanged (nothing renamed) when the source moved while it was read."""
         partial = job.target_path + PARTIAL_SUFFIX
+        before = self._source_before(job)
         hashes = _Hashes()
         reused = self._retrying(lambda: self._matching_prefix(job, partial, hashes))
         copied = self._retrying_copy(job, partial, hashes)
-        if self.source.stat(job.source_path).size != job.size:
-            raise SourceChanged(f"{self.source.describe(job.source_path)} changed size during the copy")
         sha, b3 = hashes.sha256.hexdigest(), hashes.blake3.hexdigest()
         if self.verify:
             self._retrying(lambda: self._verify(job, partial, b3))
         elif self.target.stat(partial).size != job.size:
             raise VerificationFailed(f"{self.target.describe(partial)}: size differs from the source")
+        self._retrying(lambda: self._source_after(job, before, b3))
         self.target.rename(partial, job.target_path, replace=True)
         return FileOutcome(job.target_path, job.size, sha, b3, copied, reused, self.verify)
 
@@ -186,6 +188,7 @@ class Transfer:
             return None
         if existing.size != job.size:
             return None
+        before = self._source_before(job)
         hashes = _Hashes()
         buffer = memoryview(bytearray(CHUNK))
         source = self.source.open_source(job.source_path)
@@ -194,11 +197,43 @@ class Transfer:
                 hashes.update(buffer[:count])
         finally:
             source.close()
-        if hashes.offset != job.size or self._blake3_of(job.target_path, "reuse") != hashes.blake3.hexdigest():
+        b3 = hashes.blake3.hexdigest()
+        if hashes.offset != job.size or self._blake3_of(self.target, job.target_path, "reuse") != b3:
             return None
-        return FileOutcome(
-            job.target_path, job.size, hashes.sha256.hexdigest(), hashes.blake3.hexdigest(), 0, job.size, True
-        )
+        self._retrying(lambda: self._source_after(job, before, b3))
+        return FileOutcome(job.target_path, job.size, hashes.sha256.hexdigest(), b3, 0, job.size, True)
+
+    # -- the source must hold still -----------------------------------------------------------------------------
+
+    def _source_before(self, job: FileJob) -> tuple[Entry, float]:
+        """The source's metadata before it is read, and when it was taken."""
+        entry: Entry = self._retrying(lambda: self.source.stat(job.source_path))
+        if entry.size != job.size:
+            raise SourceChanged(
+                f"{self.source.describe(job.source_path)} is {entry.size} bytes now, {job.size} when the point "
+                "was inspected: something is writing to the source; nothing was certified for it"
+            )
+        return entry, time.time()
+
+    def _source_after(self, job: FileJob, before: tuple[Entry, float], digest: str) -> None:
+        """Raise SourceChanged unless the source still holds what was copied: same size and stamps, and where the
+        stamps cannot be trusted (coarse or deferred times, a file written moments before), the same content."""
+        entry, taken = before
+        now = self.source.stat(job.source_path)
+        where = self.source.describe(job.source_path)
+        if (now.size, now.mtime, now.stamp) != (entry.size, entry.mtime, entry.stamp):
+            raise SourceChanged(
+                f"{where} changed while it was copied (its size or time stamps moved); nothing was certified for it"
+            )
+        trusted = self.source.features.change_stamps and entry.stamp is not None
+        racy = entry.mtime is None or taken - entry.mtime < RACY_SECONDS
+        if trusted and not racy:
+            return
+        if self._blake3_of(self.source, job.source_path, "recheck") != digest:
+            raise SourceChanged(
+                f"{where} changed while it was copied (read again, its content differs from the copy); "
+                "nothing was certified for it"
+            )
 
     # -- steps ----------------------------------------------------------------------------------------------
 
@@ -306,9 +341,9 @@ class Transfer:
             if source is not None:
                 source.close()
 
-    def _blake3_of(self, path: str, phase: str) -> str:
+    def _blake3_of(self, backend: Backend, path: str, phase: str) -> str:
         digest: Any = blake3.blake3()
-        source = self.target.open_source(path)
+        source = backend.open_source(path)
         try:
             for chunk in source.chunks():
                 digest.update(chunk)
@@ -318,7 +353,7 @@ class Transfer:
         return str(digest.hexdigest())
 
     def _verify(self, job: FileJob, partial: str, expected: str) -> None:
-        if self._blake3_of(partial, "verify") != expected:
+        if self._blake3_of(self.target, partial, "verify") != expected:
             raise VerificationFailed(
                 f"{self.target.describe(job.target_path)}: the copy read back differs from the source"
             )
