@@ -101,3 +101,59 @@ def test_an_unchanged_source_is_copied_and_certified(tmp_path: Path) -> None:
     dst = LocalBackend(parse_location(str(tmp_path / "dst")))
     result = run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep))
     assert result.ok and (tmp_path / "dst" / "SHA256SUMS").exists()
+
+
+# -- 4. sub-folders in a point ------------------------------------------------------------------------------------
+
+
+def _point(root: Path) -> Path:
+    return next((root / DC).glob("Backup *"))
+
+
+@pytest.mark.parametrize("inside_point", [False, True])
+def test_sub_folders_of_a_point_keep_their_names_and_paths(tmp_path: Path, inside_point: bool) -> None:
+    source_root = _tree(tmp_path / "src")
+    point = _point(source_root)
+    (point / "Logs" / "Deeper").mkdir(parents=True)
+    (point / "Logs" / "Backup.log").write_bytes(b"log one\n")
+    (point / "Logs" / "Deeper" / "Trace.ETL").write_bytes(b"trace\n")
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(point if inside_point else source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    result = run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep))
+    assert result.ok or inside_point  # from inside the point, Catalog and MediaId are out of reach
+    copied = tmp_path / "dst" / DC / point.name / "Logs"
+    assert (copied / "Backup.log").read_bytes() == b"log one\n"
+    assert (copied / "Deeper" / "Trace.ETL").read_bytes() == b"trace\n"
+    sums = (tmp_path / "dst" / "SHA256SUMS").read_text()
+    assert f"{DC}/{point.name}/Logs/Deeper/Trace.ETL" in sums
+
+
+# -- 6. listings are never silently cut -----------------------------------------------------------------------------
+
+
+def test_a_point_with_more_than_20000_entries_is_read_whole(tmp_path: Path) -> None:
+    from restore.tree.find import inspect_location
+
+    source_root = _tree(tmp_path / "src")
+    point = _point(source_root)
+    for i in range(20_050):
+        (point / f"extra-{i:05d}.dat").touch()
+    inspection = inspect_location(LocalBackend(parse_location(str(source_root))))
+    found = inspection.trees[0].machines[0].recovery_points[0]
+    names = {path.rsplit("/", 1)[-1] for path, _ in found.files}
+    assert {f"extra-{i:05d}.dat" for i in range(20_050)} <= names
+    assert {p.name for p in point.glob("*.vhdx")} <= names and found.volumes and all(v.image for v in found.volumes)
+
+
+def test_a_bound_that_is_hit_is_an_error_not_a_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from restore.tree import points
+    from restore.tree.find import inspect_location
+
+    source_root = _tree(tmp_path / "src")
+    for i in range(30):
+        (source_root / DC / f"stray-{i}").touch()
+    monkeypatch.setattr(points, "MAX_LISTED", 10)
+    monkeypatch.setattr(points.listing, "__defaults__", (10,))
+    with pytest.raises(points.TooManyEntries, match="DC01 holds 3"):
+        inspect_location(LocalBackend(parse_location(str(source_root))))
