@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from restore.cli import text
+from restore.cli.interrupt import in_worker, report_interrupt
 from restore.cli.options import ACCESS, Depth, Json, Machine, Version, valid_version, with_access
 from restore.cli.output import finish, run, style
 from restore.cli.preflight import Margin
@@ -58,12 +59,32 @@ def stage_command(
             password=PasswordSource(env=source_password_env), ssh=access.ssh, user=None, timeout=access.timeout
         )
 
+    current: list[str] = []
+
     def work() -> StageResult:
         request = StageRequest(
             parse_location(source), parse_location(target), machine, valid_version(version), verify, force, margin,
             depth,
         )  # fmt: skip
         with progress_bar() as (progress, on_file):
-            return stage(request, access, source_access, progress=progress, on_file=on_file)
 
-    finish(run(as_json, work), as_json, lambda r: text.format_stage(r, style))
+            def on_file_seen(path: str, size: int) -> None:
+                current[:] = [path]
+                on_file(path, size)
+
+            return stage(request, access, source_access, progress=progress, on_file=on_file_seen)
+
+    try:
+        result = in_worker(lambda: run(as_json, work))
+    except KeyboardInterrupt:  # on the main thread, which only waits: the copy thread is abandoned, not drained
+        raise report_interrupt(as_json, _kept(current)) from None
+    finish(result, as_json, lambda r: text.format_stage(r, style))
+
+
+def _kept(current: list[str]) -> str:
+    if not current:
+        return "nothing was copied yet; rerun the same command to start"
+    return (
+        f"the files finished so far and the partial copy {current[0]}.bmr-partial are kept on the target; "
+        "rerun the same command to resume (what is there is compared with the source first)"
+    )
