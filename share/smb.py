@@ -44,7 +44,7 @@ _BY_STATUS: dict[int, type[errors.ShareError]] = {
     0xC0000022: errors.AccessDenied,  # STATUS_ACCESS_DENIED
     0xC00000A2: errors.AccessDenied,  # STATUS_MEDIA_WRITE_PROTECTED
     0xC0000061: errors.AccessDenied,  # STATUS_PRIVILEGE_NOT_HELD
-    0xC0000043: errors.AccessDenied,  # STATUS_SHARING_VIOLATION
+    0xC0000043: errors.InUse,  # STATUS_SHARING_VIOLATION: often our own dead session still holds the file
     0xC00000CC: errors.ShareNotFound,  # STATUS_BAD_NETWORK_NAME
     0xC000000F: errors.NotFound,  # STATUS_NO_SUCH_FILE
     0xC0000034: errors.NotFound,  # STATUS_OBJECT_NAME_NOT_FOUND

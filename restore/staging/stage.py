@@ -118,9 +118,12 @@ def stage(
         open_backend(request.source, source_access or access) as src,
         open_target(request.target, access) as dst,
     ):
+        # A file our own dead connection still holds, or a restarting server, is waited for this long.
+        patience = max(30.0, 10 * access.timeout)
+        engine = Transfer(src, dst, verify=request.verify, progress=progress, patience=patience)
         return run_stage(
             src, dst, machine=request.machine, version=request.version, verify=request.verify, force=request.force,
-            margin=request.margin, depth=request.depth, progress=progress, on_file=on_file,
+            margin=request.margin, depth=request.depth, progress=progress, on_file=on_file, transfer=engine,
         )  # fmt: skip
 
 

@@ -138,6 +138,41 @@ class _HashWorker:
         self.thread.join(timeout=60)
 
 
+class _Budget:
+    """How many more times a step may be tried. A dropped or timed-out link counts against ``retries``; a file held
+    open by another connection (InUse: our own dead session, until the server notices) is retried for ``patience``
+    seconds from the first time, then reported as such."""
+
+    def __init__(self, retries: int, patience: float, clock: Callable[[], float], backoff: float) -> None:
+        self.backoff = backoff
+        self.retries = retries
+        self.patience = patience
+        self.clock = clock
+        self.attempts = 0
+        self.held_until: float | None = None
+        self.held_tries = 0
+
+    def spend(self, exc: errors.BmrError) -> float:
+        """Seconds to wait before the next try; raises ``exc`` (or a clearer InUse) when none is left."""
+        if not exc.retryable:
+            raise exc
+        if isinstance(exc, errors.InUse):
+            now = self.clock()
+            if self.held_until is None:
+                self.held_until = now + self.patience
+            if now >= self.held_until:
+                raise errors.InUse(
+                    f"{exc.message} (still held open by another connection after {self.patience:.0f} s: most likely "
+                    "bmr's own earlier connection, which the server keeps until it notices that the link died)"
+                ) from exc
+            self.held_tries += 1
+            return min(self.backoff * 2.0**self.held_tries, 10.0)
+        self.attempts += 1
+        if self.attempts > self.retries:
+            raise exc
+        return min(self.backoff * 2.0 ** (self.attempts - 1), 30.0)
+
+
 class Transfer:
     """Copies files from one backend to another. ``retries`` bounds reconnects per file (never for logons)."""
 
@@ -151,6 +186,8 @@ class Transfer:
         retries: int = 5,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        patience: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
         self.target = target
@@ -159,6 +196,10 @@ class Transfer:
         self.retries = retries
         self.backoff = backoff
         self.sleep = sleep
+        # Seconds to keep trying, per failure, for a file another (dead) connection still holds and for a server
+        # that does not take a connection (restarting): both end by themselves, unlike a wrong password.
+        self.patience = patience
+        self.clock = clock
         self._confirmed_at_failure = 0
 
     # -- public ---------------------------------------------------------------------------------------------
@@ -238,20 +279,32 @@ class Transfer:
     # -- steps ----------------------------------------------------------------------------------------------
 
     def _retrying(self, step: Callable[[], Any]) -> Any:
-        for attempt in range(self.retries + 1):
+        budget = _Budget(self.retries, self.patience, self.clock, self.backoff)
+        while True:
             try:
                 return step()
             except errors.BmrError as exc:
-                if not exc.retryable or attempt == self.retries:
-                    raise
-                self._recover(attempt)
-        raise AssertionError("unreachable")
+                self._recover(budget, exc)
 
-    def _recover(self, attempt: int) -> None:
-        self.sleep(min(self.backoff * (2**attempt), 30.0))
+    def _recover(self, budget: _Budget, exc: errors.BmrError) -> None:
+        """Raise ``exc`` when the budget says so; else wait and reconnect both sides. A server that refuses
+        connections for a while (restarting) is waited for, ``patience`` seconds at most."""
+        pause = budget.spend(exc)
+        self.sleep(pause)
+        deadline = self.clock() + self.patience
+        wait = self.backoff
         for backend in (self.source, self.target):
-            with contextlib.suppress(errors.ShareError):
-                backend.reconnect()
+            while True:
+                try:
+                    backend.reconnect()
+                    break
+                except errors.ShareError as again:
+                    if not (again.retryable or isinstance(again, errors.CannotConnect)):
+                        raise
+                    if self.clock() >= deadline:
+                        raise
+                self.sleep(wait)
+                wait = min(wait * 2, 10.0)
 
     def _matching_prefix(self, job: FileJob, partial: str, hashes: _Hashes) -> int:
         """Bytes at the start of an earlier partial copy that equal the source, compared block by block."""
@@ -285,17 +338,17 @@ class Transfer:
     def _retrying_copy(self, job: FileJob, partial: str, hashes: _Hashes) -> int:
         """Bytes written by this run: every acknowledged byte of every attempt, the interrupted ones included."""
         copied = 0
-        for attempt in range(self.retries + 1):
+        budget = _Budget(self.retries, self.patience, self.clock, self.backoff)
+        while True:
             start = hashes.offset
+            self._confirmed_at_failure = start
             try:
                 copied += self._stream(job, partial, hashes, start)
                 return copied
             except errors.BmrError as exc:
-                if not exc.retryable or attempt == self.retries:
-                    raise
                 resume = self._confirmed_at_failure
                 copied += max(resume - start, 0)
-                self._recover(attempt)
+                self._recover(budget, exc)
                 if not hashes.rewind(resume):
                     # No saved state at the acknowledged offset: compare with the source again.
                     self._retrying(lambda: self._matching_prefix(job, partial, hashes))

@@ -14,6 +14,8 @@ from restore.cli import exitcodes
 from restore.demo.sample import PointSpec, VolumeSpec, write_tree
 from restore.staging.stage import run_stage
 from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, SourceChanged, Transfer
+from share import errors
+from share.base import Sink
 from share.connect import parse_location
 from share.local import LocalBackend
 from share.memory import MemoryBackend
@@ -157,3 +159,62 @@ def test_a_bound_that_is_hit_is_an_error_not_a_cut(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(points.listing, "__defaults__", (10,))
     with pytest.raises(points.TooManyEntries, match="DC01 holds 3"):
         inspect_location(LocalBackend(parse_location(str(source_root))))
+
+
+# -- 3. a file held by a dead session; a server restarting (the real-server cases are in test_faults_servers) -------
+
+
+class _Held(MemoryBackend):
+    """A target whose partial file another (dead) connection holds for ``held`` tries, and that refuses
+    connections for ``down`` reconnects (a server restarting)."""
+
+    def __init__(self, held: int, down: int = 0) -> None:
+        super().__init__()
+        self.held, self.down = held, down
+
+    def open_sink(self, path: str, offset: int = 0) -> Sink:
+        if self.held > 0:
+            self.held -= 1
+            raise errors.InUse(f"{self.describe(path)}: being used by another process")
+        return super().open_sink(path, offset)
+
+    def reconnect(self) -> None:
+        if self.down > 0:
+            self.down -= 1
+            raise errors.CannotConnect("connection refused")
+        super().reconnect()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _held_copy(target: _Held, clock: _Clock, data: bytes) -> Transfer:
+    source = MemoryBackend()
+    with source.open_write("image.vhdx") as stream:
+        stream.write(data)
+    return Transfer(source, target, sleep=clock.sleep, clock=clock, patience=60)
+
+
+def test_a_held_file_is_waited_for_and_a_restarting_server_too() -> None:
+    data = os.urandom(MiB)
+    clock, target = _Clock(), _Held(held=6, down=4)
+    _held_copy(target, clock, data).copy(FileJob("image.vhdx", "out.vhdx", len(data)))
+    assert bytes(target.store.files["out.vhdx"]) == data and target.held == 0 and target.down == 0
+    assert clock.now < 60
+
+
+def test_a_file_held_for_good_is_a_clear_error_within_the_budget() -> None:
+    data = os.urandom(MiB)
+    clock, target = _Clock(), _Held(held=10**6)
+    with pytest.raises(errors.InUse, match="earlier connection") as caught:
+        _held_copy(target, clock, data).copy(FileJob("image.vhdx", "out.vhdx", len(data)))
+    assert 60 <= clock.now < 80 and caught.value.retryable
+    assert exitcodes.for_error(caught.value) == exitcodes.ENVIRONMENT and "permission" not in caught.value.hint.lower()

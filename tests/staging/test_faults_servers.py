@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from restore.staging.transfer import PARTIAL_SUFFIX
-from tests.lib.servers import SMB_PASSWORD
+from tests.lib.proxy import CuttingProxy
+from tests.lib.servers import SMB_PASSWORD, SambaServer
 from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
 
 pytestmark = pytest.mark.servers
@@ -78,3 +82,67 @@ def test_ctrl_c_mid_copy_stops_at_once_and_a_rerun_completes(
     _same_tree(big_tree, disk)
     check = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=disk, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.fixture
+def staller(samba: SambaServer) -> Iterator[CuttingProxy]:
+    proxy = CuttingProxy(samba.port, cut_after=12 * 1024 * 1024, stall=True)
+    yield proxy
+    proxy.close()
+
+
+def _via(proxy: CuttingProxy, disk: Path) -> str:
+    return f"smb://BMRFILES;root@127.0.0.1:{proxy.port}/data/{disk.name}"
+
+
+def test_ctrl_c_while_the_link_is_stalled_stops_at_once(
+    big_tree: Path, smb_folder: tuple[str, Path], password_env: str, staller: CuttingProxy
+) -> None:
+    proc = _bmr(str(big_tree), _via(staller, smb_folder[1]), "--timeout", "20", password_env=password_env)
+    try:
+        assert staller.stalled.wait(60), "the proxy never stalled"
+        time.sleep(1.0)  # the copy now waits for answers that do not come
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+        latency = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    print(f"Ctrl-C on a stalled link: exit {proc.returncode} after {latency:.2f} s")
+    stderr = err.decode(errors="replace")
+    assert proc.returncode == 130 and latency < 2.0, (latency, stderr)
+    assert "Traceback" not in stderr, stderr
+
+
+def test_a_stalled_link_is_detected_and_the_copy_resumes_once_the_server_lets_go(
+    big_tree: Path, smb_folder: tuple[str, Path], password_env: str, staller: CuttingProxy
+) -> None:
+    """The server keeps the dead session (and its open partial file) until its keepalive drops it: bmr waits
+    for that within its retry budget, then resumes."""
+    _url, disk = smb_folder
+    proc = _bmr(str(big_tree), _via(staller, disk), "--timeout", "3", "--json", password_env=password_env)
+    assert staller.stalled.wait(60), "the proxy never stalled"
+    threading.Timer(8.0, staller.release).start()
+    out, err = proc.communicate(timeout=180)
+    stderr = err.decode(errors="replace")
+    assert proc.returncode == 0, out.decode() + stderr
+    assert "Traceback" not in stderr, stderr
+    _same_tree(big_tree, disk)
+
+
+def test_a_file_still_held_by_the_dead_session_is_a_clear_error(
+    big_tree: Path, smb_folder: tuple[str, Path], password_env: str, staller: CuttingProxy
+) -> None:
+    _url, disk = smb_folder
+    started = time.monotonic()
+    proc = _bmr(str(big_tree), _via(staller, disk), "--timeout", "3", "--json", password_env=password_env)
+    out, err = proc.communicate(timeout=240)
+    took = time.monotonic() - started
+    stderr = err.decode(errors="replace")
+    print(f"held by the dead session: exit {proc.returncode} after {took:.1f} s")
+    assert proc.returncode == 3, stderr
+    assert json.loads(out)["error"]["type"] == "InUse", out
+    assert "Traceback" not in stderr and "permission" not in stderr.lower(), stderr
+    assert "earlier connection" in stderr and "rerun" in stderr.lower(), stderr
