@@ -120,6 +120,8 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
         wanted, kind = ((int, float), "number") if key == "timeout" else (str, "string")
         if key in REQUIRED + OPTIONAL and not isinstance(value, wanted):
             problems.append(f"line {block.keys.get(key, block.line)}: '{key}' must be a {kind}")
+        elif key == "timeout" and (isinstance(value, bool) or not 1 <= value <= 600):  # also inf and nan
+            problems.append(f"line {block.keys.get(key, block.line)}: 'timeout' must be 1 to 600 seconds")
     if len(problems) > before:
         return None
 

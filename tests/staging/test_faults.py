@@ -218,3 +218,65 @@ def test_a_file_held_for_good_is_a_clear_error_within_the_budget() -> None:
         _held_copy(target, clock, data).copy(FileJob("image.vhdx", "out.vhdx", len(data)))
     assert 60 <= clock.now < 80 and caught.value.retryable
     assert exitcodes.for_error(caught.value) == exitcodes.ENVIRONMENT and "permission" not in caught.value.hint.lower()
+
+
+# -- 9. bad input -------------------------------------------------------------------------------------------------
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    from typer.testing import CliRunner
+
+    from restore.cli.app import app
+
+    result = CliRunner().invoke(app, list(args), env={"BMR_PASSWORD": ""})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "0"])
+def test_numeric_options_are_bounded(tmp_path: Path, value: str) -> None:
+    for args in (["stage", str(tmp_path), str(tmp_path / "t"), "--margin", value], ["inspect", str(tmp_path),
+                 "--depth", value], ["probe", str(tmp_path), "--timeout", value]):  # fmt: skip
+        code, _out, err = _cli(*args)
+        assert code == 2 and "Traceback" not in err, (args, err)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "1e9", "true"])
+def test_a_drill_timeout_is_bounded(tmp_path: Path, value: str) -> None:
+    from restore.drill.inventory import InventoryError, load_inventory
+
+    path = tmp_path / "inventory.toml"
+    path.write_text(
+        f'[[server]]\nname = "A"\nlocation = "smb://u@h/r"\npurpose = "bmr"\npassword_env = "P"\ntimeout = {value}\n'
+    )
+    with pytest.raises(InventoryError, match="line 6: 'timeout' must be"):
+        load_inventory(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"\xff\xfep\x00w\x00", "not UTF-8"), (b"", "empty"), (b"\n", "empty"), (b"\r\nsecret\n", "empty")],
+)
+def test_a_bad_password_file_is_a_clear_usage_error(tmp_path: Path, content: bytes, words: str) -> None:
+    secret_file = tmp_path / "pw"
+    secret_file.write_bytes(content)
+    secret_file.chmod(0o600)
+    code, _out, err = _cli("probe", "smb://CORP;u@127.0.0.1:1/share", "--password-file", str(secret_file))
+    assert code == 2 and words in err and "Traceback" not in err, err
+
+
+def test_a_world_readable_password_file_draws_a_warning(tmp_path: Path) -> None:
+    secret_file = tmp_path / "pw"
+    secret_file.write_bytes("pässword\n".encode())
+    secret_file.chmod(0o644)
+    _code, out, err = _cli("probe", "smb://CORP;u@127.0.0.1:1/share", "--password-file", str(secret_file), "--json")
+    assert "can be read by every user" in err and "pässword" not in out + err
+
+
+@pytest.mark.parametrize("url", ["smb://u:Zq9/x7Kv@host/share", "smb://CORP;u:Jy4@ss/w0rd@host/share/x"])
+def test_a_password_in_a_url_is_never_printed_back(url: str) -> None:
+    secret = url.split(":", 2)[2].rsplit("@", 1)[0]
+    for args in (["probe", url], ["probe", url, "--json"], ["inspect", url, "--json"]):
+        code, out, err = _cli(*args)
+        assert code == 2 and "password" in err, err
+        assert secret not in out + err and secret.split("/")[0] not in out + err, (args, out, err)
