@@ -100,11 +100,27 @@ class LocalBackend(Backend):
             self._path(path).mkdir(parents=True, exist_ok=True)
 
     def rename(self, src: str, dst: str, *, replace: bool = False) -> None:
+        if not replace and self._link(src, dst):
+            return
         with self._mapped(dst):
             if not replace and os.path.lexists(self._path(dst)):
                 raise errors.AlreadyExists(f"{self.describe(dst)}: already exists")
         with self._mapped(src):
             os.replace(self._path(src), self._path(dst))
+
+    def _link(self, src: str, dst: str) -> bool:
+        """Rename without replacing, atomically (a lock depends on it): link, then unlink the old name.
+        False where the file system has no hard links (then the check-and-rename fallback is used)."""
+        try:
+            os.link(self._path(src), self._path(dst), follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.EOPNOTSUPP, errno.ENOSYS):
+                return False
+            with self._mapped(dst):
+                raise
+        with self._mapped(src):
+            os.unlink(self._path(src))
+        return True
 
     def remove(self, path: str) -> None:
         with self._mapped(path):

@@ -17,6 +17,7 @@ from typing import Any
 from restore.checks import shareroot
 from restore.checks.check import Check, Status, failed, overall, passed, warned
 from restore.outcome import Outcome
+from restore.staging.lock import StageLock, stage_lock
 from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME, ManifestInfo, render_manifest, render_sums
 from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, FileOutcome, Progress, Transfer
 from restore.tree.choose import Choice, choose_machine, choose_point
@@ -242,6 +243,45 @@ def run_stage(
             )
 
     engine = transfer or Transfer(source, target, verify=verify, progress=progress)
+    with stage_lock(target) as lock:
+        engine.progress = _refreshing(lock, engine.progress)
+        outcomes = _copy_all(target, engine, planned, on_file)
+        for old in others:
+            _remove_tree(target, old)
+        if others:
+            _remove_stale_spp(target, choice.machine.name, {p.target_path.lower() for p in planned})
+        manifest = _write_manifest(
+            target,
+            outcomes,
+            ManifestInfo(source.describe(), target.describe(), choice.machine.name, point.version, started,
+                         datetime.now(UTC), verify),
+        )  # fmt: skip
+    checks = _check_target(target, choice.machine.name, point.folder)
+    return StageResult(
+        backup_target=_target_name(target),
+        machine=choice.machine.name,
+        version=point.version,
+        files=tuple(outcomes),
+        bytes_total=total,
+        seconds=time.monotonic() - clock,
+        verified=verify,
+        manifest=manifest,
+        replaced=tuple(others),
+        checks=checks,
+    )
+
+
+def _refreshing(lock: StageLock, progress: Progress) -> Progress:
+    """The copy's progress callback, refreshing the stage lock on the way (cheap unless a refresh is due)."""
+
+    def report(phase: str, count: int) -> None:
+        lock.refresh()
+        progress(phase, count)
+
+    return report
+
+
+def _copy_all(target: Backend, engine: Transfer, planned: list[PlannedFile], on_file: Any) -> list[FileOutcome]:
     _withdraw_certificates(target)
     for folder in sorted({paths.parent(p.target_path) for p in planned}):
         target.makedirs(folder)
@@ -256,30 +296,7 @@ def run_stage(
         except errors.DiskFull as exc:
             raise _disk_full(target, planned, exc) from exc
         outcomes.append(outcome)
-
-    for old in others:
-        _remove_tree(target, old)
-    if others:
-        _remove_stale_spp(target, choice.machine.name, {p.target_path.lower() for p in planned})
-    manifest = _write_manifest(
-        target,
-        outcomes,
-        ManifestInfo(source.describe(), target.describe(), choice.machine.name, point.version, started,
-                     datetime.now(UTC), verify),
-    )  # fmt: skip
-    checks = _check_target(target, choice.machine.name, point.folder)
-    return StageResult(
-        backup_target=_target_name(target),
-        machine=choice.machine.name,
-        version=point.version,
-        files=tuple(outcomes),
-        bytes_total=total,
-        seconds=time.monotonic() - clock,
-        verified=verify,
-        manifest=manifest,
-        replaced=tuple(others),
-        checks=checks,
-    )
+    return outcomes
 
 
 def _disk_full(target: Backend, planned: list[PlannedFile], exc: errors.DiskFull) -> errors.DiskFull:

@@ -76,6 +76,7 @@ def test_a_source_rewritten_during_the_copy_is_not_certified(tmp_path: Path, kee
     placed = tmp_path / "dst" / victim.relative_to(source_root)
     assert not placed.exists()  # not renamed into place
     assert not (tmp_path / "dst" / "SHA256SUMS").exists() and not (tmp_path / "dst" / "bmr-manifest.json").exists()
+    assert not (tmp_path / "dst" / "bmr-stage.lock").exists()  # released on the error too
 
 
 def test_a_memory_source_rewritten_in_place_is_read_again_and_caught() -> None:
@@ -280,3 +281,64 @@ def test_a_password_in_a_url_is_never_printed_back(url: str) -> None:
         code, out, err = _cli(*args)
         assert code == 2 and "password" in err, err
         assert secret not in out + err and secret.split("/")[0] not in out + err, (args, out, err)
+
+
+# -- 5. one stage at a time per target -------------------------------------------------------------------------------
+
+
+def test_a_second_stage_into_the_same_folder_is_refused_while_the_first_copies(tmp_path: Path) -> None:
+    from restore.staging.lock import LOCK_NAME, StageLocked
+
+    source_root = _tree(tmp_path / "src")
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    seen: list[BaseException] = []
+
+    class SecondStarts(Transfer):
+        def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+            if not seen:
+                lock = (tmp_path / "dst" / LOCK_NAME).read_text()
+                assert '"pid"' in lock and '"host"' in lock
+                with pytest.raises(StageLocked, match="another bmr stage is copying here since") as caught:
+                    run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep))
+                seen.append(caught.value)
+            super()._verify(job, partial, expected)
+
+    result = run_stage(src, dst, transfer=SecondStarts(src, dst, sleep=_no_sleep))
+    assert seen and result.ok and not (tmp_path / "dst" / LOCK_NAME).exists()
+    _same = [p for p in source_root.rglob("*") if p.is_file()]
+    for path in _same:
+        assert (tmp_path / "dst" / path.relative_to(source_root)).read_bytes() == path.read_bytes()
+
+
+def test_the_lock_goes_on_errors_and_a_stale_or_orphaned_lock_is_taken_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from restore.staging import lock as lock_module
+
+    monkeypatch.setattr(lock_module, "TAKEOVER_PAUSE", 0.0)
+    source_root = _tree(tmp_path / "src")
+    target = tmp_path / "dst"
+    target.mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(target)))
+    lock = target / lock_module.LOCK_NAME
+    holder = {"token": "x", "host": "elsewhere", "pid": 1, "started": "2026-01-01T00:00:00+00:00",
+              "refreshed": "2026-01-01T00:00:00+00:00"}  # fmt: skip
+    lock.write_text(json.dumps(holder))  # another host's, fresh: refused
+    with pytest.raises(lock_module.StageLocked, match="host elsewhere"):
+        run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep))
+    assert not list(target.rglob("*" + PARTIAL_SUFFIX))
+    old = time.time() - lock_module.STALE_AFTER - 60
+    os.utime(lock, (old, old))  # not refreshed for too long: taken over
+    assert run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep)).ok and not lock.exists()
+    import socket
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    lock.write_text(json.dumps({**holder, "host": socket.gethostname(), "pid": gone.pid}))  # Ctrl-C'd run here
+    assert run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep)).ok and not lock.exists()
