@@ -31,7 +31,11 @@ _BY_ERRNO: dict[int, type[errors.ShareError]] = {
 
 class LocalBackend(Backend):
     features = Features(
-        free_space=True, case_insensitive=os.name == "nt", server_commands=False, change_stamps=os.name != "nt"
+        free_space=True,
+        case_insensitive=os.name == "nt",
+        server_commands=False,
+        change_stamps=os.name != "nt",
+        durable_sync=os.name != "nt",
     )
 
     def __init__(self, location: Location) -> None:
@@ -94,6 +98,17 @@ class LocalBackend(Backend):
             if offset:
                 raw.seek(offset)
         return _LocalSource(raw, self._mapped, path)
+
+    def sync(self, path: str, *, folder: bool = False) -> None:
+        if os.name == "nt":
+            return  # no fsync of a folder there, and a file's is its handle's: nothing to do by name
+        flags = os.O_RDONLY | (os.O_DIRECTORY if folder else 0)
+        with self._mapped(path):
+            fd = os.open(self._path(path), flags)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def makedirs(self, path: str) -> None:
         with self._mapped(path):

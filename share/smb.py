@@ -80,7 +80,7 @@ def _status_of(exc: BaseException) -> int | None:
 
 
 class SmbBackend(Backend):
-    features = Features(free_space=True, case_insensitive=True, server_commands=False)
+    features = Features(free_space=True, case_insensitive=True, server_commands=False, durable_sync=True)
 
     def __init__(self, location: Location, password: PasswordSource, *, timeout: float = 15.0) -> None:
         if location.scheme != "smb" or not location.host or not location.share:
@@ -224,6 +224,18 @@ class SmbBackend(Backend):
 
     def reconnect(self) -> None:
         self.connect()
+
+    def sync(self, path: str, *, folder: bool = False) -> None:
+        """SMB2 FLUSH on a handle of its own (FLUSH needs write access; the server flushes the whole file). A
+        rename is the server's to make durable: nothing to send for a folder."""
+        if folder:
+            return
+        with self._mapped(path):
+            raw = smbclient.open_file(self._unc(path), mode="r+b", buffering=0, **self._kw)
+            try:
+                raw.fd.flush()
+            finally:
+                raw.close()
 
     def makedirs(self, path: str) -> None:
         with self._mapped(path):

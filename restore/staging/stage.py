@@ -345,7 +345,9 @@ def _write_manifest(target: Backend, outcomes: list[FileOutcome], info: Manifest
         temporary = name + PARTIAL_SUFFIX
         with target.open_write(temporary) as stream:
             stream.write(text.encode("utf-8"))
+        target.sync(temporary)
         target.rename(temporary, name, replace=True)
+        target.sync("", folder=True)
     return target.describe(MANIFEST_NAME)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import blake3
 
-from share import errors
+from share import errors, paths
 from share.base import Backend, Entry
 
 CHUNK = 4 * 1024 * 1024
@@ -218,7 +218,9 @@ class Transfer:
         elif self.target.stat(partial).size != job.size:
             raise VerificationFailed(f"{self.target.describe(partial)}: size differs from the source")
         self._retrying(lambda: self._source_after(job, before, b3))
+        self._retrying(lambda: self.target.sync(partial))  # on stable storage before its final name says "done"
         self.target.rename(partial, job.target_path, replace=True)
+        self._retrying(lambda: self.target.sync(paths.parent(job.target_path), folder=True))
         return FileOutcome(job.target_path, job.size, sha, b3, copied, reused, self.verify)
 
     def hash_existing(self, job: FileJob) -> FileOutcome | None:

@@ -342,3 +342,45 @@ def test_the_lock_goes_on_errors_and_a_stale_or_orphaned_lock_is_taken_over(
     gone.wait()
     lock.write_text(json.dumps({**holder, "host": socket.gethostname(), "pid": gone.pid}))  # Ctrl-C'd run here
     assert run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep)).ok and not lock.exists()
+
+
+# -- 8. durability ----------------------------------------------------------------------------------------------------
+
+
+class _Recording(MemoryBackend):
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, str]] = []
+
+    def sync(self, path: str, *, folder: bool = False) -> None:
+        self.events.append(("sync-folder" if folder else "sync", path))
+
+    def rename(self, src: str, dst: str, *, replace: bool = False) -> None:
+        self.events.append(("rename", src))
+        super().rename(src, dst, replace=replace)
+
+
+def test_every_file_is_synced_before_its_rename_and_its_folder_after(tmp_path: Path) -> None:
+    source_root = _tree(tmp_path / "src")
+    src = LocalBackend(parse_location(str(source_root)))
+    target = _Recording()
+    run_stage(src, target, transfer=Transfer(src, target, sleep=_no_sleep))
+    renames = [i for i, (what, _p) in enumerate(target.events) if what == "rename"]
+    assert len(renames) >= len([p for p in source_root.rglob("*") if p.is_file()]) + 2  # + the two manifests
+    for i in renames:
+        moved = target.events[i][1]
+        if moved.startswith("bmr-stage.lock"):
+            continue
+        assert target.events[i - 1] == ("sync", moved), target.events[i - 1 : i + 1]
+        assert target.events[i + 1][0] == "sync-folder"
+
+
+def test_local_sync_is_a_real_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    backend = LocalBackend(parse_location(str(tmp_path)))
+    (tmp_path / "f").write_bytes(b"1")
+    backend.sync("f")
+    backend.sync("", folder=True)
+    assert len(synced) == 2 and backend.features.durable_sync
