@@ -12,6 +12,7 @@ from restore.cli.options import ACCESS, Depth, Json, Machine, Version, valid_ver
 from restore.cli.output import finish, run, style
 from restore.cli.preflight import Margin
 from restore.cli.progress import progress_bar
+from restore.staging.names import partial_name
 from restore.staging.stage import StageRequest, StageResult, stage
 from restore.tree.find import DEFAULT_DEPTH
 from share.connect import Access, parse_location
@@ -85,6 +86,6 @@ def _kept(current: list[str]) -> str:
     if not current:
         return "nothing was copied yet; rerun the same command to start"
     return (
-        f"the files finished so far and the partial copy {current[0]}.bmr-partial are kept on the target; "
+        f"the files finished so far and the partial copy {partial_name(current[0])} are kept on the target; "
         "rerun the same command to resume (what is there is compared with the source first)"
     )

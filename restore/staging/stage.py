@@ -19,7 +19,8 @@ from restore.checks.check import Check, Status, failed, overall, passed, warned
 from restore.outcome import Outcome
 from restore.staging.lock import StageLock, stage_lock
 from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME, ManifestInfo, render_manifest, render_sums
-from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, FileOutcome, Progress, Transfer
+from restore.staging.names import PARTIAL_SUFFIX, partial_name, unfit_paths
+from restore.staging.transfer import FileJob, FileOutcome, Progress, Transfer
 from restore.tree.choose import Choice, choose_machine, choose_point
 from restore.tree.find import inspect_location
 from restore.tree.identifiers import looks_like_backup_folder
@@ -191,7 +192,7 @@ def _remaining_bytes(target: Backend, planned: list[PlannedFile]) -> int:
         except errors.NotFound:
             pass
         try:
-            held = min(target.stat(item.target_path + PARTIAL_SUFFIX).size, item.size)
+            held = min(target.stat(partial_name(item.target_path)).size, item.size)
         except errors.NotFound:
             held = 0
         remaining += item.size - held
@@ -222,6 +223,13 @@ def run_stage(
         raise StageRefused(f"the source point {point.folder} is incomplete: {details}")
     planned = plan_copy(choice)
     total = sum(p.size for p in planned)
+    unfit = unfit_paths([p.target_path for p in planned])
+    if unfit:
+        more = f" (and {len(unfit) - 10} more)" if len(unfit) > 10 else ""
+        raise StageRefused(
+            f"{len(unfit)} file name(s) of the point cannot be held by a Windows share or read by the restore; "
+            f"nothing was copied: {'; '.join(unfit[:10])}{more}"
+        )
 
     writable, why = try_write(target)
     if not writable:

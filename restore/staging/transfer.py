@@ -24,13 +24,14 @@ from typing import Any
 
 import blake3
 
+from restore.staging.names import PARTIAL_SUFFIX as PARTIAL_SUFFIX  # named here by callers and tests
+from restore.staging.names import partial_name
 from share import errors, paths
 from share.base import Backend, Entry
 
 CHUNK = 4 * 1024 * 1024
 POOL = 8
 COMPARE_BLOCK = 8 * 1024 * 1024
-PARTIAL_SUFFIX = ".bmr-partial"
 RACY_SECONDS = 2.0  # a source written this shortly before it was read may not move its stamps on the next write
 
 Progress = Callable[[str, int], None]  # (phase, bytes): "copy", "reuse", "verify" or "recheck" (the source again)
@@ -205,9 +206,10 @@ class Transfer:
     # -- public ---------------------------------------------------------------------------------------------
 
     def copy(self, job: FileJob) -> FileOutcome:
-        """Copy (or resume) ``job`` into ``target_path`` + PARTIAL_SUFFIX, verify, then rename into place.
+        """Copy (or resume) ``job`` into its partial name (``target_path`` + PARTIAL_SUFFIX, or a short hashed name
+        where that would be too long), verify, then rename into place.
         Raises SourceChanged (nothing renamed) when the source moved while it was read."""
-        partial = job.target_path + PARTIAL_SUFFIX
+        partial = partial_name(job.target_path)
         before = self._source_before(job)
         hashes = _Hashes()
         reused = self._retrying(lambda: self._matching_prefix(job, partial, hashes))

@@ -384,3 +384,79 @@ def test_local_sync_is_a_real_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     backend.sync("f")
     backend.sync("", folder=True)
     assert len(synced) == 2 and backend.features.durable_sync
+
+
+# -- 7. file names --------------------------------------------------------------------------------------------------
+
+
+def test_a_name_that_is_not_utf8_is_refused_before_copying_and_shown_escaped(tmp_path: Path) -> None:
+    from restore.staging.stage import StageRefused
+
+    source_root = _tree(tmp_path / "src")
+    point = _point(source_root)
+    with open(os.fsencode(point) + b"/caf\xe9.log", "wb") as f:
+        f.write(b"latin-1 named log\n")
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    with pytest.raises(StageRefused, match=r"caf\\xe9\.log.*not valid UTF-8") as caught:
+        run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep))
+    str(caught.value).encode("utf-8")  # printable as it is: no lone surrogate in the message
+    assert not (tmp_path / "dst" / "WindowsImageBackup").exists()
+
+
+@pytest.mark.parametrize("name", ["a:b.log", 'q"uote.log', "ask?.log", "ctl\x01.log", "trail.", "trail ", "NUL.txt"])
+def test_a_name_windows_cannot_hold_is_refused_before_copying(tmp_path: Path, name: str) -> None:
+    from restore.staging.stage import StageRefused
+
+    source_root = _tree(tmp_path / "src")
+    (_point(source_root) / name).write_bytes(b"x")
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    with pytest.raises(StageRefused, match="nothing was copied"):
+        run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep))
+    assert not (tmp_path / "dst" / "WindowsImageBackup").exists()
+
+
+def test_names_longer_than_255_are_unfit() -> None:
+    """No local file system here holds them, so the rule is checked on the pure function."""
+    from restore.staging.names import unfit_paths, why_unfit
+
+    assert why_unfit("x" * 255) is None and why_unfit("x" * 256) == "longer than 255 characters"
+    assert why_unfit("é" * 200) == "longer than 255 characters"  # 200 UTF-16 units, 400 bytes: Samba on Linux cannot
+    assert unfit_paths(["a/" + "x" * 300 + "/b"]) and not unfit_paths(["WindowsImageBackup/DC01/Logs/x.log"])
+
+
+def test_a_long_name_gets_a_short_temporary_name(tmp_path: Path) -> None:
+    """245 characters is a valid name; with '.bmr-partial' it would pass the 255 limit (ENAMETOOLONG here)."""
+    source_root = _tree(tmp_path / "src")
+    long_name = "L" * 241 + ".log"
+    (_point(source_root) / long_name).write_bytes(b"long\n")
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    assert run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep)).ok
+    assert next((tmp_path / "dst").rglob(long_name)).read_bytes() == b"long\n"
+
+
+def test_sha256sums_escapes_names_as_gnu_sha256sum_does(tmp_path: Path) -> None:
+    import hashlib
+    import subprocess
+
+    from restore.staging.manifest import render_sums
+    from restore.staging.transfer import FileOutcome
+
+    names = ["plain.txt", "back\\slash.txt", "new\nline.txt"]
+    outcomes = []
+    for name in names:
+        (tmp_path / name).write_bytes(name.encode())
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        outcomes.append(FileOutcome(name, len(name), digest, "", 0, 0, True))
+    sums = render_sums(outcomes)
+    assert sums.count("\n") == 3 and "\\new\\nline.txt" not in sums.splitlines()[0]
+    (tmp_path / "SHA256SUMS").write_text(sums)
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    ours = subprocess.run(["sha256sum", *names], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert sorted(ours.splitlines()) == sorted(sums.splitlines())
