@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from restore.staging.transfer import PARTIAL_SUFFIX
+from restore.staging.stage import run_stage
+from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, SourceChanged, Transfer
+from share.connect import Access, open_backend, parse_location
 from tests.lib.proxy import CuttingProxy
 from tests.lib.servers import SMB_PASSWORD, SambaServer
 from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
@@ -146,3 +149,33 @@ def test_a_file_still_held_by_the_dead_session_is_a_clear_error(
     assert json.loads(out)["error"]["type"] == "InUse", out
     assert "Traceback" not in stderr and "permission" not in stderr.lower(), stderr
     assert "earlier connection" in stderr and "rerun" in stderr.lower(), stderr
+
+
+def test_an_smb_source_rewritten_during_the_copy_is_caught_by_reading_it_again(
+    big_tree: Path, samba: SambaServer, smb_folder: tuple[str, Path], smb_access: Access, tmp_path: Path
+) -> None:
+    """SMB time stamps are not trusted (Features.change_stamps is False): the source is hashed again."""
+    _url, disk = smb_folder
+    on_share = samba.shares["data"].path / f"{disk.name}-src"
+    os.rename(big_tree, on_share)
+    victim = max(on_share.rglob("*.vhdx"), key=lambda p: p.stat().st_size)
+    target = tmp_path / "staged"
+    target.mkdir()
+
+    class Rewrite(Transfer):
+        def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+            if job.source_path.endswith(victim.name):
+                st = victim.stat()
+                with open(victim, "r+b") as f:
+                    f.seek(5 * 1024 * 1024)
+                    f.write(os.urandom(1024 * 1024))
+                os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))  # even with the old times put back
+            super()._verify(job, partial, expected)
+
+    with (
+        open_backend(parse_location(samba.url("data", on_share.name)), smb_access) as src,
+        open_backend(parse_location(str(target)), Access()) as dst,
+        pytest.raises(SourceChanged, match=re.escape(victim.name)),
+    ):
+        run_stage(src, dst, transfer=Rewrite(src, dst))
+    assert not list(target.rglob(victim.name)) and not (target / "SHA256SUMS").exists()
