@@ -95,7 +95,10 @@ for kind, sig in (("kills", signal.SIGKILL), ("ctrl-c", signal.SIGINT)):
         p = subprocess.Popen(
             [*PY, str(src), u, "--password-env", "PW"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        time.sleep(random.uniform(0.5, 4.0))
+        time.sleep(random.uniform(0.3, 3.0))
+        if p.poll() is not None:  # finished before the signal: not a try
+            print(kind, i, "finished before the signal")
+            continue
         t = time.monotonic()
         p.send_signal(sig)
         _o, err = p.communicate(timeout=60)

@@ -287,6 +287,7 @@ def test_sync_puts_a_file_and_a_rename_on_storage(backend: Backend) -> None:
     backend.rename("durable/f.bin", "durable/g.bin")
     backend.sync("durable", folder=True)
     assert backend.read_bytes("durable/g.bin", 10) == b"x" * 10
+    assert getattr(backend, "_fsync", True)  # OpenSSH offers fsync@openssh.com: it was used, not given up on
     if backend.features.durable_sync:
         with pytest.raises(errors.NotFound):
             backend.sync("durable/missing.bin")
