@@ -7,11 +7,16 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 
 class CuttingProxy:
-    def __init__(self, upstream_port: int, cut_after: int, cuts: int = 1, *, stall: bool = False) -> None:
+    def __init__(
+        self, upstream_port: int, cut_after: int, cuts: int = 1, *, stall: bool = False, down_after_cut: float = 0.0
+    ) -> None:
         self.upstream_port = upstream_port
+        self.down_after_cut = down_after_cut  # after a cut, refuse connections this long: a server restarting
+        self.down_until = 0.0
         self.stall = stall  # stop forwarding both ways without closing: both ends keep a silent, open connection
         self.stalled = threading.Event()
         self.cut_after = cut_after
@@ -34,6 +39,9 @@ class CuttingProxy:
             try:
                 client, _ = self.listener.accept()
             except OSError:
+                continue
+            if time.monotonic() < self.down_until:
+                client.close()  # the service is down: the connection ends at once
                 continue
             server = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
             server.settimeout(None)
@@ -59,6 +67,7 @@ class CuttingProxy:
                 if cut is not None and passed + len(data) > cut:
                     dst.sendall(data[: cut - passed])
                     self.cuts_done += 1
+                    self.down_until = time.monotonic() + self.down_after_cut
                     if self.stall:
                         silent.set()
                         self.stalled.set()

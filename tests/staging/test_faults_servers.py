@@ -179,3 +179,21 @@ def test_an_smb_source_rewritten_during_the_copy_is_caught_by_reading_it_again(
     ):
         run_stage(src, dst, transfer=Rewrite(src, dst))
     assert not list(target.rglob(victim.name)) and not (target / "SHA256SUMS").exists()
+
+
+def test_a_server_that_restarts_within_the_budget_is_waited_for(
+    big_tree: Path, samba: SambaServer, smb_folder: tuple[str, Path], password_env: str
+) -> None:
+    """The link drops and the service refuses connections for 20 s (a restart): with --timeout 3 bmr waits up to
+    30 s for it (the reconnects of a dropped link alone gave up after about 15 s)."""
+    _url, disk = smb_folder
+    proxy = CuttingProxy(samba.port, cut_after=12 * 1024 * 1024, down_after_cut=20.0)
+    try:
+        proc = _bmr(str(big_tree), _via(proxy, disk), "--timeout", "3", "--json", password_env=password_env)
+        out, err = proc.communicate(timeout=240)
+    finally:
+        proxy.close()
+    stderr = err.decode(errors="replace")
+    assert proc.returncode == 0, out.decode() + stderr
+    assert proxy.cuts_done == 1 and "Traceback" not in stderr
+    _same_tree(big_tree, disk)
