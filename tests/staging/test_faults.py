@@ -277,7 +277,8 @@ def test_a_world_readable_password_file_draws_a_warning(tmp_path: Path) -> None:
 @pytest.mark.parametrize("url", ["smb://u:Zq9/x7Kv@host/share", "smb://CORP;u:Jy4@ss/w0rd@host/share/x"])
 def test_a_password_in_a_url_is_never_printed_back(url: str) -> None:
     secret = url.split(":", 2)[2].rsplit("@", 1)[0]
-    for args in (["probe", url], ["probe", url, "--json"], ["inspect", url, "--json"]):
+    for args in (["probe", url], ["probe", url, "--json"], ["inspect", url, "--json"], ["stage", "/nonexistent", url,
+                 "--json"], ["stage", url, "/nonexistent", "--json"]):  # fmt: skip
         code, out, err = _cli(*args)
         assert code == 2 and "password" in err, err
         assert secret not in out + err and secret.split("/")[0] not in out + err, (args, out, err)
