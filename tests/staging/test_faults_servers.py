@@ -197,3 +197,30 @@ def test_a_server_that_restarts_within_the_budget_is_waited_for(
     assert proc.returncode == 0, out.decode() + stderr
     assert proxy.cuts_done == 1 and "Traceback" not in stderr
     _same_tree(big_tree, disk)
+
+
+def test_a_second_stage_into_the_same_target_is_refused_through_the_command_line(
+    big_tree: Path, smb_folder: tuple[str, Path], password_env: str
+) -> None:
+    """Over SMB (a local copy ends before a second process has started)."""
+    url, target = smb_folder
+    first = _bmr(str(big_tree), url, password_env=password_env)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(target.rglob("*" + PARTIAL_SUFFIX)):
+            assert first.poll() is None and time.monotonic() < deadline, "the first stage never started copying"
+            time.sleep(0.01)
+        second = _bmr(str(big_tree), url, "--json", password_env=password_env)
+        out, err = second.communicate(timeout=60)
+        assert first.poll() is None, "the first stage ended before the second one looked"
+        assert second.returncode == 1, err.decode()
+        assert json.loads(out)["error"]["type"] == "StageLocked"
+        assert "another bmr stage is copying here since" in err.decode()
+        _out, err = first.communicate(timeout=300)
+        assert first.returncode == 0, err.decode()
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=10)
+    _same_tree(big_tree, target)
+    assert not (target / "bmr-stage.lock").exists()
