@@ -31,6 +31,8 @@ class Entry:
     kind: Kind
     size: int
     mtime: float | None = None
+    # What changes with every write where the backend has it (local: mtime_ns, ctime_ns, inode); None elsewhere.
+    stamp: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,13 @@ class Features:
     free_space: bool  # space() answers (read by probe, stage, preflight)
     case_insensitive: bool  # names compare without case, as on Windows (read when folders are read)
     server_commands: bool  # run() executes a command on the server (read by the server-side share check)
+    # stat()'s ``stamp`` changes with every write, ctime included (read by the copy to trust an unchanged source
+    # without reading it again); False where mtimes are coarse, deferred (SMB) or settable by any writer.
+    change_stamps: bool = False
+    # sync() puts written data on the target's stable storage (fsync, SMB2 FLUSH, fsync@openssh.com); where False it
+    # does nothing and a power cut on the server may lose a file bmr already renamed into place (read by nobody yet:
+    # declared so that reports can say it).
+    durable_sync: bool = False
 
 
 ErrorMapper = Callable[[str], AbstractContextManager[None]]
@@ -253,6 +262,12 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections. Raises nothing."""
+
+    def sync(self, path: str, *, folder: bool = False) -> None:
+        """Put file ``path`` (or, with ``folder``, the names in folder ``path``: a rename) on stable storage, where
+        ``features.durable_sync``; elsewhere nothing. Call with no stream open on ``path``. Raises NotFound,
+        AccessDenied and the connection errors."""
+        return  # the default for backends that declare no durable_sync
 
     def open_sink(self, path: str, offset: int = 0) -> Sink:
         """Like :meth:`open_write`, pipelined where the backend can. Raises what open_write raises."""

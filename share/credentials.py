@@ -92,10 +92,12 @@ class PasswordSource:
         env: str = DEFAULT_PASSWORD_ENV,
         file: Path | None = None,
         prompt: Callable[[str], str] | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.env = env
         self.file = file
         self._prompt = prompt
+        self._warn = warn
         self._cached: Secret | None = None
 
     def __repr__(self) -> str:
@@ -107,12 +109,7 @@ class PasswordSource:
             return self._cached
         value: str | None = None
         if self.file is not None:
-            try:
-                value = self.file.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise UsageError(f"cannot read the password file {self.file}: {exc.strerror}") from None
-            if not value:  # an empty password would be sent as one, and the logon refused for a reason hard to see
-                raise UsageError(f"the password file {self.file} is empty: write the password on its first line")
+            value = read_password_file(self.file, self._warn)
         elif self.env and os.environ.get(self.env):
             value = os.environ[self.env]
         elif self._prompt is not None:
@@ -130,3 +127,25 @@ class PasswordSource:
                 "pass --password-file, or run on a terminal to be prompted"
             )
         return secret
+
+
+def read_password_file(path: Path, warn: Callable[[str], None] | None = None) -> str:
+    """The first line of ``path`` (UTF-8, a BOM allowed). Raises UsageError for an unreadable, non-UTF-8 or empty
+    file; calls ``warn`` when others may read it. The error never quotes the file's content."""
+    try:
+        mode = path.stat().st_mode
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the password file {path}: {exc.strerror}") from None
+    if mode & 0o004 and warn is not None:
+        warn(f"the password file {path} can be read by every user of this machine: chmod 600 it")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"the password file {path} is not UTF-8 text (byte {exc.start + 1} is not): save it as UTF-8"
+        ) from None
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if not first:
+        raise UsageError(f"the password file {path} is empty or its first line is: write the password on it")
+    return first

@@ -16,6 +16,7 @@
         │   └── NtlmBlocked        the server refuses NTLM logons (STATUS_NTLM_BLOCKED)
         ├── HostKeyRejected        SSH host key unknown or different from the pinned one
         ├── AccessDenied
+        ├── InUse                  the file is held open by another connection (often our own dead one) (retryable)
         ├── ShareNotFound
         ├── NotFound
         ├── AlreadyExists
@@ -118,6 +119,13 @@ class HostKeyRejected(ShareError):
 
 class AccessDenied(ShareError):
     """Grant this account the needed share and file permissions, or use another account."""
+
+
+class InUse(ShareError):
+    """Another connection holds the file open, most often bmr's own earlier one after the link died: the server lets
+    go when it notices (minutes; at once after a restart of the file server's service). Rerun then: the copy resumes."""
+
+    retryable = True
 
 
 class ShareNotFound(ShareError):

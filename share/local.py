@@ -30,7 +30,13 @@ _BY_ERRNO: dict[int, type[errors.ShareError]] = {
 
 
 class LocalBackend(Backend):
-    features = Features(free_space=True, case_insensitive=os.name == "nt", server_commands=False)
+    features = Features(
+        free_space=True,
+        case_insensitive=os.name == "nt",
+        server_commands=False,
+        change_stamps=os.name != "nt",
+        durable_sync=os.name != "nt",
+    )
 
     def __init__(self, location: Location) -> None:
         self.location = location
@@ -94,16 +100,43 @@ class LocalBackend(Backend):
                 raw.seek(offset)
         return _LocalSource(raw, self._mapped, path)
 
+    def sync(self, path: str, *, folder: bool = False) -> None:
+        if os.name == "nt":
+            return  # no fsync of a folder there, and a file's is its handle's: nothing to do by name
+        flags = os.O_RDONLY | (os.O_DIRECTORY if folder else 0)
+        with self._mapped(path):
+            fd = os.open(self._path(path), flags)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
     def makedirs(self, path: str) -> None:
         with self._mapped(path):
             self._path(path).mkdir(parents=True, exist_ok=True)
 
     def rename(self, src: str, dst: str, *, replace: bool = False) -> None:
+        if not replace and self._link(src, dst):
+            return
         with self._mapped(dst):
             if not replace and os.path.lexists(self._path(dst)):
                 raise errors.AlreadyExists(f"{self.describe(dst)}: already exists")
         with self._mapped(src):
             os.replace(self._path(src), self._path(dst))
+
+    def _link(self, src: str, dst: str) -> bool:
+        """Rename without replacing, atomically (a lock depends on it): link, then unlink the old name.
+        False where the file system has no hard links (then the check-and-rename fallback is used)."""
+        try:
+            os.link(self._path(src), self._path(dst), follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.EOPNOTSUPP, errno.ENOSYS):
+                return False
+            with self._mapped(dst):
+                raise
+        with self._mapped(src):
+            os.unlink(self._path(src))
+        return True
 
     def remove(self, path: str) -> None:
         with self._mapped(path):
@@ -151,7 +184,8 @@ def _entry(name: str, st: os.stat_result) -> Entry:
         kind = Kind.FILE
     else:
         kind = Kind.OTHER
-    return Entry(name, kind, st.st_size if kind is Kind.FILE else 0, st.st_mtime)
+    stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    return Entry(name, kind, st.st_size if kind is Kind.FILE else 0, st.st_mtime, stamp)
 
 
 def parse_path(text: str, *, windows: bool = os.name == "nt") -> Location:

@@ -54,7 +54,7 @@ _BY_STATUS: dict[int, type[errors.ShareError]] = {
     0xC0000022: errors.AccessDenied,  # STATUS_ACCESS_DENIED
     0xC00000A2: errors.AccessDenied,  # STATUS_MEDIA_WRITE_PROTECTED
     0xC0000061: errors.AccessDenied,  # STATUS_PRIVILEGE_NOT_HELD
-    0xC0000043: errors.AccessDenied,  # STATUS_SHARING_VIOLATION
+    0xC0000043: errors.InUse,  # STATUS_SHARING_VIOLATION: often our own dead session still holds the file
     0xC00000CC: errors.ShareNotFound,  # STATUS_BAD_NETWORK_NAME
     0xC000000F: errors.NotFound,  # STATUS_NO_SUCH_FILE
     0xC0000034: errors.NotFound,  # STATUS_OBJECT_NAME_NOT_FOUND
@@ -92,7 +92,7 @@ def _status_of(exc: BaseException) -> int | None:
 
 
 class SmbBackend(Backend):
-    features = Features(free_space=True, case_insensitive=True, server_commands=False)
+    features = Features(free_space=True, case_insensitive=True, server_commands=False, durable_sync=True)
 
     def __init__(self, location: Location, password: PasswordSource, *, timeout: float = 15.0) -> None:
         if location.scheme != "smb" or not location.host or not location.share:
@@ -261,6 +261,18 @@ class SmbBackend(Backend):
 
     def reconnect(self) -> None:
         self.connect()
+
+    def sync(self, path: str, *, folder: bool = False) -> None:
+        """SMB2 FLUSH on a handle of its own (FLUSH needs write access; the server flushes the whole file). A
+        rename is the server's to make durable: nothing to send for a folder."""
+        if folder:
+            return
+        with self._mapped(path):
+            raw = smbclient.open_file(self._unc(path), mode="r+b", buffering=0, **self._kw)
+            try:
+                raw.fd.flush()
+            finally:
+                raw.close()
 
     def makedirs(self, path: str) -> None:
         with self._mapped(path):

@@ -9,13 +9,15 @@ import typer
 from typer.core import TyperGroup
 
 from restore import __version__
+from restore.cli import exitcodes
 from restore.cli.checklist import checklist
 from restore.cli.commands import commands
 from restore.cli.demo import demo
 from restore.cli.drill import drill, drill_merge
 from restore.cli.group import BmrGroup
 from restore.cli.inspect import inspect
-from restore.cli.logs import with_logging
+from restore.cli.interrupt import leave_now
+from restore.cli.logs import quiet_library_loggers, with_logging
 from restore.cli.preflight import preflight
 from restore.cli.probe import probe
 from restore.cli.stage import stage_command
@@ -93,7 +95,14 @@ def _main(
     Exit codes: 0 ok (warnings allowed), 1 a check or verification failed, 2 usage error,
     3 cannot connect, authenticate or access, 130 interrupted.
     """
+    quiet_library_loggers()
 
 
 def main() -> None:
-    app()
+    quiet_library_loggers()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code == exitcodes.INTERRUPTED:
+            leave_now(exitcodes.INTERRUPTED)  # abandon connections: no exit handler drains a busy session
+        raise

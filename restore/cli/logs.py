@@ -158,3 +158,12 @@ def with_logging(name: str, command: Callable[..., Any]) -> Callable[..., Any]:
     run.__dict__["__signature__"] = signature.replace(parameters=own + extra)
     run.__annotations__ = {p.name: p.annotation for p in own + extra}
     return run
+
+
+def quiet_library_loggers() -> None:
+    """Keep the libraries' records off the terminal at all times: a handler of their own (a NullHandler) means
+    Python's last-resort handler never prints their tracebacks; records still propagate to a --log-file."""
+    for name in LIBRARIES:
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())

@@ -119,6 +119,10 @@ def _prompt(purpose: str) -> str:
     return getpass.getpass(f"Password for {purpose}: ")
 
 
+def _warn(message: str) -> None:
+    typer.echo(f"bmr: warning: {message}", err=True)
+
+
 def build_access(
     user: str | None,
     password_env: str,
@@ -136,7 +140,7 @@ def build_access(
                 input_file(path, option)
     prompt = _prompt if sys.stdin.isatty() else None
     return Access(
-        password=PasswordSource(env=password_env, file=password_file, prompt=prompt),
+        password=PasswordSource(env=password_env, file=password_file, prompt=prompt, warn=_warn),
         ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
         user=user,
         timeout=timeout,

@@ -91,7 +91,11 @@ class Tracker:
         quiet: bool,
         phases: tuple[str, ...] = ("copy", "verify"),
         clock: Callable[[], float] = time.monotonic,
+        defer_interrupts: bool = True,
     ) -> None:
+        # A copy on the main thread defers Ctrl-C to the end of a chunk (never inside a lock); a copy on a worker
+        # thread (bmr stage) does not: its main thread only waits, so Ctrl-C may land there at once.
+        self.defer_interrupts = defer_interrupts
         self.counts = Counts(started=clock(), verifying="verify" in phases)
         self.phases = phases
         self.terminal = terminal
@@ -102,7 +106,8 @@ class Tracker:
         self.last_event = self.counts.started
 
     def on_plan(self, files: int, size: int) -> None:
-        interrupts.start_deferring()  # copying starts: Ctrl-C now waits for the end of the chunk
+        if self.defer_interrupts:
+            interrupts.start_deferring()  # copying starts: Ctrl-C now waits for the end of the chunk
         self.counts.files, self.counts.bytes_total = files, size
         if self.terminal and not self.quiet:
             fmt = "{desc}  {percentage:3.0f}%|{bar}| {elapsed} elapsed"
@@ -116,6 +121,8 @@ class Tracker:
 
     def progress(self, phase: str, count: int) -> None:
         interrupts.check()  # a Ctrl-C swallowed somewhere (a weakref callback) still ends the copy
+        if phase == "recheck":
+            return  # the source read again to prove it did not change: time spent, no bytes settled
         now = self.clock()
         counts = self.counts
         if phase == counts.phase == "copy":
@@ -184,9 +191,11 @@ class ServerProgress:
 
 
 @contextmanager
-def progress_bar(phases: tuple[str, ...] = ("copy", "verify")) -> Iterator[Tracker]:
+def progress_bar(phases: tuple[str, ...] = ("copy", "verify"), *, defer_interrupts: bool = True) -> Iterator[Tracker]:
     """Bars (one per phase: "copy", "verify") on a terminal, progress lines elsewhere, nothing with -q."""
-    tracker = Tracker(terminal=sys.stderr.isatty(), quiet=logs.SETTINGS.quiet, phases=phases)
+    tracker = Tracker(
+        terminal=sys.stderr.isatty(), quiet=logs.SETTINGS.quiet, phases=phases, defer_interrupts=defer_interrupts
+    )
     try:
         yield tracker
     finally:

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from restore.cli import text
+from restore.cli.interrupt import in_worker, report_interrupt
 from restore.cli.options import ACCESS, Depth, Json, Machine, Version, valid_rate, valid_version, with_access
 from restore.cli.output import finish, run, style
 from restore.cli.preflight import Margin
 from restore.cli.progress import progress_bar
+from restore.staging.names import partial_name
 from restore.staging.preview import preview_stage
 from restore.staging.stage import StageRequest, StageResult, stage
 from restore.tree.find import DEFAULT_DEPTH
@@ -91,11 +93,31 @@ def stage_command(
     if dry_run:
         finish(run(as_json, lambda: preview_stage(request(), access, source_access)), as_json, text.format_plan)
 
-    def work() -> StageResult:
-        with progress_bar(phases=("copy", "verify") if verify else ("copy",)) as tracker:
-            return stage(
-                request(), access, source_access, progress=tracker.progress, on_file=tracker.on_file,
-                on_plan=tracker.on_plan,
-            )  # fmt: skip
+    current: list[str] = []
 
-    finish(run(as_json, work), as_json, lambda r: text.format_stage(r, style))
+    def work() -> StageResult:
+        phases = ("copy", "verify") if verify else ("copy",)
+        with progress_bar(phases, defer_interrupts=False) as tracker:
+
+            def on_file(path: str, size: int) -> None:
+                current[:] = [path]
+                tracker.on_file(path, size)
+
+            return stage(
+                request(), access, source_access, progress=tracker.progress, on_file=on_file, on_plan=tracker.on_plan
+            )
+
+    try:
+        result = in_worker(lambda: run(as_json, work))
+    except KeyboardInterrupt:  # on the main thread, which only waits: the copy thread is abandoned, not drained
+        raise report_interrupt(as_json, _kept(current)) from None
+    finish(result, as_json, lambda r: text.format_stage(r, style))
+
+
+def _kept(current: list[str]) -> str:
+    if not current:
+        return "nothing was copied yet; rerun the same command to start"
+    return (
+        f"the files finished so far and the partial copy {partial_name(current[0])} are kept on the target; "
+        "rerun the same command to resume (what is there is compared with the source first)"
+    )

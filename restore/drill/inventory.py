@@ -162,6 +162,8 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
         wrong = not isinstance(value, _TYPES[kind]) or (kind == "number" and isinstance(value, bool))
         if wrong:
             problems.append(f"line {block.keys.get(key, block.line)}: '{key}' must be a {kind}")
+        elif key == "timeout" and (isinstance(value, bool) or not 1 <= value <= 600):  # also inf and nan
+            problems.append(f"line {block.keys.get(key, block.line)}: 'timeout' must be 1 to 600 seconds")
     if len(problems) > before:
         return None
 

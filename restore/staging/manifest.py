@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from restore import __version__
+from restore.staging.names import sums_line
 from restore.staging.transfer import FileOutcome
 
 SUMS_NAME = "SHA256SUMS"
@@ -26,8 +27,9 @@ class ManifestInfo:
 
 
 def render_sums(files: list[FileOutcome]) -> str:
-    """``sha256sum -c`` format: hash, two spaces, path relative to the folder holding the file."""
-    return "".join(f"{f.sha256}  {f.path}\n" for f in sorted(files, key=lambda f: f.path))
+    """``sha256sum -c`` format: hash, two spaces, path relative to the folder holding the file (escaped as GNU
+    sha256sum escapes names with a backslash or a newline)."""
+    return "".join(sums_line(f.sha256, f.path) for f in sorted(files, key=lambda f: f.path))
 
 
 def render_manifest(info: ManifestInfo, files: list[FileOutcome]) -> str:

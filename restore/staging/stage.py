@@ -8,6 +8,7 @@ check the target the way preflight would.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from typing import Any
 from restore.checks import shareroot
 from restore.checks.check import Check, Status, failed, overall, passed, warned
 from restore.outcome import Outcome
+from restore.staging.lock import StageLock, stage_lock
 from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME, ManifestInfo, render_manifest, render_sums
-from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, FileOutcome, Progress, Transfer
+from restore.staging.names import PARTIAL_SUFFIX, partial_name, unfit_paths
+from restore.staging.transfer import FileJob, FileOutcome, Progress, Transfer
 from restore.tree.choose import Choice, choose_machine, choose_point
 from restore.tree.find import inspect_location
 from restore.tree.identifiers import looks_like_backup_folder
@@ -124,10 +127,15 @@ def stage(
         open_backend(request.source, source_access or access) as src,
         open_target(request.target, access) as dst,
     ):
+        # A file our own dead connection still holds, or a restarting server, is waited for this long.
+        patience = max(30.0, 10 * access.timeout)
+        engine = Transfer(
+            src, dst, verify=request.verify, progress=progress, patience=patience, bwlimit=request.bwlimit
+        )
         return run_stage(
             src, dst, machine=request.machine, version=request.version, verify=request.verify, force=request.force,
             margin=request.margin, depth=request.depth, progress=progress, on_file=on_file, on_plan=on_plan,
-            bwlimit=request.bwlimit,
+            transfer=engine,
         )  # fmt: skip
 
 
@@ -194,7 +202,7 @@ def _remaining_bytes(target: Backend, planned: list[PlannedFile]) -> int:
         except errors.NotFound:
             pass
         try:
-            held = min(target.stat(item.target_path + PARTIAL_SUFFIX).size, item.size)
+            held = min(target.stat(partial_name(item.target_path)).size, item.size)
         except errors.NotFound:
             held = 0
         remaining += item.size - held
@@ -230,6 +238,13 @@ def run_stage(
         )
     planned = plan_copy(choice)
     total = sum(p.size for p in planned)
+    unfit = unfit_paths([p.target_path for p in planned])
+    if unfit:
+        more = f" (and {len(unfit) - 10} more)" if len(unfit) > 10 else ""
+        raise StageRefused(
+            f"{len(unfit)} file name(s) of the point cannot be held by a Windows share or read by the restore; "
+            f"nothing was copied: {'; '.join(unfit[:10])}{more}"
+        )
 
     writable, why = try_write(target)
     if not writable:
@@ -256,6 +271,47 @@ def run_stage(
     engine = transfer or Transfer(source, target, verify=verify, progress=progress, bwlimit=bwlimit)
     if on_plan is not None:  # past every refusal: progress starts here, never before a refusal
         on_plan(len(planned), total)
+    with stage_lock(target) as lock:
+        engine.progress = _refreshing(lock, engine.progress)
+        outcomes = _copy_all(target, engine, planned, on_file)
+        for old in others:
+            _remove_tree(target, old)
+        if others:
+            _remove_stale_spp(target, choice.machine.name, {p.target_path.lower() for p in planned})
+        manifest = _write_manifest(
+            target,
+            outcomes,
+            ManifestInfo(source.describe(), target.describe(), choice.machine.name, point.version, started,
+                         datetime.now(UTC), verify),
+        )  # fmt: skip
+    checks = _check_target(target, choice.machine.name, point.folder)
+    return StageResult(
+        backup_target=_target_name(target),
+        machine=choice.machine.name,
+        version=point.version,
+        files=tuple(outcomes),
+        bytes_total=total,
+        seconds=time.monotonic() - clock,
+        verified=verify,
+        manifest=manifest,
+        replaced=tuple(others),
+        checks=checks,
+        copy_seconds=engine.copy_seconds,
+    )
+
+
+def _refreshing(lock: StageLock, progress: Progress) -> Progress:
+    """The copy's progress callback, refreshing the stage lock on the way (cheap unless a refresh is due)."""
+
+    def report(phase: str, count: int) -> None:
+        lock.refresh()
+        progress(phase, count)
+
+    return report
+
+
+def _copy_all(target: Backend, engine: Transfer, planned: list[PlannedFile], on_file: Any) -> list[FileOutcome]:
+    _withdraw_certificates(target)
     for folder in sorted({paths.parent(p.target_path) for p in planned}):
         target.makedirs(folder)
     outcomes: list[FileOutcome] = []
@@ -271,31 +327,7 @@ def run_stage(
         outcomes.append(outcome)
         done = {"path": outcome.path, "copied": outcome.bytes_copied, "reused": outcome.bytes_reused}
         log.info("file done", extra={"bmr_fields": {**done, "size": outcome.size, "verified": outcome.verified}})
-
-    for old in others:
-        _remove_tree(target, old)
-    if others:
-        _remove_stale_spp(target, choice.machine.name, {p.target_path.lower() for p in planned})
-    manifest = _write_manifest(
-        target,
-        outcomes,
-        ManifestInfo(source.describe(), target.describe(), choice.machine.name, point.version, started,
-                     datetime.now(UTC), verify),
-    )  # fmt: skip
-    checks = _check_target(target, choice.machine.name, point.folder)
-    return StageResult(
-        backup_target=_target_name(target),
-        machine=choice.machine.name,
-        version=point.version,
-        files=tuple(outcomes),
-        bytes_total=total,
-        seconds=time.monotonic() - clock,
-        verified=verify,
-        manifest=manifest,
-        replaced=tuple(others),
-        checks=checks,
-        copy_seconds=engine.copy_seconds,
-    )
+    return outcomes
 
 
 def _disk_full(target: Backend, planned: list[PlannedFile], exc: errors.DiskFull) -> errors.DiskFull:
@@ -331,12 +363,22 @@ def _remove_stale_spp(target: Backend, machine: str, keep: set[str]) -> None:
             target.remove(path)
 
 
+def _withdraw_certificates(target: Backend) -> None:
+    """An earlier run's SHA256SUMS and manifest go before anything on the target changes: if this run stops
+    (a changed source, a failure, Ctrl-C), nothing is left certifying files that are no longer what it lists."""
+    for name in (SUMS_NAME, MANIFEST_NAME):
+        with contextlib.suppress(errors.NotFound):
+            target.remove(name)
+
+
 def _write_manifest(target: Backend, outcomes: list[FileOutcome], info: ManifestInfo) -> str:
     for name, text in ((SUMS_NAME, render_sums(outcomes)), (MANIFEST_NAME, render_manifest(info, outcomes))):
         temporary = name + PARTIAL_SUFFIX
         with target.open_write(temporary) as stream:
             stream.write(text.encode("utf-8"))
+        target.sync(temporary)
         target.rename(temporary, name, replace=True)
+        target.sync("", folder=True)
     return target.describe(MANIFEST_NAME)
 
 

@@ -25,17 +25,19 @@ from typing import Any
 
 import blake3
 
-from share import errors
-from share.base import Backend
+from restore.staging.names import PARTIAL_SUFFIX as PARTIAL_SUFFIX  # named here by callers and tests
+from restore.staging.names import partial_name
+from share import errors, paths
+from share.base import Backend, Entry
 
 CHUNK = 4 * 1024 * 1024
 POOL = 8
 COMPARE_BLOCK = 8 * 1024 * 1024
-PARTIAL_SUFFIX = ".bmr-partial"
+RACY_SECONDS = 2.0  # a source written this shortly before it was read may not move its stamps on the next write
 
 log = logging.getLogger("bmr.transfer")  # retries, for --log-file
 
-Progress = Callable[[str, int], None]  # (phase, bytes) where phase is "copy", "reuse" or "verify"
+Progress = Callable[[str, int], None]  # (phase, bytes): "copy", "reuse", "verify" or "recheck" (the source again)
 
 
 class VerificationFailed(errors.BmrError):
@@ -169,6 +171,41 @@ class _HashWorker:
         self.thread.join(timeout=60)
 
 
+class _Budget:
+    """How many more times a step may be tried. A dropped or timed-out link counts against ``retries``; a file held
+    open by another connection (InUse: our own dead session, until the server notices) is retried for ``patience``
+    seconds from the first time, then reported as such."""
+
+    def __init__(self, retries: int, patience: float, clock: Callable[[], float], backoff: float) -> None:
+        self.backoff = backoff
+        self.retries = retries
+        self.patience = patience
+        self.clock = clock
+        self.attempts = 0
+        self.held_until: float | None = None
+        self.held_tries = 0
+
+    def spend(self, exc: errors.BmrError) -> float:
+        """Seconds to wait before the next try; raises ``exc`` (or a clearer InUse) when none is left."""
+        if not exc.retryable:
+            raise exc
+        if isinstance(exc, errors.InUse):
+            now = self.clock()
+            if self.held_until is None:
+                self.held_until = now + self.patience
+            if now >= self.held_until:
+                raise errors.InUse(
+                    f"{exc.message} (still held open by another connection after {self.patience:.0f} s: most likely "
+                    "bmr's own earlier connection, which the server keeps until it notices that the link died)"
+                ) from exc
+            self.held_tries += 1
+            return min(self.backoff * 2.0**self.held_tries, 10.0)
+        self.attempts += 1
+        if self.attempts > self.retries:
+            raise exc
+        return min(self.backoff * 2.0 ** (self.attempts - 1), 30.0)
+
+
 class Transfer:
     """Copies files from one backend to another. ``retries`` bounds reconnects per file (never for logons)."""
 
@@ -183,6 +220,8 @@ class Transfer:
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         bwlimit: float | None = None,
+        patience: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
         self.target = target
@@ -191,6 +230,10 @@ class Transfer:
         self.retries = retries
         self.backoff = backoff
         self.sleep = sleep
+        # Seconds to keep trying, per failure, for a file another (dead) connection still holds and for a server
+        # that does not take a connection (restarting): both end by themselves, unlike a wrong password.
+        self.patience = patience
+        self.clock = clock
         self._confirmed_at_failure = 0
         self.copy_seconds = 0.0  # time spent streaming new bytes (not comparing or reading back)
         self.limit = RateLimit(bwlimit) if bwlimit else None  # bytes copied and read back, per second
@@ -198,19 +241,23 @@ class Transfer:
     # -- public ---------------------------------------------------------------------------------------------
 
     def copy(self, job: FileJob) -> FileOutcome:
-        """Copy (or resume) ``job`` into ``target_path`` + PARTIAL_SUFFIX, verify, then rename into place."""
-        partial = job.target_path + PARTIAL_SUFFIX
+        """Copy (or resume) ``job`` into its partial name (``target_path`` + PARTIAL_SUFFIX, or a short hashed name
+        where that would be too long), verify, then rename into place.
+        Raises SourceChanged (nothing renamed) when the source moved while it was read."""
+        partial = partial_name(job.target_path)
+        before = self._source_before(job)
         hashes = _Hashes()
         reused = self._retrying(lambda: self._matching_prefix(job, partial, hashes))
         copied = self._retrying_copy(job, partial, hashes)
-        if self.source.stat(job.source_path).size != job.size:
-            raise SourceChanged(f"{self.source.describe(job.source_path)} changed size during the copy")
         sha, b3 = hashes.sha256.hexdigest(), hashes.blake3.hexdigest()
         if self.verify:
             self._retrying(lambda: self._verify(job, partial, b3))
         elif self.target.stat(partial).size != job.size:
             raise VerificationFailed(f"{self.target.describe(partial)}: size differs from the source")
+        self._retrying(lambda: self._source_after(job, before, b3))
+        self._retrying(lambda: self.target.sync(partial))  # on stable storage before its final name says "done"
         self.target.rename(partial, job.target_path, replace=True)
+        self._retrying(lambda: self.target.sync(paths.parent(job.target_path), folder=True))
         return FileOutcome(job.target_path, job.size, sha, b3, copied, reused, self.verify)
 
     def hash_existing(self, job: FileJob) -> FileOutcome | None:
@@ -221,6 +268,7 @@ class Transfer:
             return None
         if existing.size != job.size:
             return None
+        before = self._source_before(job)
         hashes = _Hashes()
         buffer = memoryview(bytearray(CHUNK))
         source = self.source.open_source(job.source_path)
@@ -229,30 +277,74 @@ class Transfer:
                 hashes.update(buffer[:count])
         finally:
             source.close()
-        if hashes.offset != job.size or self._blake3_of(job.target_path, "reuse") != hashes.blake3.hexdigest():
+        b3 = hashes.blake3.hexdigest()
+        if hashes.offset != job.size or self._blake3_of(self.target, job.target_path, "reuse") != b3:
             return None
-        return FileOutcome(
-            job.target_path, job.size, hashes.sha256.hexdigest(), hashes.blake3.hexdigest(), 0, job.size, True
-        )
+        self._retrying(lambda: self._source_after(job, before, b3))
+        return FileOutcome(job.target_path, job.size, hashes.sha256.hexdigest(), b3, 0, job.size, True)
+
+    # -- the source must hold still -----------------------------------------------------------------------------
+
+    def _source_before(self, job: FileJob) -> tuple[Entry, float]:
+        """The source's metadata before it is read, and when it was taken."""
+        entry: Entry = self._retrying(lambda: self.source.stat(job.source_path))
+        if entry.size != job.size:
+            raise SourceChanged(
+                f"{self.source.describe(job.source_path)} is {entry.size} bytes now, {job.size} when the point "
+                "was inspected: something is writing to the source; nothing was certified for it"
+            )
+        return entry, time.time()
+
+    def _source_after(self, job: FileJob, before: tuple[Entry, float], digest: str) -> None:
+        """Raise SourceChanged unless the source still holds what was copied: same size and stamps, and where the
+        stamps cannot be trusted (coarse or deferred times, a file written moments before), the same content."""
+        entry, taken = before
+        now = self.source.stat(job.source_path)
+        where = self.source.describe(job.source_path)
+        if (now.size, now.mtime, now.stamp) != (entry.size, entry.mtime, entry.stamp):
+            raise SourceChanged(
+                f"{where} changed while it was copied (its size or time stamps moved); nothing was certified for it"
+            )
+        trusted = self.source.features.change_stamps and entry.stamp is not None
+        racy = entry.mtime is None or taken - entry.mtime < RACY_SECONDS
+        if trusted and not racy:
+            return
+        if self._blake3_of(self.source, job.source_path, "recheck") != digest:
+            raise SourceChanged(
+                f"{where} changed while it was copied (read again, its content differs from the copy); "
+                "nothing was certified for it"
+            )
 
     # -- steps ----------------------------------------------------------------------------------------------
 
     def _retrying(self, step: Callable[[], Any]) -> Any:
-        for attempt in range(self.retries + 1):
+        budget = _Budget(self.retries, self.patience, self.clock, self.backoff)
+        while True:
             try:
                 return step()
             except errors.BmrError as exc:
-                if not exc.retryable or attempt == self.retries:
-                    raise
-                self._recover(attempt, exc)
-        raise AssertionError("unreachable")
+                self._recover(budget, exc)
 
-    def _recover(self, attempt: int, exc: errors.BmrError | None = None) -> None:
-        log.warning("retry", extra={"bmr_fields": {"attempt": attempt + 1, "error": str(exc) if exc else None}})
-        self.sleep(min(self.backoff * (2**attempt), 30.0))
+    def _recover(self, budget: _Budget, exc: errors.BmrError) -> None:
+        """Raise ``exc`` when the budget says so; else wait and reconnect both sides. A server that refuses
+        connections for a while (restarting) is waited for, ``patience`` seconds at most."""
+        pause = budget.spend(exc)
+        log.warning("retry", extra={"bmr_fields": {"pause": pause, "error": str(exc)}})
+        self.sleep(pause)
+        deadline = self.clock() + self.patience
+        wait = self.backoff
         for backend in (self.source, self.target):
-            with contextlib.suppress(errors.ShareError):
-                backend.reconnect()
+            while True:
+                try:
+                    backend.reconnect()
+                    break
+                except errors.ShareError as again:
+                    if not (again.retryable or isinstance(again, errors.CannotConnect)):
+                        raise
+                    if self.clock() >= deadline:
+                        raise
+                self.sleep(wait)
+                wait = min(wait * 2, 10.0)
 
     def _matching_prefix(self, job: FileJob, partial: str, hashes: _Hashes) -> int:
         """Bytes at the start of an earlier partial copy that equal the source, compared block by block."""
@@ -286,17 +378,17 @@ class Transfer:
     def _retrying_copy(self, job: FileJob, partial: str, hashes: _Hashes) -> int:
         """Bytes written by this run: every acknowledged byte of every attempt, the interrupted ones included."""
         copied = 0
-        for attempt in range(self.retries + 1):
+        budget = _Budget(self.retries, self.patience, self.clock, self.backoff)
+        while True:
             start = hashes.offset
+            self._confirmed_at_failure = start
             try:
                 copied += self._stream(job, partial, hashes, start)
                 return copied
             except errors.BmrError as exc:
-                if not exc.retryable or attempt == self.retries:
-                    raise
                 resume = self._confirmed_at_failure
                 copied += max(resume - start, 0)
-                self._recover(attempt, exc)
+                self._recover(budget, exc)
                 if not hashes.rewind(resume):
                     # No saved state at the acknowledged offset: compare with the source again.
                     self._retrying(lambda: self._matching_prefix(job, partial, hashes))
@@ -346,9 +438,9 @@ class Transfer:
             if source is not None:
                 source.close()
 
-    def _blake3_of(self, path: str, phase: str) -> str:
+    def _blake3_of(self, backend: Backend, path: str, phase: str) -> str:
         digest: Any = blake3.blake3()
-        source = self.target.open_source(path)
+        source = backend.open_source(path)
         try:
             for chunk in source.chunks():
                 if self.limit is not None:
@@ -360,7 +452,7 @@ class Transfer:
         return str(digest.hexdigest())
 
     def _verify(self, job: FileJob, partial: str, expected: str) -> None:
-        if self._blake3_of(partial, "verify") != expected:
+        if self._blake3_of(self.target, partial, "verify") != expected:
             raise VerificationFailed(
                 f"{self.target.describe(job.target_path)}: the copy read back differs from the source"
             )

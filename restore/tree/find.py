@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from restore.tree.identifiers import folder_time, looks_like_backup_folder
 from restore.tree.model import TREE_NAME, Inside, Inspection, Machine, Problem, Tree, error, up, warning
-from restore.tree.points import inspect_lone_point, inspect_machine, listing
+from restore.tree.points import MAX_POINT_ENTRIES, inspect_lone_point, inspect_machine, listing
 from share import paths
 from share.base import Backend, Kind
 from share.connect import Access, open_backend
@@ -75,7 +75,7 @@ def find_trees(
     MAX_FOLDERS_SEARCHED folders listed and ``seconds`` spent (what was found by then is kept, with a warning)."""
     problems: list[Problem] = []
     here = location_name(backend.location)
-    root = listing(backend, "", problems)
+    root = listing(backend, "", problems, MAX_POINT_ENTRIES)  # the location may be a Backup folder itself
     if "backupspecs.xml" in root or folder_time(here) is not None:
         return [Spot("", Inside.BACKUP, here)], problems
     if _looks_like_computer(backend, "", problems):

@@ -18,7 +18,12 @@ from winre.terms import TOMBSTONE_DAYS
 _WRITER_FILE_RE = re.compile(r"_writer\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?\.xml$")
 _ID_RE = re.compile(r"^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?")
 METADATA_SUFFIXES = ("_components.xml", "_registryexcludes.xml")
-MAX_LISTED = 20_000
+MAX_LISTED = 20_000  # entries of a folder bmr searches through (share roots, computer folders, Catalog, ...)
+MAX_POINT_ENTRIES = 1_000_000  # files of one point (its folder and sub-folders): only a memory bound
+
+
+class TooManyEntries(errors.BmrError):
+    """bmr reads no folder only in part. Point bmr at a folder closer to the recovery point, or tidy the one named."""
 
 
 def unsafe_name(name: str) -> bool:
@@ -26,11 +31,18 @@ def unsafe_name(name: str) -> bool:
     return name in (".", "..") or any(c in name for c in "/\\\x00")
 
 
-def listing(backend: Backend, path: str, problems: list[Problem]) -> dict[str, Entry]:
-    """A folder's entries keyed by lower-case name (Windows compares names without case), unsafe names dropped."""
+def listing(backend: Backend, path: str, problems: list[Problem], limit: int = MAX_LISTED) -> dict[str, Entry]:
+    """A folder's entries keyed by lower-case name (Windows compares names without case), unsafe names dropped.
+    Raises TooManyEntries past ``limit``: a listing is never silently cut."""
     out: dict[str, Entry] = {}
     dropped: list[str] = []
-    for entry in backend.list(path)[:MAX_LISTED]:
+    entries = backend.list(path)
+    if len(entries) > limit:
+        raise TooManyEntries(
+            f"{backend.describe(path)} holds {len(entries)} entries, more than the {limit} bmr reads in a folder "
+            "of this kind; nothing was left out silently"
+        )
+    for entry in entries:
         if unsafe_name(entry.name):
             dropped.append(entry.name)
         else:
@@ -157,7 +169,7 @@ def inspect_point(
             warning("machine-files-unchecked", "the location is a Backup folder: Catalog and MediaId were not checked")
         )
     try:
-        entries = listing(backend, path, problems)
+        entries = listing(backend, path, problems, MAX_POINT_ENTRIES)
     except errors.AccessDenied as exc:
         problems.append(error("unreadable", f"cannot list the point: {exc}"))
         entries = {}
@@ -191,13 +203,19 @@ def inspect_point(
 
     own_files: list[tuple[str, int]] = []
     prefix = folder + "/"  # files are named relative to the computer folder, always
-    for name, entry in sorted(entries.items()):
+    for _key, entry in sorted(entries.items()):
         if entry.kind is Kind.FILE:
             own_files.append((prefix + entry.name, entry.size))
         elif entry.kind is Kind.DIR:
-            own_files += [
-                (prefix + f"{entry.name}/{p}", e.size) for p, e in walk_files(backend, paths.join(path, name))
-            ]
+            # A sub-folder (Logs, ...) by its real name; walk_files names files from the backend's root.
+            below = paths.join(path, entry.name)
+            for found, sub in walk_files(backend, below):
+                own_files.append((prefix + paths.join(entry.name, found[len(below) :].lstrip("/")), sub.size))
+                if len(own_files) > MAX_POINT_ENTRIES:
+                    raise TooManyEntries(
+                        f"{backend.describe(path)} holds more than {MAX_POINT_ENTRIES} files: bmr does not copy "
+                        "a point only in part"
+                    )
     files = tuple(context.files) + tuple(own_files)
     return RecoveryPoint(
         folder=folder,

@@ -102,4 +102,4 @@ def test_a_real_ctrl_c_during_a_copy_is_reported_in_json(tmp_path: Path) -> None
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
     assert json.loads(out)["error"]["type"] == "Interrupted"
-    assert "Traceback" not in err and "bmr: interrupted" in err
+    assert "Traceback" not in err and "bmr: error: interrupted" in err and "rerun" in err.lower()

@@ -1,16 +1,24 @@
-"""A TCP proxy on 127.0.0.1 that cuts its first connection after N client bytes: the one fault (a dropped
-link mid-copy) that a real server will not produce on demand. Later connections pass through untouched."""
+"""A TCP proxy on 127.0.0.1 that cuts (or, with ``stall=True``, silences) its first connection after N client
+bytes: the faults (a dropped link, a link that goes quiet with no reset while the server keeps the old session)
+that a real server will not produce on demand. Later connections pass through untouched."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 
 
 class CuttingProxy:
-    def __init__(self, upstream_port: int, cut_after: int, cuts: int = 1) -> None:
+    def __init__(
+        self, upstream_port: int, cut_after: int, cuts: int = 1, *, stall: bool = False, down_after_cut: float = 0.0
+    ) -> None:
         self.upstream_port = upstream_port
+        self.down_after_cut = down_after_cut  # after a cut, refuse connections this long: a server restarting
+        self.down_until = 0.0
+        self.stall = stall  # stop forwarding both ways without closing: both ends keep a silent, open connection
+        self.stalled = threading.Event()
         self.cut_after = cut_after
         self.cuts_left = cuts
         self.cuts_done = 0
@@ -21,6 +29,7 @@ class CuttingProxy:
         self.port = int(self.listener.getsockname()[1])
         self._stop = threading.Event()
         self._sockets: list[socket.socket] = []
+        self._silenced: list[socket.socket] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -31,6 +40,9 @@ class CuttingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 continue
+            if time.monotonic() < self.down_until:
+                client.close()  # the service is down: the connection ends at once
+                continue
             server = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
             server.settimeout(None)
             client.settimeout(None)
@@ -39,26 +51,45 @@ class CuttingProxy:
                 cut = self.cut_after if self.cuts_left > 0 else None
                 if cut is not None:
                     self.cuts_left -= 1
-            threading.Thread(target=self._pump, args=(client, server, cut), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, None), daemon=True).start()
+            silent = threading.Event()
+            threading.Thread(target=self._pump, args=(client, server, cut, silent), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, None, silent), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, cut: int | None) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, cut: int | None, silent: threading.Event) -> None:
         passed = 0
         try:
             while not self._stop.is_set():
                 data = src.recv(256 * 1024)
                 if not data:
                     break
+                if silent.is_set():
+                    continue  # stalled: swallow everything, answer nothing, close nothing
                 if cut is not None and passed + len(data) > cut:
                     dst.sendall(data[: cut - passed])
                     self.cuts_done += 1
+                    self.down_until = time.monotonic() + self.down_after_cut
+                    if self.stall:
+                        silent.set()
+                        self.stalled.set()
+                        with self._lock:
+                            self._silenced += [src, dst]
+                        continue
                     break
                 dst.sendall(data)
                 passed += len(data)
         except OSError:
             pass
         finally:
-            for sock in (src, dst):
+            # A stalled link carries nothing, not even the client's goodbye: the server keeps its session.
+            if not silent.is_set():
+                for sock in (src, dst):
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+
+    def release(self) -> None:
+        """Close the stalled connections, as the server's TCP keepalive finally would; others stay."""
+        with self._lock:
+            for sock in self._silenced:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
 

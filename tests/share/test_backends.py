@@ -274,3 +274,19 @@ def test_sink_reports_disk_full(samba: SambaServer, smb_access: Access) -> None:
         sink.abandon()
         assert sink.confirmed() <= 8 * 1024 * 1024
         backend.remove("full.bin")
+
+
+def test_sync_puts_a_file_and_a_rename_on_storage(backend: Backend) -> None:
+    """Issue 13.8: the durability step of the contract works on every backend that declares it (and is harmless
+    on those that do not); a missing file is NotFound where it is really done."""
+    backend.makedirs("durable")
+    with backend.open_write("durable/f.bin") as stream:
+        stream.write(b"x" * 100_000)
+    backend.sync("durable/f.bin")
+    backend.rename("durable/f.bin", "durable/g.bin")
+    backend.sync("durable", folder=True)
+    assert backend.read_bytes("durable/g.bin", 10) == b"x" * 10
+    assert getattr(backend, "_fsync", True)  # OpenSSH offers fsync@openssh.com: it was used, not given up on
+    if backend.features.durable_sync:
+        with pytest.raises(errors.NotFound):
+            backend.sync("durable/missing.bin")
