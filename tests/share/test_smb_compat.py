@@ -26,6 +26,8 @@ from share.credentials import PasswordSource
 from share.smb import SmbBackend, _SmbSink, _SmbSource, negotiate
 from tests.lib.servers import SMB_PASSWORD, SambaServer
 
+pytestmark = pytest.mark.servers  # every test here runs against an smbd of its own
+
 SIZE = 20 * 1024 * 1024 + 12_345
 PIECE = 3 * 1024 * 1024  # what the transfer code hands a sink at a time is 4 MiB; any size must work
 TIB = 1024**4
