@@ -1,7 +1,7 @@
 """Session fixtures: a real smbd and a real sshd on 127.0.0.1, and one backend fixture over every kind.
 
 Tests that need a real server, root, qemu-img or Chromium carry the ``servers`` mark (given here from the fixtures
-they use, or by the test itself); ``python -m pytest -m "not servers"`` is the fast tier, which needs none of them.
+they use, or by the test itself); ``python -m pytest -m "not servers" -n 2`` is the fast tier, which needs none of them.
 """
 
 from __future__ import annotations

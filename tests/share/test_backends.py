@@ -216,7 +216,7 @@ def silent_server() -> Iterator[int]:
 
 @pytest.mark.parametrize("scheme", ["smb", "sftp"])
 def test_silent_server_times_out_quickly(silent_server: int, scheme: str, smb_access: Access) -> None:
-    access = Access(password=smb_access.password, timeout=2)
+    access = Access(password=smb_access.password, timeout=1)
     started = time.monotonic()
     with pytest.raises(errors.TimedOut):
         open_backend(parse_location(f"{scheme}://u@127.0.0.1:{silent_server}/share"), access)

@@ -35,7 +35,7 @@ def _no_sleep(_seconds: float) -> None:
 
 @pytest.mark.parametrize("verify", [False, True])
 def test_bwlimit_paces_copy_and_read_back(verify: bool) -> None:
-    size, rate = 3 * CHUNK, 24 * MiB  # 12 MiB at 24 MiB/s: 0.5 s a pass
+    size, rate = 2 * CHUNK, 32 * MiB  # 8 MiB at 32 MiB/s: 0.25 s a pass
     data = os.urandom(size)
     moved: dict[str, int] = {}
 
@@ -54,7 +54,7 @@ def test_bwlimit_paces_copy_and_read_back(verify: bool) -> None:
 
 
 def test_bwlimit_holds_across_a_resume() -> None:
-    size, rate = 4 * CHUNK, 32 * MiB
+    size, rate = 3 * CHUNK, 48 * MiB
     data = os.urandom(size)
     target = MemoryBackend(MemoryStore(faults=Faults(cut_after=CHUNK + 7, cuts=1)))
     engine = Transfer(_source(data), target, verify=False, bwlimit=rate, sleep=_no_sleep)
