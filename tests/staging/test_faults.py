@@ -48,7 +48,7 @@ class _RewriteAfterCopy(Transfer):
         self.victim = victim
         self.keep_times = keep_times
 
-    def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+    def _verify(self, job: FileJob, partial: str, expected: str) -> str:
         if job.source_path.endswith(self.victim.name):
             st = self.victim.stat()
             with open(self.victim, "r+b") as f:
@@ -56,7 +56,7 @@ class _RewriteAfterCopy(Transfer):
                 f.write(os.urandom(MiB))
             if self.keep_times:  # a writer that puts the old times back: only ctime (or the content) tells
                 os.utime(self.victim, ns=(st.st_atime_ns, st.st_mtime_ns))
-        super()._verify(job, partial, expected)
+        return super()._verify(job, partial, expected)
 
 
 @pytest.mark.parametrize("keep_times", [False, True])
@@ -88,9 +88,9 @@ def test_a_memory_source_rewritten_in_place_is_read_again_and_caught() -> None:
     target = MemoryBackend()
 
     class Rewrite(Transfer):
-        def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+        def _verify(self, job: FileJob, partial: str, expected: str) -> str:
             source.store.files["image.vhdx"][MiB : 2 * MiB] = os.urandom(MiB)  # same size, times untouched
-            super()._verify(job, partial, expected)
+            return super()._verify(job, partial, expected)
 
     with pytest.raises(SourceChanged, match=r"image\.vhdx"):
         Rewrite(source, target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", len(data)))
@@ -297,14 +297,14 @@ def test_a_second_stage_into_the_same_folder_is_refused_while_the_first_copies(t
     seen: list[BaseException] = []
 
     class SecondStarts(Transfer):
-        def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+        def _verify(self, job: FileJob, partial: str, expected: str) -> str:
             if not seen:
                 lock = (tmp_path / "dst" / LOCK_NAME).read_text()
                 assert '"pid"' in lock and '"host"' in lock
                 with pytest.raises(StageLocked, match="another bmr stage is copying here since") as caught:
                     run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep))
                 seen.append(caught.value)
-            super()._verify(job, partial, expected)
+            return super()._verify(job, partial, expected)
 
     result = run_stage(src, dst, transfer=SecondStarts(src, dst, sleep=_no_sleep))
     assert seen and result.ok and not (tmp_path / "dst" / LOCK_NAME).exists()

@@ -163,14 +163,14 @@ def test_an_smb_source_rewritten_during_the_copy_is_caught_by_reading_it_again(
     target.mkdir()
 
     class Rewrite(Transfer):
-        def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+        def _verify(self, job: FileJob, partial: str, expected: str) -> str:
             if job.source_path.endswith(victim.name):
                 st = victim.stat()
                 with open(victim, "r+b") as f:
                     f.seek(5 * 1024 * 1024)
                     f.write(os.urandom(1024 * 1024))
                 os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))  # even with the old times put back
-            super()._verify(job, partial, expected)
+            return super()._verify(job, partial, expected)
 
     with (
         open_backend(parse_location(samba.url("data", on_share.name)), smb_access) as src,

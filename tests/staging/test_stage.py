@@ -215,13 +215,13 @@ class _FlipBeforeVerify(Transfer):
         super().__init__(*args, **kw)  # type: ignore[arg-type]
         self.disk = disk
 
-    def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+    def _verify(self, job: FileJob, partial: str, expected: str) -> str:
         if job.target_path.endswith(".vhdx"):
             on_disk = self.disk / partial
             data = bytearray(on_disk.read_bytes())
             data[len(data) // 2] ^= 0x01
             on_disk.write_bytes(bytes(data))
-        super()._verify(job, partial, expected)
+        return super()._verify(job, partial, expected)
 
 
 def test_a_flipped_byte_is_caught(source_tree: Path, smb_folder: tuple[str, Path], smb_access: Access) -> None:

@@ -3,6 +3,7 @@ chosen offsets, reuse of an earlier partial copy, and a damaged copy caught befo
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -76,9 +77,9 @@ def test_a_damaged_copy_is_not_put_in_place() -> None:
     target = MemoryBackend()
 
     class Damaging(Transfer):
-        def _verify(self, job: FileJob, partial: str, expected: str) -> None:
+        def _verify(self, job: FileJob, partial: str, expected: str) -> str:
             target.store.files[partial][100] ^= 0x01
-            super()._verify(job, partial, expected)
+            return super()._verify(job, partial, expected)
 
     with pytest.raises(VerificationFailed):
         Damaging(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
@@ -97,3 +98,7 @@ def test_stage_a_sample_point_into_memory_with_a_cut(tmp_path: Path) -> None:
         if path.is_file():
             assert bytes(target.store.files[str(path.relative_to(tmp_path))]) == path.read_bytes()
     assert "SHA256SUMS" in target.store.files and "bmr-manifest.json" in target.store.files
+    # Every line of SHA256SUMS certifies the bytes on the target (hashed during the read-back, not from the source).
+    for line in bytes(target.store.files["SHA256SUMS"]).decode().splitlines():
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256(bytes(target.store.files[name])).hexdigest() == digest, name
