@@ -105,7 +105,8 @@ class AuthenticationFailed(ShareError):
 
 
 class GuestRefused(AuthenticationFailed):
-    """Give the account a password on the server and turn off guest access: WinRE refuses insecure guest logons."""
+    """Check the user and domain name first; then give the account a password on the server and turn off guest
+    access (Samba: map to guest = Never): WinRE refuses insecure guest logons."""
 
 
 class NtlmBlocked(AuthenticationFailed):

@@ -548,8 +548,12 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
     except SMBException as exc:
         text = _first_line(exc)
         if "guest" in text.lower():
+            # Samba's `map to guest = Bad User` (a common default) turns a name it does not know into a guest: the
+            # usual cause is a mistyped user or domain name, not a guest-only share.
             raise errors.GuestRefused(
-                f"{host} offered only a guest session for {account}: Windows and WinRE refuse insecure guest logons"
+                f"{host} logged {account} on as a guest instead: the server does not know that account (a mistyped "
+                "user or domain name?) or maps failed logons to guest; Windows and WinRE refuse insecure guest "
+                "logons"
             ) from exc
         if "timeout" in text.lower():
             raise errors.TimedOut(f"{where}: {text}") from exc
