@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 import stat as stat_mod
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PureWindowsPath
@@ -101,7 +102,7 @@ class LocalBackend(Backend):
         return _LocalSource(raw, self._mapped, path)
 
     def sync(self, path: str, *, folder: bool = False) -> None:
-        if os.name == "nt":
+        if sys.platform == "win32":
             return  # no fsync of a folder there, and a file's is its handle's: nothing to do by name
         flags = os.O_RDONLY | (os.O_DIRECTORY if folder else 0)
         with self._mapped(path):

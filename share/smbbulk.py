@@ -67,6 +67,10 @@ CREDIT_BYTES = 65536  # one credit pays for 64 KiB of payload
 DIRECT_READ = 32 * 1024  # reads at least this large skip the inbox and land in place (READ data, sealed messages)
 
 
+# Not on Windows, where the bulk channel is never used (no sendmsg): the ordinary file objects do the work there.
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
+
+
 def supported(connection: Any, session: Any, tree: Any) -> bool:
     """The fast path needs the internals it relies on, and the session's keys when traffic is encrypted."""
     internals = hasattr(connection, "sequence_window") and hasattr(connection.transport, "_sock")
@@ -362,7 +366,7 @@ class BulkChannel:
                 if not self.transport.connected:
                     return False
                 try:
-                    count = sock.recv_into(view[got:] if direct else self._inbox, 0, socket.MSG_DONTWAIT)
+                    count = sock.recv_into(view[got:] if direct else self._inbox, 0, _DONTWAIT)
                 except BlockingIOError:
                     count = -1
                 except OSError:

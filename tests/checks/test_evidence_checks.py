@@ -17,7 +17,8 @@ from restore.tree.find import inspect_location
 from restore.tree.model import Inside, Machine
 from share.connect import parse_location
 from share.local import LocalBackend
-from share.memory import MemoryBackend, MemoryStore
+from share.memory import MemoryBackend
+from tests.lib.memory import folder_in_memory
 from winre.terms import Purpose
 
 
@@ -72,14 +73,7 @@ def test_recovery_point_check_passes_a_recent_dc_point(tmp_path: Path) -> None:
 
 def _as_share(folder: Path, location: str) -> MemoryBackend:
     """The folder's files in memory, seen as the SMB ``location`` (the memory backend standing in for Samba)."""
-    backend = MemoryBackend(MemoryStore(), case_insensitive=True)
-    for path in sorted(folder.rglob("*")):
-        relative = str(path.relative_to(folder))
-        if path.is_dir():
-            backend.makedirs(relative)
-        else:
-            with backend.open_write(relative) as stream:
-                stream.write(path.read_bytes())
+    backend = folder_in_memory(folder)
     backend.location = parse_location(location)
     return backend
 

@@ -16,17 +16,11 @@ from restore.demo.sample import PointSpec, VolumeSpec, write_tree
 from restore.staging.transfer import CHUNK, PARTIAL_SUFFIX, FileJob, RateLimit, Transfer
 from restore.units import parse_rate
 from share.memory import Faults, MemoryBackend, MemoryStore
+from tests.lib.memory import one_file
 from tests.lib.servers import SambaServer
 
 runner = CliRunner()
 MiB = 1024 * 1024
-
-
-def _source(data: bytes) -> MemoryBackend:
-    backend = MemoryBackend()
-    with backend.open_write("image.vhdx") as stream:
-        stream.write(data)
-    return backend
 
 
 def _no_sleep(_seconds: float) -> None:
@@ -42,7 +36,7 @@ def test_bwlimit_paces_copy_and_read_back(verify: bool) -> None:
     def record(phase: str, count: int) -> None:
         moved[phase] = moved.get(phase, 0) + count
 
-    engine = Transfer(_source(data), MemoryBackend(), verify=verify, bwlimit=rate, sleep=_no_sleep, progress=record)
+    engine = Transfer(one_file(data), MemoryBackend(), verify=verify, bwlimit=rate, sleep=_no_sleep, progress=record)
     began = time.monotonic()
     engine.copy(FileJob("image.vhdx", "out.vhdx", size))
     elapsed = time.monotonic() - began
@@ -57,7 +51,7 @@ def test_bwlimit_holds_across_a_resume() -> None:
     size, rate = 3 * CHUNK, 48 * MiB
     data = os.urandom(size)
     target = MemoryBackend(MemoryStore(faults=Faults(cut_after=CHUNK + 7, cuts=1)))
-    engine = Transfer(_source(data), target, verify=False, bwlimit=rate, sleep=_no_sleep)
+    engine = Transfer(one_file(data), target, verify=False, bwlimit=rate, sleep=_no_sleep)
     began = time.monotonic()
     engine.copy(FileJob("image.vhdx", "out.vhdx", size))
     elapsed = time.monotonic() - began

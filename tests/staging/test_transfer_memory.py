@@ -16,15 +16,9 @@ from share import errors
 from share.connect import parse_location
 from share.local import LocalBackend
 from share.memory import Faults, MemoryBackend, MemoryStore
+from tests.lib.memory import one_file
 
 SIZE = 3 * CHUNK + 12345
-
-
-def _source(data: bytes) -> MemoryBackend:
-    backend = MemoryBackend()
-    with backend.open_write("image.vhdx") as stream:
-        stream.write(data)
-    return backend
 
 
 def _no_sleep(_seconds: float) -> None:
@@ -35,7 +29,7 @@ def _no_sleep(_seconds: float) -> None:
 def test_resume_after_a_cut_link(cut_after: int) -> None:
     data = os.urandom(SIZE)
     target = MemoryBackend(MemoryStore(faults=Faults(cut_after=cut_after, cuts=2)))
-    outcome = Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    outcome = Transfer(one_file(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
     assert target.store.faults.cuts_done >= 1 and target.reconnects >= 1
     assert bytes(target.store.files["out.vhdx"]) == data and "out.vhdx" + PARTIAL_SUFFIX not in target.store.files
     assert outcome.verified and outcome.bytes_copied + outcome.bytes_reused >= SIZE
@@ -44,7 +38,7 @@ def test_resume_after_a_cut_link(cut_after: int) -> None:
 def test_resume_after_a_stall() -> None:
     data = os.urandom(SIZE)
     target = MemoryBackend(MemoryStore(faults=Faults(stall_after=CHUNK + 1, stall_seconds=0.01)))
-    Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    Transfer(one_file(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
     assert target.store.faults.stalls_done == 1 and bytes(target.store.files["out.vhdx"]) == data
 
 
@@ -52,11 +46,11 @@ def test_disk_full_keeps_the_partial_copy_and_a_rerun_resumes() -> None:
     data = os.urandom(SIZE)
     target = MemoryBackend(MemoryStore(faults=Faults(capacity=2 * CHUNK)))
     with pytest.raises(errors.DiskFull):
-        Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+        Transfer(one_file(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
     kept = len(target.store.files["out.vhdx" + PARTIAL_SUFFIX])
     assert kept > 0
     target.store.faults.capacity = None
-    outcome = Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    outcome = Transfer(one_file(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
     assert outcome.bytes_reused >= CHUNK and bytes(target.store.files["out.vhdx"]) == data
 
 
@@ -67,7 +61,7 @@ def test_an_earlier_partial_copy_is_compared_block_by_block_not_trusted_by_size(
     partial = bytearray(data[: 2 * CHUNK])
     partial[CHUNK + 5] ^= 0xFF
     target.store.files["out.vhdx" + PARTIAL_SUFFIX] = partial
-    outcome = Transfer(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    outcome = Transfer(one_file(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
     assert bytes(target.store.files["out.vhdx"]) == data
     assert outcome.bytes_reused < 2 * CHUNK
 
@@ -82,7 +76,7 @@ def test_a_damaged_copy_is_not_put_in_place() -> None:
             return super()._verify(job, partial, expected)
 
     with pytest.raises(VerificationFailed):
-        Damaging(_source(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+        Damaging(one_file(data), target, sleep=_no_sleep).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
     assert "out.vhdx" not in target.store.files
 
 

@@ -15,21 +15,8 @@ from restore.tree.model import Inside, Inspection
 from share.base import Backend
 from share.connect import parse_location
 from share.local import LocalBackend
-from share.memory import MemoryBackend, MemoryStore
+from tests.lib.memory import folder_in_memory
 from winre.terms import Purpose
-
-
-def _into_memory(folder: Path, *, case_insensitive: bool = True) -> MemoryBackend:
-    store = MemoryStore()
-    backend = MemoryBackend(store, case_insensitive=case_insensitive)
-    for path in sorted(folder.rglob("*")):
-        relative = str(path.relative_to(folder))
-        if path.is_dir():
-            backend.makedirs(relative)
-        else:
-            with backend.open_write(relative) as stream:
-                stream.write(path.read_bytes())
-    return backend
 
 
 @pytest.fixture
@@ -40,7 +27,7 @@ def sample(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("kind", ["local", "memory"])
 def test_inspect_a_sample_tree(sample: Path, kind: str) -> None:
-    backend: Backend = LocalBackend(parse_location(str(sample))) if kind == "local" else _into_memory(sample)
+    backend: Backend = LocalBackend(parse_location(str(sample))) if kind == "local" else folder_in_memory(sample)
     result = inspect_location(backend)
     assert result.ok and len(result.trees) == 1
     machines = {m.name: m for m in result.trees[0].machines}
@@ -61,7 +48,7 @@ def test_a_missing_image_is_an_error(sample: Path) -> None:
 
 
 def _inspection_at(sample: Path, sub: str) -> Inspection:
-    return inspect_location(_into_memory(sample / sub if sub else sample))
+    return inspect_location(folder_in_memory(sample / sub if sub else sample))
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,30 @@ class ReadLimitError(Exception):
         self.code = code
 
 
-class BoundedReader:
+class _Positioned:
+    """Seeking for the file-like objects handed to the libyal readers (which call get_offset and get_size too)."""
+
+    size: int
+    _position: int
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._position, 2: self.size}[whence]
+        if base + offset < 0:
+            raise ValueError("seek before the start")
+        self._position = base + offset
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def get_offset(self) -> int:
+        return self._position
+
+    def get_size(self) -> int:
+        return self.size
+
+
+class BoundedReader(_Positioned):
     """Random access to one image file in aligned, cached blocks through one stream, counted and bounded."""
 
     # The first limit hit raises a ReadLimitError that is also kept in ``failure``: the C readers calling
@@ -180,22 +203,6 @@ class BoundedReader:
         self._position += len(data)
         return data
 
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._position, 2: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError("seek before the start of the file")
-        self._position = base + offset
-        return self._position
-
-    def tell(self) -> int:
-        return self._position
-
-    def get_offset(self) -> int:
-        return self._position
-
-    def get_size(self) -> int:
-        return self.size
-
     def seekable(self) -> bool:
         return True
 
@@ -218,7 +225,7 @@ class RandomAccess(Protocol):
     def seek(self, offset: int, whence: int = 0, /) -> int: ...
 
 
-class Window:
+class Window(_Positioned):
     """A file-like view of ``size`` bytes at ``offset`` of another file-like object (a partition of a disk)."""
 
     def __init__(self, base: RandomAccess, offset: int, size: int, reader: BoundedReader) -> None:
@@ -238,22 +245,6 @@ class Window:
         data = self._base.read(size)
         self._position += len(data)
         return data
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._position, 2: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError("seek before the start of the volume")
-        self._position = base + offset
-        return self._position
-
-    def tell(self) -> int:
-        return self._position
-
-    def get_offset(self) -> int:
-        return self._position
-
-    def get_size(self) -> int:
-        return self.size
 
     def pread(self, offset: int, size: int) -> bytes:
         self.seek(offset)
