@@ -33,8 +33,8 @@ def server_share_check(ssh: Location, access: Access, share: str, unc: str, smb_
                 "check the share definition on the file server by hand",
             )
         quoted = shlex.quote(path)
-        _status, listing = backend.run(f"ls -1A -- {quoted}")
-        names = listing.split()
+        _status, names_text = backend.run(f"ls -1A -- {quoted}")
+        names = names_text.split()
         _status, df = backend.run(f"df -P -B1 -- {quoted}")
         free = _df_free(df)
         space = f"; {human_bytes(free)} free there" if free is not None else ""

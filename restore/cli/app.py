@@ -16,7 +16,7 @@ from restore.cli.demo import demo
 from restore.cli.drill import drill, drill_merge
 from restore.cli.group import BmrGroup
 from restore.cli.inspect import inspect
-from restore.cli.interrupt import leave_now
+from restore.cli.interrupts import leave_now
 from restore.cli.logs import quiet_library_loggers, with_logging
 from restore.cli.preflight import preflight
 from restore.cli.probe import probe

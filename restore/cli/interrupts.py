@@ -1,19 +1,31 @@
-"""Ctrl-C that is never lost and never lands in the middle of a lock.
+"""Ctrl-C: never lost, never cut into a message to a server, and a copy stops within a moment.
 
-Python raises KeyboardInterrupt wherever the main thread happens to be: inside a weakref callback it is printed
-as "Exception ignored" and dropped (the copy runs on), inside a queue's or a thread's lock it can leave the lock
-held (the copy hangs). While a copy runs, the first Ctrl-C therefore only records the request, and the copy's
-progress callback (called for every chunk) raises it at that safe point; a second Ctrl-C raises at once.
-Outside a copy (connecting, inspecting, writing the manifests), Ctrl-C raises at once as usual.
+Python raises KeyboardInterrupt wherever the main thread happens to be: inside a weakref callback it is printed as
+"Exception ignored" and dropped, inside a queue's or a thread's lock it can leave the lock held. Two ways out:
+- ``bmr stage`` runs its work on a worker thread (:func:`in_worker`); the main thread only waits, so Ctrl-C lands
+  there at once, says what was kept (:func:`report_interrupt`) and the connections are abandoned, not drained
+  (:func:`leave_now`).
+- Work on the main thread that reports progress (``bmr verify``) defers the first Ctrl-C to its next progress
+  callback (:func:`check`), a safe point; a second Ctrl-C raises at once. Elsewhere Ctrl-C raises as usual.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TypeVar
+
+import typer
+
+from restore.cli import exitcodes, text
+from share import errors
 
 _requested = threading.Event()
 _deferring = threading.Event()
@@ -57,3 +69,49 @@ def catching_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         _requested.clear()
         _deferring.clear()
+
+
+T = TypeVar("T")
+POLL = 0.1  # seconds between looks at the worker: the longest a Ctrl-C waits to be noticed
+
+
+class Interrupted(errors.BmrError):
+    """Rerun the same command: what is on the target is compared with the source and the copy continues."""
+
+
+def in_worker(work: Callable[[], T]) -> T:
+    """``work()`` on a daemon thread; its result or its exception here. KeyboardInterrupt arrives here at once."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            result.append(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=body, name="bmr-work", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(POLL)
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def report_interrupt(as_json: bool, kept: str) -> typer.Exit:
+    """The message for Ctrl-C during a copy (``kept`` says what stays on the target), and the exit to raise."""
+    exc = Interrupted(f"interrupted; {kept}")
+    if as_json:
+        typer.echo(json.dumps({"error": text.error_json(exc)}, indent=2))
+    typer.echo("\n" + text.format_error(exc), err=True)
+    return typer.Exit(exitcodes.INTERRUPTED)
+
+
+def leave_now(code: int) -> None:
+    """End the process without the libraries' exit handlers, which would close busy connections politely and
+    wait for answers (smbclient's connection cache, paramiko's transport threads): the server drops them."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from restore.cli import text
-from restore.cli.interrupt import in_worker, report_interrupt
+from restore.cli.interrupts import in_worker, report_interrupt
 from restore.cli.options import ACCESS, Depth, Json, Machine, Version, valid_rate, valid_version, with_access
 from restore.cli.output import finish, run, style
 from restore.cli.preflight import Margin

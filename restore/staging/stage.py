@@ -27,7 +27,7 @@ from restore.tree.find import inspect_location
 from restore.tree.identifiers import looks_like_backup_folder
 from restore.tree.model import TREE_NAME as TREE
 from restore.tree.model import Inside
-from restore.tree.points import listing
+from restore.tree.points import read_folder
 from restore.units import human_bytes
 from share import errors, paths
 from share.base import Backend, Kind
@@ -182,7 +182,7 @@ def _other_points(target: Backend, machine: str, keep: str) -> list[str]:
     """Backup folders of this computer already on the target, other than the one being staged."""
     problems: list[Any] = []
     try:
-        entries = listing(target, paths.join(TREE, machine), problems)
+        entries = read_folder(target, paths.join(TREE, machine), problems)
     except errors.NotFound:
         return []
     return sorted(

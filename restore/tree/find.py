@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from restore.tree.identifiers import folder_time, looks_like_backup_folder
 from restore.tree.model import TREE_NAME, Inside, Inspection, Machine, Problem, Tree, error, up, warning
-from restore.tree.points import MAX_POINT_ENTRIES, inspect_lone_point, inspect_machine, listing
+from restore.tree.points import MAX_POINT_ENTRIES, inspect_lone_point, inspect_machine, read_folder
 from share import paths
 from share.base import Backend, Kind
 from share.connect import Access, open_backend
@@ -62,7 +62,7 @@ def is_misnamed_tree(name: str) -> bool:
 
 
 def _looks_like_computer(backend: Backend, path: str, problems: list[Problem]) -> bool:
-    entries = listing(backend, path, problems)
+    entries = read_folder(backend, path, problems)
     return any(e.kind is Kind.DIR and looks_like_backup_folder(e.name) for e in entries.values()) or (
         "catalog" in entries and "mediaid" in entries
     )
@@ -75,7 +75,7 @@ def find_trees(
     MAX_FOLDERS_SEARCHED folders listed and ``seconds`` spent (what was found by then is kept, with a warning)."""
     problems: list[Problem] = []
     here = location_name(backend.location)
-    root = listing(backend, "", problems, MAX_POINT_ENTRIES)  # the location may be a Backup folder itself
+    root = read_folder(backend, "", problems, MAX_POINT_ENTRIES)  # the location may be a Backup folder itself
     if "backupspecs.xml" in root or folder_time(here) is not None:
         return [Spot("", Inside.BACKUP, here)], problems
     if _looks_like_computer(backend, "", problems):
@@ -102,7 +102,7 @@ def find_trees(
                 )
             )
             break
-        entries = root if path == "" else listing(backend, path, problems)
+        entries = root if path == "" else read_folder(backend, path, problems)
         for entry in sorted(entries.values(), key=lambda e: e.name):
             if entry.kind is not Kind.DIR:
                 continue
@@ -173,7 +173,7 @@ def inspect_tree(backend: Backend, spot: Spot) -> Tree:
     elif spot.inside is Inside.COMPUTER:
         machines.append(inspect_machine(backend, "", location_name(location)))
     else:
-        entries = listing(backend, spot.path, problems)
+        entries = read_folder(backend, spot.path, problems)
         for entry in sorted(entries.values(), key=lambda e: e.name.lower()):
             if entry.kind is Kind.DIR:
                 machines.append(inspect_machine(backend, paths.join(spot.path, entry.name), entry.name))

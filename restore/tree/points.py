@@ -31,7 +31,7 @@ def unsafe_name(name: str) -> bool:
     return name in (".", "..") or any(c in name for c in "/\\\x00")
 
 
-def listing(backend: Backend, path: str, problems: list[Problem], limit: int = MAX_LISTED) -> dict[str, Entry]:
+def read_folder(backend: Backend, path: str, problems: list[Problem], limit: int = MAX_LISTED) -> dict[str, Entry]:
     """A folder's entries keyed by lower-case name (Windows compares names without case), unsafe names dropped.
     Raises TooManyEntries past ``limit``: a listing is never silently cut."""
     out: dict[str, Entry] = {}
@@ -75,7 +75,7 @@ def _machine_files(backend: Backend, path: str, entries: dict[str, Entry]) -> Ma
     if catalog is None or catalog.kind is not Kind.DIR:
         problems.append(error("catalog-missing", "Catalog folder missing: WinRE and wbadmin cannot list this point"))
     else:
-        inside = listing(backend, paths.join(path, catalog.name), problems)
+        inside = read_folder(backend, paths.join(path, catalog.name), problems)
         for wanted in ("GlobalCatalog", "BackupGlobalCatalog"):
             found = inside.get(wanted.lower())
             if found is None or found.kind is not Kind.FILE or found.size == 0:
@@ -94,7 +94,7 @@ def _machine_files(backend: Backend, path: str, entries: dict[str, Entry]) -> Ma
     spp_ids: set[str] = set()
     spp = entries.get("sppmetadatacache")
     if spp is not None and spp.kind is Kind.DIR:
-        for name, entry in sorted(listing(backend, paths.join(path, spp.name), problems).items()):
+        for name, entry in sorted(read_folder(backend, paths.join(path, spp.name), problems).items()):
             if entry.kind is Kind.FILE:
                 files.append((f"{spp.name}/{entry.name}", entry.size))
                 match = _ID_RE.match(name)
@@ -106,7 +106,7 @@ def _machine_files(backend: Backend, path: str, entries: dict[str, Entry]) -> Ma
 def inspect_machine(backend: Backend, path: str, name: str) -> Machine:
     """Inspect the computer folder at ``path``."""
     problems: list[Problem] = []
-    entries = listing(backend, path, problems)
+    entries = read_folder(backend, path, problems)
     context = _machine_files(backend, path, entries)
     folders = sorted(e.name for e in entries.values() if e.kind is Kind.DIR and looks_like_backup_folder(e.name))
     points = tuple(inspect_point(backend, path, folder, context) for folder in folders)
@@ -169,7 +169,7 @@ def inspect_point(
             warning("machine-files-unchecked", "the location is a Backup folder: Catalog and MediaId were not checked")
         )
     try:
-        entries = listing(backend, path, problems, MAX_POINT_ENTRIES)
+        entries = read_folder(backend, path, problems, MAX_POINT_ENTRIES)
     except errors.AccessDenied as exc:
         problems.append(error("unreadable", f"cannot list the point: {exc}"))
         entries = {}

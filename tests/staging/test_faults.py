@@ -157,7 +157,7 @@ def test_a_bound_that_is_hit_is_an_error_not_a_cut(tmp_path: Path, monkeypatch: 
     for i in range(30):
         (source_root / DC / f"stray-{i}").touch()
     monkeypatch.setattr(points, "MAX_LISTED", 10)
-    monkeypatch.setattr(points.listing, "__defaults__", (10,))
+    monkeypatch.setattr(points.read_folder, "__defaults__", (10,))
     with pytest.raises(points.TooManyEntries, match="DC01 holds 3"):
         inspect_location(LocalBackend(parse_location(str(source_root))))
 
