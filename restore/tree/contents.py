@@ -18,11 +18,9 @@ def with_contents(backend: Backend, inspection: Inspection) -> Inspection:
 
 
 def _machine(backend: Backend, tree: Tree, machine: Machine) -> Machine:
-    return replace(machine, recovery_points=tuple(_point(backend, tree, machine, p) for p in machine.recovery_points))
-
-
-def _point(backend: Backend, tree: Tree, machine: Machine, point: RecoveryPoint) -> RecoveryPoint:
-    return point_with_contents(backend, tree, machine, point)
+    return replace(
+        machine, recovery_points=tuple(point_with_contents(backend, tree, machine, p) for p in machine.recovery_points)
+    )
 
 
 def point_with_contents(backend: Backend, tree: Tree, machine: Machine, point: RecoveryPoint) -> RecoveryPoint:
