@@ -150,7 +150,12 @@ def split_url(text: str, default_port: int) -> tuple[str, int, str | None, str |
     if not url.hostname:
         raise InvalidLocation(f"no host in {redact(text)}; expected {FORMS}")
     user, domain = _split_user(url.username)
-    return url.hostname, port or default_port, user, domain, clean_parts(unquote(url.path), text)
+    # urlsplit lowercases the host; keep it as typed (a UNC path and its smb:// form must name the same host).
+    typed = url.netloc.rsplit("@", 1)[-1]
+    host = typed[1:].split("]", 1)[0] if typed.startswith("[") else typed.rsplit(":", 1)[0] if url.port else typed
+    if host.lower() != url.hostname:
+        host = url.hostname
+    return host, port or default_port, user, domain, clean_parts(unquote(url.path), text)
 
 
 def redact(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import socket
 import struct
 import uuid
@@ -677,11 +678,16 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
+_HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")  # a NetBIOS or DNS name, or an IPv4 address
+
+
 def parse_unc(text: str) -> Location:
     """``\\\\host\\share\\path`` as a location."""
     parts = clean_parts(text[2:], text)
     if len(parts) < 2:
         raise errors.InvalidLocation(f"a UNC path needs a host and a share (\\\\host\\share): {text}")
+    if not _HOST_RE.match(parts[0]):
+        raise errors.InvalidLocation(f"'{parts[0]}' is not a host name or IP address in the UNC path {text}")
     return Location("smb", "/".join(parts[2:]), host=parts[0], port=DEFAULT_PORTS["smb"], share=parts[1])
 
 
