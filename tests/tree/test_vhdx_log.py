@@ -1,17 +1,22 @@
 """A VHDX whose log is pending (evidence.md: a real Windows backup VHDX refused by qemu-img, "contains a log that
 needs to be replayed"; libvhdi does not replay): bmr replays it in memory, and the disk it reads is the one
-``qemu-img check -r all`` gives. Built per MS-VHDX over a qemu-img image (tests.lib.vhdxlog); needs qemu-img."""
+``qemu-img check -r all`` gives. Built per MS-VHDX over a qemu-img image (tests.lib.vhdxlog); needs qemu-img.
+Last, the server's zone read from the same images' SYSTEM hive as the default zone of "Backup time"."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import pyvhdi
+from typer.testing import CliRunner
 
+from restore.cli.app import app
+from restore.guide import versions as versions_guide
 from restore.tree.deep import DeepFacts, Limits
 from restore.tree.deep.reader import BoundedReader
 from restore.tree.deep.replayed import ReplayedFile, replayed_source
@@ -141,3 +146,27 @@ def test_header_check_warns_of_a_pending_log(pending: tuple[Path, Path]) -> None
     assert check.pending_log is not None and "log holds writes not yet applied" in check.pending_log
     clean = image.read_bytes()
     assert check_image(image.name, lambda o, s: clean[o : o + s], len(clean)).pending_log is None
+
+
+# -- the server's zone from its SYSTEM hive: the default for "Backup time" ---------------------------------------
+
+
+def test_versions_deep_shows_backup_time_in_the_servers_zone(
+    disks: DiskImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _point(tmp_path, "DC01", [(disks.uefi_disk("vhdx"), "C:", "")], DC_WRITERS)  # Pacific Standard Time, 2020-10-04
+    args = ["versions", str(tmp_path), "--share-unc", "\\\\10.0.0.5\\restore", "--deep"]
+    runner = CliRunner()
+    monkeypatch.setattr(versions_guide, "listing_time", lambda: datetime(2024, 11, 12, 22, 37, tzinfo=UTC))
+    winter = runner.invoke(app, args)
+    assert winter.exit_code == 0, winter.stdout + winter.stderr
+    assert winter.stdout.splitlines()[0] == "Backup time: 10/4/2020 9:48 AM"  # PST in force when listed
+    monkeypatch.setattr(versions_guide, "listing_time", lambda: datetime(2025, 7, 1, 18, 0, tzinfo=UTC))
+    data = json.loads(runner.invoke(app, [*args, "--json"]).stdout)["machines"][0]
+    assert data["versions"][0]["backup_time"] == "10/4/2020 10:48 AM"  # PDT in force when listed
+    assert data["backup_time_zone"] == {
+        "zone": "America/Los_Angeles",
+        "source": "the server's SYSTEM hive (Pacific Standard Time)",
+    }
+    inspected = runner.invoke(app, ["inspect", str(tmp_path), "--deep"]).stdout
+    assert "time zone Pacific Standard Time (America/Los_Angeles)" in inspected
