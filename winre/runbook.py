@@ -474,7 +474,7 @@ def _winre(inp: RunbookInput, dc: bool) -> Section:
             "and gateway by the network plan's:",
             (
                 "netsh interface ipv4 show interface",
-                "netsh interface ipv4 set address name=NIC_INDEX static 10.0.0.50 255.255.255.0 10.0.0.1",
+                "netsh interface ipv4 set address NIC_INDEX static 10.0.0.50 255.255.255.0 10.0.0.1",
             ),
             refs=("forest-full", "jp-0x8007001f"),
         ),

@@ -54,7 +54,9 @@ def test_every_exclude_disks_line_carries_the_critical_disk_rule() -> None:
 
 def test_static_address_by_interface_index() -> None:
     text = render_markdown(_input("dc-bmr"))
-    assert text.index("netsh interface ipv4 show interface") < text.index("netsh interface ipv4 set address name=")
+    assert text.index("netsh interface ipv4 show interface") < text.index(
+        "netsh interface ipv4 set address NIC_INDEX static"
+    )
     assert "NIC_INDEX" in text and '"Ethernet"' not in text and "localized WinRE" in text
 
 
