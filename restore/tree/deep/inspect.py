@@ -81,6 +81,7 @@ def deep_inspect(
         target_disks=target_disks(done),
         install_media=install_media(windows, firmware),
         problems=tuple(problems),
+        withheld=tuple(withheld),
     )
 
 
