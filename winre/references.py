@@ -46,6 +46,19 @@ REFERENCES: dict[str, str] = {
     "bmr-deep": "bmr inspect --deep: read inside this point's images (partition tables, file systems, the "
     "SYSTEM and SOFTWARE registry hives of its Windows volume)",
     "bmr": "bmr itself: its own records (stage, SHA256SUMS, bmr-manifest.json, preflight); not an outside source",
+    "jp-0x8007001f": "Japanese blog on a Windows Server 2019 bare metal restore: the WinRE wizard's network restore "
+    "fails with 0x8007001F on physical machines too (a known Windows 10 / Server 2019 WinRE issue), wbadmin from "
+    "the command prompt works; a localized WinRE names the NIC differently: netsh by interface index",
+    "server2008-bmr": "Microsoft: Windows Server 2008 bare metal recovery documentation (the wizard first reports "
+    "that no local system image was found: cancel, then select an image on the network)",
+    "kb2961238": "Microsoft KB 2961238: Windows Server Backup does not start after a bare metal recovery of "
+    "Windows Server 2012 / 2012 R2 (UEFI, two disks); wbadmin delete catalog fixes it",
+    "blackfield-2024": "HackTheBox Blackfield write-up of a session on 2024-11-12 (PST): wbadmin get versions "
+    "prints 09/21/2020-23:00 as 9/21/2020 3:00 PM, summer sessions as 4:00 PM (the offset in force when wbadmin runs)",
+    "filetime-local": "Microsoft: FileTimeToLocalFileTime (MicrosoftDocs/sdk-api): uses the current settings for "
+    "the time zone and daylight saving time, whatever the date converted",
+    "cldr-windowszones": "Unicode CLDR windowsZones (Windows time zone names to IANA), as the tzlocal package "
+    "ships it (tzlocal.windows_tz)",
     "ntdsutil": "Microsoft: ntdsutil (MicrosoftDocs/windowsserverdocs, windows-commands/ntdsutil.md)",
 }
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from winre.errorcodes import ERROR_CODES
+from winre.errorcodes import CRITICAL_DISK_RULE, ERROR_CODES
 from winre.references import reference
 from winre.terms import TOMBSTONE_DAYS as TOMBSTONE_DAYS
 from winre.terms import Purpose as Purpose
@@ -20,6 +20,7 @@ from winre.terms import Scenario as Scenario
 from winre.wbadmin import RECREATE_WARNING, Restore, account_lines, restore_commands, share_of, subfolder_of
 
 REFERENCES_TITLE = "References"
+LOCAL_TIME_LABEL = "Backup time (as wbadmin prints it now)"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class RunbookInput:
     data_volumes: tuple[str, ...] | None = None
     # Read inside the images (bmr inspect --deep / checklist --deep): firmware, disks and media stated as facts.
     contents: ImageContents | None = None
+    # "Backup time" as wbadmin prints it when the runbook is made (the zone's offset in force then), e.g.
+    # Value("9/21/2020 3:00 PM", "America/Los_Angeles, the server's SYSTEM hive"); None: not shown.
+    backup_time_local: Value | None = None
 
 
 @dataclass(frozen=True)
@@ -199,7 +203,10 @@ def _numbered(sections: list[Section]) -> tuple[Section, ...]:
 
 
 # Facts that state a rule carry their sources here (by label), the values only say where they came from.
-_FACT_REFS: dict[str, tuple[str, ...]] = {code.code: code.refs for code in ERROR_CODES}
+_FACT_REFS: dict[str, tuple[str, ...]] = {
+    **{code.code: code.refs for code in ERROR_CODES},
+    LOCAL_TIME_LABEL: ("blackfield-2024", "filetime-local", "cldr-windowszones"),
+}
 
 
 def _which_path(inp: RunbookInput, dc: bool) -> Section:
@@ -234,9 +241,24 @@ def _which_path(inp: RunbookInput, dc: bool) -> Section:
             ("Computer", _with_source(inp.machine)),
             ("Version identifier (UTC)", _with_source(inp.version)),
             ("Backup time (UTC)", inp.backup_time_utc.strftime("%Y-%m-%d %H:%M:%S")),
+            *_local_time(inp),
             ("Age of the point", f"{age} days on {inp.generated_at:%Y-%m-%d}"),
             ("Roles", ", ".join(inp.roles) or "none the point can restore (from: what BackupSpecs.xml says it holds)"),
             ("Scenario", inp.scenario),
+        ),
+    )
+
+
+def _local_time(inp: RunbookInput) -> tuple[tuple[str, str], ...]:
+    """wbadmin's "Backup time" on the day the runbook is made: it moves by an hour across a daylight-saving change."""
+    if inp.backup_time_local is None:
+        return ()
+    value = inp.backup_time_local
+    return (
+        (
+            LOCAL_TIME_LABEL,
+            f"{value.text} (from: {value.source}; wbadmin uses the offset in force when it runs, so this moves by an "
+            "hour across a daylight-saving change; the version identifier never does)",
         ),
     )
 
@@ -445,10 +467,16 @@ def _winre(inp: RunbookInput, dc: bool) -> Section:
             "for the system disk (0x80042412).",
             refs=("vsserror", "usb-0x80042412"),
         ),
+        # source: a localized WinRE names the NIC otherwise than "Ethernet": list the interfaces, use the index
         Step(
-            "No DHCP: set a static address (name, IP, mask, gateway from ipconfig and the network plan):",
-            ('netsh interface ip set address "Ethernet" static 10.0.0.50 255.255.255.0 10.0.0.1',),
-            refs=("forest-full",),
+            "No DHCP: list the interfaces first and note the Idx of the wired NIC (a localized WinRE names it "
+            "differently), then set a static address by that index: replace NIC_INDEX by it, and the IP, mask "
+            "and gateway by the network plan's:",
+            (
+                "netsh interface ipv4 show interface",
+                "netsh interface ipv4 set address NIC_INDEX static 10.0.0.50 255.255.255.0 10.0.0.1",
+            ),
+            refs=("forest-full", "jp-0x8007001f"),
         ),
         Step("Connect to the share by IP (net use asks for the password):", _net_use(inp), refs=("net-use",)),
         # source: SergeCaron (WinPE's clock zone is Pacific); Blackfield (the identifier is the UTC folder time)
@@ -458,17 +486,19 @@ def _winre(inp: RunbookInput, dc: bool) -> Section:
             refs=("sergecaron", "blackfield"),
         ),
         Step(
-            "GUI path: System Image Recovery > Select a system image > Advanced > Search for a system image "
+            "GUI path: System Image Recovery. The wizard first says it cannot find a system image on this "
+            "computer: Cancel that notice, then Select a system image > Advanced > Search for a system image "
             f"on the network > {wizard_share(inp)} > computer {inp.machine.text} > the point {inp.version.text}.",
-            refs=("mabs-bmr", "forest-full"),
+            refs=("mabs-bmr", "forest-full", "server2008-bmr", "pipeit-0x8007001f"),
         ),
     ]
     if keep:
         steps.append(
             Step(
                 "Data disks must survive: tick 'Format and repartition disks' only together with 'Exclude disks' "
-                "for every disk that holds data; leave it unticked when the system disk keeps its partitions.",
-                refs=("wbadmin-sysrecovery", "forest-full"),
+                "for every disk that holds data; leave it unticked when the system disk keeps its partitions. "
+                f"Exclude only data disks: {CRITICAL_DISK_RULE}.",
+                refs=("wbadmin-sysrecovery", "forest-full", "vsserror"),
             )
         )
     else:
@@ -487,12 +517,16 @@ def _winre(inp: RunbookInput, dc: bool) -> Section:
             )
         )
     steps += [
-        Step("If the wizard fails (0x8007001F), use the command lines below instead.", refs=("pipeit-0x8007001f",)),
+        Step(
+            "If the wizard fails (0x8007001F: a known issue of Windows 10 / Server 2019 WinRE with network images, "
+            "on physical machines too), use the command lines below instead: they work.",
+            refs=("pipeit-0x8007001f", "jp-0x8007001f"),
+        ),
         Step(
             "Command line path (REM lines say what to fill in):",
             tuple(commands),
             RECREATE_WARNING,
-            refs=("wbadmin-get-disks", "wbadmin-sysrecovery"),
+            refs=("wbadmin-get-disks", "wbadmin-sysrecovery", "vsserror"),
         ),
     ]
     return Section("WinRE: bare metal recovery", tuple(steps))
@@ -603,7 +637,9 @@ def _roles(inp: RunbookInput, dc: bool) -> Section:
     other = [r for r in inp.roles if r not in ("domain-controller", "cluster-node", "certificate-authority")]
     if other:
         steps.append(Step(f"Other roles found ({', '.join(other)}): check each service after the restore."))
-    if not steps:
+    if not steps and inp.roles:  # the roles' steps sit in the sections above (DSRM, -authsysvol)
+        steps.append(Step(f"Roles of this point ({', '.join(inp.roles)}): their steps are in the sections above."))
+    elif not steps:
         steps.append(Step("No special role among what the point holds: nothing extra."))
     return Section("Role steps", tuple(steps))
 
@@ -621,8 +657,28 @@ def _after(inp: RunbookInput) -> Section:
                 refs=("mabs-bmr",),
             )
         )
+    if inp.purpose == "bmr" and _may_need_catalog_reset(inp):
+        steps.append(
+            Step(
+                "Windows Server 2012 / 2012 R2 restored on UEFI: if Windows Server Backup will not start, delete "
+                "its catalog (the backups themselves stay; the next backup starts a new catalog), then start it "
+                "again:",
+                ("wbadmin delete catalog",),
+                refs=("kb2961238",),
+            )
+        )
     steps.append(Step("Record the restore: date, version identifier, who did it, what was checked."))
     return Section("After the restore", tuple(steps))
+
+
+def _may_need_catalog_reset(inp: RunbookInput) -> bool:
+    """KB 2961238 hits 2012 / 2012 R2 on UEFI: shown unless the images say another version or BIOS."""
+    contents = inp.contents
+    if contents is None:
+        return True
+    if contents.firmware is not None and contents.firmware != "UEFI":
+        return False
+    return contents.install_media is None or "2012" in contents.install_media
 
 
 def _error_codes() -> Section:

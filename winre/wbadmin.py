@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
+from winre.errorcodes import CRITICAL_DISK_RULE
 from winre.terms import Purpose, Scenario
 
 VERSION_RE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2})$")
@@ -153,6 +154,8 @@ def _sysrecovery_lines(r: Restore, version: str, target: str, machine: str) -> l
     lines += [
         f"REM Data disks must survive: replace {DISK_IDS} by their identifiers from wbadmin get disks, "
         "comma-separated (excluded disks are not partitioned or formatted)",
+        # source: vsserror.h 0x80042415 (VSS_E_ASRERROR_CRITICAL_DISK_CANNOT_BE_EXCLUDED)
+        f"REM Exclude only data disks: {CRITICAL_DISK_RULE}",
         f"REM {RECREATE_WARNING}",
         f"{base} -recreateDisks -excludeDisks:{DISK_IDS}",
         "REM If the system disk still has its original partitions, recreate nothing (no disk is repartitioned):",
@@ -168,15 +171,21 @@ class ListedVersion:
     backup_time_utc: datetime
     version: str
     can_recover: tuple[str, ...]
+    # The point's own target, as wbadmin's catalog listing (no -backupTarget) shows each point where it was
+    # written; None: the listing's target.
+    location: str | None = None
 
 
-def backup_time_text(moment: datetime, tz: tzinfo | None) -> str:
-    """wbadmin's (en-US) 'Backup time' form in the given zone, under that date's rules: ``10/4/2020 10:48 AM``.
+def backup_time_text(moment: datetime, tz: tzinfo | None, now: datetime) -> str:
+    """wbadmin's (en-US) 'Backup time' of ``moment`` as printed at ``now``: ``9/21/2020 3:00 PM``.
 
-    A naive moment is UTC (folder names are UTC): ``astimezone`` would otherwise read it as this machine's
-    local time. The zone (a ``zoneinfo.ZoneInfo``) applies the daylight-saving rules of the moment's date.
+    wbadmin converts every point with the offset the zone has IN FORCE AT ``now`` (Win32's
+    FileTimeToLocalFileTime uses the current daylight-saving setting whatever the date converted; evidence.md
+    A2b): a September point listed in November prints one hour earlier than the same point listed in summer.
+    ``tz`` None: this machine's zone. A naive moment is UTC (folder names are UTC).
     """
-    local = _utc(moment).astimezone(tz)
+    offset = _utc(now).astimezone(tz).utcoffset() or timedelta(0)
+    local = _utc(moment).astimezone(UTC).replace(tzinfo=None) + offset
     hour = local.hour % 12 or 12
     return f"{local.month}/{local.day}/{local.year} {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
 
@@ -192,18 +201,22 @@ def location_line(backup_target: str, network: bool) -> str:
     return f"Backup target: Fixed Disk labeled {backup_target}"
 
 
-def render_get_versions(versions: list[ListedVersion], backup_target: str, network: bool, tz: tzinfo | None) -> str:
-    """What `wbadmin get versions -backupTarget:... -machine:...` prints for these points, oldest first.
+def render_get_versions(
+    versions: list[ListedVersion], backup_target: str, network: bool, tz: tzinfo | None, now: datetime
+) -> str:
+    """What `wbadmin get versions -backupTarget:... -machine:...` prints at ``now`` for these points, oldest first.
 
-    Four lines a point, a blank line between points; ``ERROR - No backup was found.`` when there is none.
+    Four lines a point, a blank line between points; ``ERROR - No backup was found.`` when there is none. Every
+    "Backup time" uses the zone's offset at ``now`` (see :func:`backup_time_text`): it moves by an hour across a
+    daylight-saving change; the version identifier never does.
     """
     if not versions:
         return NO_BACKUP
     blocks = [
         "\n".join(
             [
-                f"Backup time: {backup_time_text(item.backup_time_utc, tz)}",
-                location_line(backup_target, network),
+                f"Backup time: {backup_time_text(item.backup_time_utc, tz, now)}",
+                location_line(item.location or backup_target, network),
                 f"Version identifier: {item.version}",
                 f"Can recover: {', '.join(item.can_recover)}",
             ]

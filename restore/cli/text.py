@@ -13,6 +13,7 @@ from restore.staging.preview import StagePlan
 from restore.staging.stage import StageResult
 from restore.staging.verify import Verification
 from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity
+from restore.tree.zones import iana_of
 from restore.units import human_bytes, human_seconds
 from share import errors
 
@@ -81,9 +82,11 @@ def _contents_lines(facts: DeepFacts, indent: str) -> list[str]:
     ]
     if windows is not None:
         role = "domain controller" if windows.domain_controller else (windows.product_type or "unknown role")
-        lines.append(
-            f"{indent}  Windows: computer {windows.computer or '?'}, {role}, time zone {windows.time_zone or '?'}"
-        )
+        zone = windows.time_zone or "?"
+        iana = iana_of(windows.time_zone)
+        lines.append(f"{indent}  Windows: computer {windows.computer or '?'}, {role}, time zone {zone}")
+        if iana is not None:  # what bmr versions --deep shows "Backup time" in
+            lines[-1] += f" ({iana})"
     disks = ", ".join(f"{d.style} disk of {human_bytes(d.size)}" for d in facts.target_disks)
     lines.append(f"{indent}  target disks needed: {len(facts.target_disks)} ({disks or 'none found'})")
     for image in facts.images:

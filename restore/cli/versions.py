@@ -16,8 +16,9 @@ from share import errors
 from share.connect import Access, parse_location
 
 TZ_HELP = (
-    "Show Backup time in this IANA zone (the server's, as its wbadmin shows it), e.g. America/Los_Angeles. "
-    "Default: this machine's zone."
+    "Show Backup time in this IANA zone (the server's: what its wbadmin shows), e.g. America/Los_Angeles. "
+    "Default: the server's zone from its SYSTEM hive (with --deep), else this machine's zone. Every point uses "
+    "the zone's offset in force NOW, as wbadmin does."
 )
 
 
@@ -39,10 +40,13 @@ def versions(
         typer.Option(
             "--tz",
             metavar="ZONE",
-            help="Show Backup time in this IANA zone (the server's: what its wbadmin "
-            "shows), e.g. America/Los_Angeles. Default: this machine's zone.",
+            help=TZ_HELP,
         ),
     ] = None,
+    deep: Annotated[
+        bool,
+        typer.Option("--deep", help="Read inside the images for the server's time zone (its SYSTEM hive)."),
+    ] = False,
     share_unc: ShareUnc = None,
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
@@ -50,8 +54,12 @@ def versions(
 ) -> None:
     """Print what `wbadmin get versions -backupTarget:... -machine:...` would show for this tree.
 
-    Backup time is local time under the zone's rules for that date (daylight saving included), as wbadmin
-    shows it; the version identifier is UTC, taken from the Backup folder's name, never from local time.
+    Backup time is local time as wbadmin prints it NOW: every point with the offset the zone has in force at
+    the moment of listing (wbadmin converts as FileTimeToLocalFileTime does), not the offset of the point's own
+    date. So a point's Backup time moves by an hour across a daylight-saving change (a September point listed in
+    November shows one hour earlier than in summer); the version identifier never moves: it is UTC, taken from
+    the Backup folder's name. Match points by identifier. The zone: --tz, else the server's (TimeZoneKeyName in
+    its SYSTEM hive, read with --deep), else this machine's. Points are listed oldest first.
     "Backup location" repeats the target as it will be typed: --share-unc exactly as given (for a local or
     SFTP location that will be shared), or the UNC location exactly as typed (a trailing backslash kept)
     when WindowsImageBackup sits right in it.
@@ -67,7 +75,7 @@ def versions(
 
     def work() -> VersionListing:
         return get_versions(
-            parse_location(location), access, machine, depth, _zone(tz), typed=location, share_unc=share_unc
+            parse_location(location), access, machine, depth, _zone(tz), typed=location, share_unc=share_unc, deep=deep
         )
 
     finish(run(as_json, work), as_json, lambda r: r.text)

@@ -17,6 +17,7 @@ from restore.outcome import Outcome
 from restore.tree.choose import Choice, NotInTree, backup_target, choose_machine, choose_point, machines_of
 from restore.tree.find import DEFAULT_DEPTH, inspect_location
 from restore.tree.model import Inspection, RecoveryPoint
+from restore.tree.zones import point_zone
 from share import errors
 from share.base import Backend
 from share.connect import Access, negotiate, open_backend, parse_location
@@ -24,7 +25,7 @@ from share.credentials import Account
 from share.location import Location
 from winre.runbook import CheckLine, Disk, ImageContents, PreflightSummary, RunbookInput, Value
 from winre.terms import Purpose, Scenario
-from winre.wbadmin import Restore, is_qualified, restore_commands, subfolder_of
+from winre.wbadmin import Restore, backup_time_text, is_qualified, restore_commands, subfolder_of
 
 
 class NotRestorable(errors.BmrError):
@@ -230,6 +231,7 @@ def runbook_input(
         account=g.account,
         disks=tuple(Disk(v.access_path or v.label or "hidden volume", v.virtual_size) for v in point.volumes),
         contents=_contents(point),
+        backup_time_local=_local_time(point, made),
         generated_at=made,
         tool_version=__version__,
         preflight=summary,
@@ -386,6 +388,14 @@ def _inspect(backend: Backend, request: GuideRequest) -> Inspection:
     from restore.tree.contents import with_contents  # the image readers load only when asked for
 
     return with_contents(backend, inspection)
+
+
+def _local_time(point: RecoveryPoint, made: datetime) -> Value | None:
+    """ "Backup time" as the server's wbadmin prints it when the runbook is made; None when its zone is unknown."""
+    zone = point_zone(point)
+    if zone is None or point.backup_time_utc is None:
+        return None
+    return Value(backup_time_text(point.backup_time_utc, zone.zone, made), f"{zone.name}, {zone.source}")
 
 
 def _contents(point: RecoveryPoint) -> ImageContents | None:

@@ -4,22 +4,28 @@ wbadmin's "Backup location: Network Share labeled X" repeats ``-backupTarget:`` 
 trailing backslash or none (evidence.md, A2). bmr shows the target the user will type: ``--share-unc`` as typed
 (a local or SFTP location that will be shared), else the location as typed when it is a UNC path that holds
 WindowsImageBackup at its root, else the UNC bmr's own command lines use.
+
+"Backup time" is what wbadmin prints NOW: every point with the zone's offset in force at the moment of listing
+(FileTimeToLocalFileTime; evidence.md A2b), in ``--tz``'s zone, else the server's (its SYSTEM hive, when the
+images were read with --deep), else this machine's. It moves by an hour across a daylight-saving change; the
+version identifier never does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from restore.outcome import Outcome
 from restore.tree.choose import backup_target, choose_machine, machines_of
 from restore.tree.find import inspect_at
-from restore.tree.model import Inspection, Tree
+from restore.tree.model import Inspection, Machine, Tree
+from restore.tree.zones import LOCAL, Zone, point_zone
 from share import errors
 from share.connect import Access, parse_location
 from share.location import Location
-from winre.wbadmin import ListedVersion, quote, render_get_versions
+from winre.wbadmin import ListedVersion, backup_time_text, quote, render_get_versions
 
 
 @dataclass(frozen=True)
@@ -44,12 +50,16 @@ def get_versions(
     *,
     typed: str | None = None,
     share_unc: str | None = None,
+    deep: bool = False,
+    now: datetime | None = None,
 ) -> VersionListing:
-    """Connect, inspect and list. ``tz`` None: this machine's zone, with its rules for each point's date.
+    """Connect, inspect and list. ``tz`` None: the server's zone where ``deep`` reading found it, else this
+    machine's; every point with that zone's offset at ``now`` (default: the current time), as wbadmin does.
     ``typed``: the location as the user typed it; ``share_unc``: the UNC a local or SFTP location will have."""
     if share_unc is not None and not parse_location(share_unc).windows_share:
         raise errors.UsageError(f"--share-unc {share_unc!r} is not a UNC path (\\\\IP\\SHARE[\\folder])")
-    return list_versions(location, inspect_at(location, access, depth), machine, tz, typed=typed, share_unc=share_unc)
+    inspection = inspect_at(location, access, depth, deep=deep)
+    return list_versions(location, inspection, machine, tz, typed=typed, share_unc=share_unc, now=now)
 
 
 def _below(unc: str, relative: str) -> str | None:
@@ -84,15 +94,18 @@ def list_versions(
     *,
     typed: str | None = None,
     share_unc: str | None = None,
+    now: datetime | None = None,
 ) -> VersionListing:
     """Per computer (the named one, or all), its points as wbadmin lists them: the blocks alone for one computer,
     each computer's blocks under the wbadmin line that lists them when there are several."""
     chosen = [choose_machine(inspection, machine)] if machine else machines_of(inspection)
     if not chosen:
         choose_machine(inspection, None)  # raises the "nothing here" error
+    when = now or listing_time()
     blocks: list[str] = []
     data: list[dict[str, Any]] = []
     for tree, found in chosen:
+        zone = zone_for(found, tz)
         label, network = typed_label(location, tree, typed, share_unc)
         target = label or f"(the folder above {location.display()})"
         listed = [
@@ -100,17 +113,20 @@ def list_versions(
             for p in found.recovery_points
             if p.backup_time_utc is not None and p.version is not None
         ]
-        body = render_get_versions(listed, target, network, tz)
+        body = render_get_versions(listed, target, network, zone.zone, when)
         header = f"wbadmin get versions -backupTarget:{quote(target)} -machine:{quote(found.name)}"
         blocks.append(f"{header}\n\n{body}" if len(chosen) > 1 else body)
         data.append(
             {
                 "machine": found.name,
                 "backup_target": target,
+                "listed_at": when.isoformat(),
+                "backup_time_zone": zone.to_json(),
                 "versions": [
                     {
                         "version": v.version,
                         "backup_time_utc": v.backup_time_utc.isoformat(),
+                        "backup_time": backup_time_text(v.backup_time_utc, zone.zone, when),
                         "can_recover": list(v.can_recover),
                     }
                     for v in listed
@@ -118,3 +134,23 @@ def list_versions(
             }
         )
     return VersionListing("\n\n".join(blocks), tuple(data))
+
+
+def listing_time() -> datetime:
+    """When the listing is made: wbadmin's "Backup time" depends on it (tests replace it)."""
+    return datetime.now(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def zone_for(machine: Machine, tz: tzinfo | None) -> Zone:
+    """The zone "Backup time" is shown in: ``tz`` (--tz), else the server's from its points' deep facts, else local."""
+    if tz is not None:
+        return Zone(tz, str(tz), "--tz")
+    newest_first = sorted(machine.recovery_points, key=lambda p: p.backup_time_utc or _EPOCH, reverse=True)
+    for point in newest_first:  # the newest point's hive says the zone the server has now
+        found = point_zone(point)
+        if found is not None:
+            return found
+    return LOCAL

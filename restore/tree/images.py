@@ -10,6 +10,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from restore.tree.vhdxcrc import crc32c as crc32c
+from restore.tree.vhdxlog import LogNotReplayable, plan_replay
+
 Reader = Callable[[int, int], bytes]
 
 KIB = 1024
@@ -28,28 +31,7 @@ class ImageCheck:
     format: str  # "vhdx", "vhd" or "unknown"
     virtual_size: int | None
     problem: str | None = None
-
-
-def _crc32c_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC32C = _crc32c_table()
-
-
-def crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli), the checksum VHDX uses for headers, region tables and log entries."""
-    crc = 0xFFFFFFFF
-    table = _CRC32C
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+    pending_log: str | None = None  # a VHDX whose log still holds writes (vhdx-log-pending): said as a warning
 
 
 def _with_zeroed_checksum(block: bytes) -> bytes:
@@ -71,12 +53,30 @@ def check_vhdx(read: Reader, file_size: int) -> ImageCheck:
                 best_seq = max(best_seq, seq)
     if best_seq < 0:
         return ImageCheck("vhdx", None, "neither VHDX header has a valid signature and checksum: the image is damaged")
+    pending = _pending_log(read, file_size)
     for offset in VHDX_REGION_TABLES:
         table = read(offset, 64 * KIB)
         size = _virtual_size_from_regions(read, table, file_size)
         if size is not None:
-            return ImageCheck("vhdx", size)
-    return ImageCheck("vhdx", None, "no valid region table or metadata: the virtual disk size cannot be read")
+            return ImageCheck("vhdx", size, pending_log=pending)
+    return ImageCheck(
+        "vhdx", None, "no valid region table or metadata: the virtual disk size cannot be read", pending_log=pending
+    )
+
+
+def _pending_log(read: Reader, file_size: int) -> str | None:
+    """What to say about a log that still holds writes; None when there is none (LogGuid zero, or no valid entry)."""
+    try:
+        replay = plan_replay(read, file_size)
+    except LogNotReplayable as exc:
+        return f"its log holds writes not yet applied, and they cannot be replayed: {exc}"
+    if replay is None:
+        return None
+    return (
+        f"its log holds writes not yet applied ({replay.entries} log entr{'y' if replay.entries == 1 else 'ies'}): "
+        "Windows replays them when it mounts the image; readers that ignore the log (qemu-img read-only, libvhdi) "
+        "see an older disk. bmr inspect --deep replays them in memory"
+    )
 
 
 def _virtual_size_from_regions(read: Reader, table: bytes, file_size: int) -> int | None:

@@ -304,6 +304,8 @@ def _volumes(
         if check.problem:
             code = "image-empty" if entry.size == 0 else "image-invalid"
             problems.append(error(code, f"{entry.name} ({shown}): {check.problem}"))
+        if check.pending_log:
+            problems.append(warning("vhdx-log-pending", f"{entry.name} ({shown}): {check.pending_log}"))
         volumes.append(
             Volume(spec.guid, spec.access_path, spec.label, entry.name, check.format, entry.size, check.virtual_size)
         )

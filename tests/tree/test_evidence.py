@@ -4,6 +4,8 @@ Fast tier: no server, no qemu-img."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from restore.checks.check import Status
 from restore.checks.shareroot import analyse
 from restore.cli.app import app
+from restore.demo import sample
 from restore.demo.sample import (
     PointSpec,
     VolumeSpec,
@@ -23,6 +26,7 @@ from restore.demo.sample import (
     system_state_only,
     write_tree,
 )
+from restore.guide import versions as versions_guide
 from restore.tree import writers as w
 from restore.tree.find import find_trees, inspect_location
 from restore.tree.model import Inspection, RecoveryPoint
@@ -161,7 +165,21 @@ A2_OUTPUT = (
 )
 
 
-def test_a2_blackfield_versions_exactly(tmp_path: Path) -> None:
+SUMMER_2020 = datetime(2020, 10, 4, 18, 0, tzinfo=UTC)  # the write-up's session: PDT in force
+
+
+@pytest.fixture
+def listed_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Fix the moment `bmr versions` lists at: wbadmin's "Backup time" depends on it."""
+
+    def fix(moment: datetime) -> None:
+        monkeypatch.setattr(versions_guide, "listing_time", lambda: moment)
+
+    return fix
+
+
+def test_a2_blackfield_versions_exactly(tmp_path: Path, listed_at: Callable[[datetime], None]) -> None:
+    listed_at(SUMMER_2020)
     share = tmp_path / "share"
     ev.write_a2(share)
     args = ["versions", str(share), "--share-unc", ev.A2_TARGET, "--tz", "America/Los_Angeles"]
@@ -183,13 +201,44 @@ def test_a2_blackfield_versions_exactly(tmp_path: Path) -> None:
     assert data["machines"][0]["versions"][0]["can_recover"] == ["Volume(s)", "File(s)"]
 
 
+def test_a2b_blackfield_listed_in_winter_and_in_summer(tmp_path: Path, listed_at: Callable[[datetime], None]) -> None:
+    """evidence.md A2b: 09/21/2020-23:00 prints 3:00 PM listed in November (PST), 4:00 PM listed in summer."""
+    share = tmp_path / "share"
+    sample.write_tree(share, {"DC01": replace(ev.a2_spec(), when=datetime(2020, 9, 21, 23, 0, 11, tzinfo=UTC))})
+    args = ["versions", str(share), "--share-unc", "\\\\10.10.14.4\\blackfieldA", "--tz", "America/Los_Angeles"]
+    block = (
+        "Backup time: 9/21/2020 {} PM\n"
+        "Backup location: Network Share labeled \\\\10.10.14.4\\blackfieldA\n"
+        "Version identifier: 09/21/2020-23:00\n"
+        "Can recover: Volume(s), File(s)\n"
+    )
+    listed_at(datetime(2024, 11, 12, 22, 37, tzinfo=UTC))  # winter: the A2b session
+    assert runner.invoke(app, args).stdout == block.format("3:00")
+    listed_at(datetime(2025, 7, 1, 18, 0, tzinfo=UTC))  # summer
+    assert runner.invoke(app, args).stdout == block.format("4:00")
+    data = json.loads(runner.invoke(app, [*args, "--json"]).stdout)["machines"][0]
+    assert data["versions"][0]["backup_time"] == "9/21/2020 4:00 PM"
+    assert data["versions"][0]["version"] == "09/21/2020-23:00"
+    assert data["backup_time_zone"] == {"zone": "America/Los_Angeles", "source": "--tz"}
+    assert data["listed_at"] == "2025-07-01T18:00:00+00:00"
+
+
+def test_versions_help_says_the_time_uses_the_offset_in_force_now() -> None:
+    text = " ".join(runner.invoke(app, ["versions", "--help"], terminal_width=200).stdout.split())
+    assert "in force" in text and "daylight-saving" in text and "identifier never moves" in text
+    assert "rules for that date" not in text
+
+
 def test_versions_refuses_a_share_unc_that_is_not_one(tmp_path: Path) -> None:
     ev.write_a2(tmp_path / "share")
     result = runner.invoke(app, ["versions", str(tmp_path / "share"), "--share-unc", "/srv/x"])
     assert result.exit_code == 2
 
 
-def test_versions_of_several_computers_head_each_listing_with_its_wbadmin_line(tmp_path: Path) -> None:
+def test_versions_of_several_computers_head_each_listing_with_its_wbadmin_line(
+    tmp_path: Path, listed_at: Callable[[datetime], None]
+) -> None:
+    listed_at(SUMMER_2020)
     write_tree(tmp_path, {"DC01": bmr_dc(), "FS01": files_only()})
     out = runner.invoke(app, ["versions", str(tmp_path), "--share-unc", "\\\\10.0.0.5\\restore", "--tz", "UTC"]).stdout
     blocks = out.strip().split("\n\n")

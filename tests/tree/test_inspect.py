@@ -281,6 +281,7 @@ def test_get_versions_matches_the_documented_example() -> None:
         "\\\\10.10.14.15\\share\\",  # typed with a trailing backslash, as in the Blackfield write-up
         True,
         ZoneInfo("America/Los_Angeles"),
+        datetime(2020, 10, 4, 18, 0, tzinfo=UTC),  # listed the same day: PDT in force
     )
     assert text.splitlines() == [
         "Backup time: 10/4/2020 10:48 AM",

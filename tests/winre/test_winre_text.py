@@ -103,7 +103,7 @@ def test_error_code_table() -> None:
 
 def test_winre_steps_follow_the_evidence() -> None:
     text = render_markdown(_input("dc-bmr"))
-    assert "If the wizard fails (0x8007001F), use the command lines" in text
+    assert "If the wizard fails (0x8007001F: a known issue of Windows 10 / Server 2019 WinRE" in text
     assert text.index("drvload D:\\") < text.index("Detach every USB disk") < text.index("wbadmin start sysrecovery")
     assert (
         "mountvol" in text and "wmic logicaldisk get caption,description" in text and "X: is WinRE's RAM disk" in text
@@ -186,30 +186,74 @@ def test_every_cited_source_is_listed(kind: str) -> None:
 # -- wbadmin get versions --------------------------------------------------------------------------------------
 
 
+SUMMER = datetime(2020, 10, 4, 18, 0, tzinfo=UTC)  # a listing made while PDT is in force
+WINTER = datetime(2024, 11, 12, 22, 37, tzinfo=UTC)  # the A2b session: PST in force
+
+
 def test_get_versions_repeats_the_target_as_typed() -> None:
     point = ListedVersion(datetime(2020, 10, 4, 17, 48, 38, tzinfo=UTC), "10/04/2020-17:48", ("Volume(s)", "File(s)"))
-    typed = render_get_versions([point], "\\\\10.10.14.15\\share\\", True, PACIFIC)
+    typed = render_get_versions([point], "\\\\10.10.14.15\\share\\", True, PACIFIC, SUMMER)
     assert typed.splitlines() == [
-        "Backup time: 10/4/2020 10:48 AM",  # PDT on that date
+        "Backup time: 10/4/2020 10:48 AM",  # listed while PDT is in force
         "Backup location: Network Share labeled \\\\10.10.14.15\\share\\",
         "Version identifier: 10/04/2020-17:48",
         "Can recover: Volume(s), File(s)",
     ]
-    bare = render_get_versions([point], "\\\\10.10.14.15\\share", True, PACIFIC)
+    bare = render_get_versions([point], "\\\\10.10.14.15\\share", True, PACIFIC, SUMMER)
     assert "Backup location: Network Share labeled \\\\10.10.14.15\\share\n" in bare + "\n"
 
 
-def test_get_versions_uses_each_dates_rules() -> None:
+# evidence.md A2b: one listing made on 2024-11-12 (PST in force), two points, oldest first, exactly as printed.
+A2B_POINTS = [
+    ListedVersion(datetime(2024, 11, 12, 20, 23, 5, tzinfo=UTC), "11/12/2024-20:23", ("Volume(s)", "File(s)"),
+                  "\\\\10.10.14.22\\smbshare"),
+    ListedVersion(datetime(2020, 9, 21, 23, 0, 11, tzinfo=UTC), "09/21/2020-23:00", ("Volume(s)", "File(s)"),
+                  "\\\\10.10.14.4\\blackfieldA"),
+]  # fmt: skip
+A2B_WINTER = """Backup time: 9/21/2020 3:00 PM
+Backup location: Network Share labeled \\\\10.10.14.4\\blackfieldA
+Version identifier: 09/21/2020-23:00
+Can recover: Volume(s), File(s)
+
+Backup time: 11/12/2024 12:23 PM
+Backup location: Network Share labeled \\\\10.10.14.22\\smbshare
+Version identifier: 11/12/2024-20:23
+Can recover: Volume(s), File(s)"""
+
+
+def test_a2b_listing_in_winter_uses_the_offset_in_force_now() -> None:
+    # 23:00 UTC on 21 September is 4:00 PM by its own date's offset (PDT), yet wbadmin printed 3:00 PM in November
+    assert render_get_versions(A2B_POINTS, "\\\\ignored\\x", True, PACIFIC, WINTER) == A2B_WINTER
+
+
+def test_a2b_listing_in_summer_prints_the_same_points_an_hour_later() -> None:
+    summer = datetime(2025, 7, 1, 18, 0, tzinfo=UTC)  # a write-up session in summer: PDT in force
+    text = render_get_versions(A2B_POINTS, "\\\\ignored\\x", True, PACIFIC, summer)
+    assert text == A2B_WINTER.replace("9/21/2020 3:00 PM", "9/21/2020 4:00 PM").replace(
+        "11/12/2024 12:23 PM", "11/12/2024 1:23 PM"
+    )
+    # the identifiers never move
+    assert re.findall(r"Version identifier: .*", text) == re.findall(r"Version identifier: .*", A2B_WINTER)
+
+
+def test_get_versions_uses_the_offset_in_force_when_listed_not_each_dates_rules() -> None:
     january = ListedVersion(datetime(2021, 1, 15, 17, 48, tzinfo=UTC), "01/15/2021-17:48", ("Volume(s)",))
     october = ListedVersion(datetime(2020, 10, 4, 17, 48, 38), "10/04/2020-17:48", ("Volume(s)",))  # naive: UTC
-    text = render_get_versions([january, october], "\\\\10.0.0.5\\r", True, PACIFIC)
+    text = render_get_versions([january, october], "\\\\10.0.0.5\\r", True, PACIFIC, SUMMER)
     blocks = text.split("\n\n")
-    assert [b.splitlines()[0] for b in blocks] == ["Backup time: 10/4/2020 10:48 AM", "Backup time: 1/15/2021 9:48 AM"]
+    # listed in summer: the January point too gets PDT (10:48 AM, not 9:48 AM)
+    assert [b.splitlines()[0] for b in blocks] == ["Backup time: 10/4/2020 10:48 AM", "Backup time: 1/15/2021 10:48 AM"]
     assert all(len(b.splitlines()) == 4 for b in blocks) and "\n\n\n" not in text
+    winter = render_get_versions([january, october], "\\\\10.0.0.5\\r", True, PACIFIC, WINTER)
+    assert [b.splitlines()[0] for b in winter.split("\n\n")] == [
+        "Backup time: 10/4/2020 9:48 AM",
+        "Backup time: 1/15/2021 9:48 AM",
+    ]
 
 
 def test_get_versions_with_nothing() -> None:
-    assert render_get_versions([], "\\\\10.0.0.5\\r", True, PACIFIC) == NO_BACKUP == "ERROR - No backup was found."
+    empty = render_get_versions([], "\\\\10.0.0.5\\r", True, PACIFIC, WINTER)
+    assert empty == NO_BACKUP == "ERROR - No backup was found."
 
 
 # -- folding command lines for paper -------------------------------------------------------------------------

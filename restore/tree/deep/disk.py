@@ -83,11 +83,12 @@ def failure_code(reader: BoundedReader, default: str) -> str:
     return default
 
 
-def open_container(reader: BoundedReader, name: str) -> Any:
-    """The virtual disk of a .vhdx or .vhd file, opened through ``reader``."""
+def open_container(reader: BoundedReader, name: str, source: Any = None) -> Any:
+    """The virtual disk of a .vhdx or .vhd file, opened through ``source`` (default ``reader``; a VHDX whose log
+    was replayed passes the replayed file) while ``reader`` keeps the count, limits and failure."""
     disk = reader.watch(pyvhdi.file())
     try:
-        disk.open_file_object(reader)
+        disk.open_file_object(reader if source is None else source)
     except (OSError, ValueError, TypeError) as exc:
         reader.release(disk)
         code = failure_code(reader, "image-unreadable")

@@ -117,6 +117,8 @@ class DeepFacts:
     target_disks: tuple[TargetDisk, ...]
     install_media: str | None
     problems: tuple[Problem, ...]
+    # Images whose contents are unknown (a pending VHDX log that cannot be replayed): no verdict is drawn on them.
+    withheld: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -143,6 +145,7 @@ class DeepFacts:
                 "disks": [d.to_json() for d in self.target_disks],
             },
             "install_media": self.install_media,
+            "verdict_withheld_for": list(self.withheld),
             "bytes_read": self.bytes_read,
             "ok": self.ok,
             "problems": [p.to_json() for p in self.problems],

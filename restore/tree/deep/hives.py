@@ -10,6 +10,7 @@ import pyregf
 
 from restore.tree.deep.disk import DiskError
 from restore.tree.deep.reader import MIB, BoundedReader
+from restore.tree.zones import iana_of
 
 SYSTEM_PATH = "\\Windows\\System32\\config\\SYSTEM"
 SOFTWARE_PATH = "\\Windows\\System32\\config\\SOFTWARE"
@@ -51,6 +52,7 @@ class WindowsInstall:
             "ubr": self.ubr,
             "architecture": self.architecture,
             "time_zone": self.time_zone,
+            "time_zone_iana": iana_of(self.time_zone),
             "product_type": self.product_type,
             "domain_controller": self.domain_controller,
             "sysvol_replication": "dfsr" if "DFSR" in self.services else "frs" if "NtFrs" in self.services else None,

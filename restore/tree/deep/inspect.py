@@ -18,6 +18,7 @@ from restore.tree.deep.facts import (
 )
 from restore.tree.deep.hives import WindowsInstall, read_install
 from restore.tree.deep.reader import BoundedReader, Limits, ReadLimitError, Window
+from restore.tree.deep.replayed import PENDING, REPLAYED, replayed_source
 from restore.tree.deep.volume import FileSystem, inspect_file_system
 from restore.tree.model import Problem, error, warning
 from share import errors, paths
@@ -25,6 +26,8 @@ from share.base import Backend
 
 # Partitions that hold no file system worth reading.
 SKIPPED_KINDS = frozenset({"msr", "ldm-metadata", "gpt-protective", "storage-spaces"})
+# Point-wide verdicts that something is absent: withheld while an image's pending log could not be replayed.
+ABSENCE_CODES = frozenset({"system-volume-missing", "no-boot-files", "firmware-unknown"})
 LIMIT_CODES = frozenset({"read-cap-exceeded", "read-timeout", "image-truncated", "share-read-failed"})
 
 
@@ -54,11 +57,14 @@ def deep_inspect(
     done = tuple(images)
     firmware = firmware_of(done)
     problems: list[Problem] = []
+    withheld = [i.image for i in done if any(p.code == PENDING for p in i.problems)]
     if needs_system:
         problems += derive_problems(done, windows, computer, set(writer_ids))
     elif windows is not None:
         problems += [p for p in derive_problems(done, windows, computer, set(writer_ids)) if p.code != "no-boot-files"]
-    if needs_system and windows is not None and firmware is None:
+    if withheld:  # what an unread image may hold is not known: no claim that something is missing
+        problems = [p for p in problems if p.code not in ABSENCE_CODES]
+    if needs_system and windows is not None and firmware is None and not withheld:
         problems.append(
             warning("firmware-unknown", "no EFI system partition and no MBR system disk: the firmware is unknown")
         )
@@ -75,6 +81,7 @@ def deep_inspect(
         target_disks=target_disks(done),
         install_media=install_media(windows, firmware),
         problems=tuple(problems),
+        withheld=tuple(withheld),
     )
 
 
@@ -96,7 +103,16 @@ def inspect_image(
     reader = BoundedReader(backend, path, size, limits)
     disk: Any = None
     try:
-        disk = open_container(reader, name)
+        try:
+            source, replayed = replayed_source(reader, name)
+        except DiskError as exc:  # a pending log that cannot be replayed: say so, claim nothing about the contents
+            problems.append(warning(exc.code, str(exc)))
+            return _image(
+                name, access_path, "vhdx", None, None, None, None, (), reader.bytes_read, started, problems
+            ), None
+        if replayed is not None:
+            problems.append(warning(REPLAYED, replayed))
+        disk = open_container(reader, name, source)
         layout = read_layout(disk, reader, name)
         container, disk_type, virtual_size = layout.container, layout.disk_type, layout.virtual_size
         style, disk_id = layout.style, layout.disk_id
