@@ -14,12 +14,23 @@ from restore.cli.options import HostKey, Json, Junit, KnownHosts, SshKey, Timeou
 from restore.cli.output import finish, run, style
 from restore.cli.paths import input_file, output_file, output_folder
 from restore.cli.progress import ServerProgress
+from restore.drill.chains import LedgerCheck, verify_ledger
+from restore.drill.freshness import parse_duration
 from restore.drill.inventory import InventoryError, describe_keys
 from restore.drill.merge import MergedReport, MergeRequest, merge_reports
+from restore.drill.nagios import PluginOutput, render_nagios, unknown
 from restore.drill.rehearse import DrillRequest, DrillSummary, rehearse
 from restore.drill.run import DrillOptions
+from share import errors
+from share.connect import Access
 from share.credentials import SshOptions
 from share.errors import UsageError
+
+Rpo = Annotated[
+    str | None,
+    typer.Option("--rpo", metavar="DURATION", help='Target RPO for servers whose inventory names none ("24h", "36h", '
+                 '"7d"): an older newest point fails the rpo check.'),
+]  # fmt: skip
 
 
 def drill(
@@ -46,6 +57,57 @@ def drill(
     ssh_host_key: HostKey = None,
     ssh_key: SshKey = None,
     timeout: Timeout = 10.0,
+    rpo: Rpo = None,
+    ledger: Annotated[
+        str | None,
+        typer.Option(
+            "--ledger",
+            metavar="DIR",
+            help="Append this drill's record to the ledger in DIR (a folder, local "
+            "or on a share; a share's password comes from BMR_PASSWORD).",
+        ),
+    ] = None,
+    sign_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign-key",
+            metavar="FILE",
+            help="Sign the ledger record with this Ed25519 private key (PEM or OpenSSH, unencrypted).",
+        ),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", metavar="TEXT", help='Why the drill ran, for the record ("Q4 DR test").')
+    ] = None,
+    prometheus: Annotated[
+        Path | None,
+        typer.Option(
+            "--prometheus",
+            metavar="FILE",
+            help="Also write a Prometheus textfile (e.g. for node_exporter's textfile collector: name it *.prom).",
+        ),
+    ] = None,
+    measure_read: Annotated[
+        float | None,
+        typer.Option(
+            "--measure-read",
+            metavar="SECONDS",
+            min=1.0,
+            max=600.0,
+            help="Read each point's biggest image "
+            "for this long to measure the share's rate for the restore-time estimate.",
+        ),
+    ] = None,
+    nagios: Annotated[
+        bool,
+        typer.Option(
+            "--nagios",
+            help="Nagios/Icinga plugin mode for one server: one line with performance data, "
+            "exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; no report folder unless --report-dir.",
+        ),
+    ] = False,
+    server: Annotated[
+        str | None, typer.Option("--server", metavar="NAME", help="Drill only this server of the inventory.")
+    ] = None,
 ) -> None:
     """Rehearse disaster recovery for many servers: preflight (and optionally stage) every one, then report.
 
@@ -61,10 +123,19 @@ def drill(
       purpose = "bmr"
       password_env = "DR_RESTORE_PW"
     """
+    if nagios:
+        _nagios(inventory, server, report_dir, rpo, measure_read, server_timeout, timeout, concurrency)
     try:
         input_file(inventory, "INVENTORY")
     except UsageError as exc:  # an unreadable inventory is exit 3, as documented
         raise InventoryError(f"{exc.message}; examples/drill-inventory.toml is a complete inventory") from None
+    for path, option in ((sign_key, "--sign-key"),):
+        if path is not None:
+            input_file(path, option)
+    if prometheus is not None:
+        output_file(prometheus, "--prometheus")
+    rpo_seconds = _rpo(rpo)
+    _measure_fits(measure_read, server_timeout)
     for option, given in (("--ssh-known-hosts", [ssh_known_hosts]), ("--ssh-key", ssh_key or [])):
         for path in given:
             if path is not None:
@@ -78,13 +149,16 @@ def drill(
         server_timeout=server_timeout,
         timeout=timeout,
         ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
+        measure_read=measure_read,
     )
+    request = DrillRequest(inventory, options, report_dir, junit, rpo=rpo_seconds, ledger=ledger, sign_key=sign_key,
+                           note=note, prometheus=prometheus, server=server)  # fmt: skip
     bar = ServerProgress(terminal=sys.stderr.isatty(), quiet=logs.SETTINGS.quiet)
 
     def work() -> DrillSummary:
         try:
             return rehearse(
-                DrillRequest(inventory, options, report_dir, junit),
+                request,
                 on_count=bar.on_count,
                 on_done=lambda result: bar.on_done(result.status is Status.FAIL),
             )
@@ -92,11 +166,15 @@ def drill(
             bar.close()
 
     def render(summary: DrillSummary) -> str:
-        report = summary.report_dir / "drill.html"
-        return (
+        report = (summary.report_dir or Path(".")) / "drill.html"
+        lines = (
             text.format_drill(list(summary.results), style)
             + f"\nReport: {report} (and drill.json, junit.xml, checklists/)"
         )
+        if summary.appended is not None:
+            a = summary.appended
+            lines += f"\nLedger: entry {a.position} in {a.before.location} (sha256 {a.sha256}); chain {a.chain_status}"
+        return lines
 
     finish(run(as_json, work), as_json, render)
 
@@ -170,3 +248,86 @@ def drill_merge(
         output_file(junit, "--junit")
     request = MergeRequest(tuple(reports), report_dir, junit)
     finish(run(as_json, lambda: merge_reports(request)), as_json, render)
+
+
+def _rpo(rpo: str | None) -> float | None:
+    try:
+        return parse_duration(rpo) if rpo is not None else None
+    except ValueError as exc:
+        raise UsageError(f"--rpo: {exc}") from None
+
+
+def _measure_fits(measure_read: float | None, server_timeout: float) -> None:
+    if measure_read is not None and measure_read >= server_timeout / 2:
+        raise UsageError(f"--measure-read {measure_read:g} leaves too little of --server-timeout {server_timeout:g}",
+                         hint="raise --server-timeout to more than twice --measure-read")  # fmt: skip
+
+
+def _nagios(inventory: Path, server: str | None, report_dir: Path | None, rpo: str | None,
+            measure_read: float | None, server_timeout: float, timeout: float, concurrency: int) -> None:  # fmt: skip
+    """--nagios: drill one server and answer as a monitoring plugin; every error is UNKNOWN (3), never a traceback."""
+    try:
+        input_file(inventory, "INVENTORY")
+        if report_dir is not None:
+            output_folder(report_dir, "--report-dir")
+        _measure_fits(measure_read, server_timeout)
+        options = DrillOptions(concurrency=concurrency, server_timeout=server_timeout, timeout=timeout,
+                               measure_read=measure_read)  # fmt: skip
+        request = DrillRequest(inventory, options, report_dir, rpo=_rpo(rpo), server=server, report=False)
+        summary = rehearse(request, on_count=_one_server)
+        output: PluginOutput = render_nagios(summary.document["servers"][0])
+    except errors.BmrError as exc:
+        output = unknown(f"{exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+    except KeyboardInterrupt:
+        output = unknown("interrupted")
+    typer.echo(output.text)
+    raise typer.Exit(output.code)
+
+
+def _one_server(count: int) -> None:
+    if count != 1:
+        raise UsageError(f"--nagios checks one server, the inventory lists {count}", hint="name one with --server NAME")
+
+
+def drill_verify_ledger(
+    ledger: Annotated[str, typer.Argument(metavar="DIR", help="The ledger folder (local, or a share's URL).")],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            metavar="FILE",
+            help="Every entry must be signed by this Ed25519 public key "
+            "(PEM or OpenSSH, e.g. the .pub ssh-keygen wrote).",
+        ),
+    ] = None,
+    as_json: Json = False,
+    timeout: Timeout = 10.0,
+) -> None:
+    """Check a drill ledger's chain: every entry present, in order, unchanged since the next one was written
+    (and, with --public-key, signed by that key). Exit 0 when intact, 1 naming each broken entry, 3 when the
+    folder cannot be read.
+
+    The newest entry is held by no later one: check it against the position and sha256 its drill report
+    recorded (drill.json, "ledger"), or sign the entries.
+
+    Example:
+
+    \b
+      bmr drill verify-ledger /srv/dr/ledger --public-key dr-ledger.pub
+    """
+    if public_key is not None:
+        input_file(public_key, "--public-key")
+
+    def render(check: LedgerCheck) -> str:
+        chain = check.chain
+        head = f"; newest entry {chain.last_position}, sha256 {chain.head}" if chain.entries else ""
+        lines = [f"Ledger {check.location}: {chain.entries} entries{head}"]
+        if chain.pinned_key:
+            lines.append(f"Signed by {chain.pinned_key}: {chain.signed} of {chain.entries}")
+        elif chain.signed:
+            lines.append(f"{chain.signed} entries carry a valid signature (key not pinned: give --public-key)")
+        lines += [f"BROKEN: {b.describe()}" for b in chain.breaks] or ["Chain intact."]
+        return "\n".join(lines)
+
+    access = Access(ssh=SshOptions(), timeout=timeout)
+    finish(run(as_json, lambda: verify_ledger(ledger, access, public_key)), as_json, render)
