@@ -22,7 +22,7 @@ from restore.drill.nagios import PluginOutput, render_nagios, unknown
 from restore.drill.rehearse import DrillRequest, DrillSummary, rehearse
 from restore.drill.run import DrillOptions
 from share import errors
-from share.connect import Access
+from share.connect import Access, parse_location
 from share.credentials import SshOptions
 from share.errors import UsageError
 
@@ -134,6 +134,8 @@ def drill(
             input_file(path, option)
     if prometheus is not None:
         output_file(prometheus, "--prometheus")
+    if ledger is not None and parse_location(ledger).scheme == "local":
+        output_folder(Path(ledger), "--ledger")  # made when new, only in a folder that exists
     rpo_seconds = _rpo(rpo)
     _measure_fits(measure_read, server_timeout)
     for option, given in (("--ssh-known-hosts", [ssh_known_hosts]), ("--ssh-key", ssh_key or [])):
