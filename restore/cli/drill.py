@@ -19,7 +19,7 @@ from restore.drill.freshness import parse_duration
 from restore.drill.inventory import InventoryError, describe_keys
 from restore.drill.merge import MergedReport, MergeRequest, merge_reports
 from restore.drill.nagios import PluginOutput, render_nagios, unknown
-from restore.drill.rehearse import DrillRequest, DrillSummary, rehearse
+from restore.drill.rehearse import DrillRequest, DrillSummary, ledger_error, rehearse
 from restore.drill.run import DrillOptions
 from share import errors
 from share.connect import Access, parse_location
@@ -176,6 +176,8 @@ def drill(
         if summary.appended is not None:
             a = summary.appended
             lines += f"\nLedger: entry {a.position} in {a.before.location} (sha256 {a.sha256}); chain {a.chain_status}"
+        elif (why := ledger_error(summary.document)) is not None:
+            lines += f"\nLedger: this drill's record was NOT appended: {why}"
         return lines
 
     finish(run(as_json, work), as_json, render)

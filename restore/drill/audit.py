@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from restore.checks.check import overall
+from restore.checks.check import Status, overall
 from restore.drill.estimate import STAGED, Estimate, Rate, best_estimate
 from restore.drill.freshness import human_duration, rpo_check
 from restore.drill.run import ServerResult
@@ -21,7 +21,9 @@ def with_freshness(results: list[ServerResult], default_rpo: float | None, now: 
     out = []
     for result in results:
         target = result.entry.rpo or default_rpo
-        reached = result.version is not None or any(c.id == "recovery-point" for c in result.checks)
+        # The share was read far enough to look for the computer's points; otherwise nothing is known of their age.
+        looked = any(c.id in ("machine", "recovery-point") and c.status is not Status.SKIP for c in result.checks)
+        reached = result.version is not None or looked
         if target is None or not reached:
             out.append(result)
             continue
@@ -121,7 +123,9 @@ def audit_cell(server: dict[str, Any]) -> str:
     if estimate:
         lines.append(f'RTO estimate: {e(estimate["text"])}<div class="fix">based on {e(estimate["based_on"])}</div>')
     ledger = server.get("ledger")
-    if ledger:
+    if ledger and "error" in ledger:
+        lines.append(e(f"drill ledger: record NOT appended: {ledger['error']}"))
+    elif ledger:
         lines.append(
             e(f"ledger entry {ledger['position']} (sha256 {ledger['sha256'][:12]}...), chain {ledger['chain']}")
         )

@@ -5,7 +5,7 @@ when reports are merged (copying each site's ledger unchanged)."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,18 @@ def verify_ledger(location: str, access: Access, key_file: Path | None = None) -
 
 def append_to_ledger(location: str, access: Access, record: dict[str, Any], key: Ed25519PrivateKey | None) -> Appended:
     """Append a drill's record to the ledger at ``location`` (the folder is made when its parent exists)."""
-    with open_backend(parse_location(location), access) as backend:
+    where = parse_location(location)
+    try:
+        backend = open_backend(where, access)
+    except errors.NotFound:
+        # A new ledger folder on a share: a connection to a missing folder fails, so make it from its parent.
+        parent, _, leaf = where.path.rstrip("/").rpartition("/")
+        if not leaf or where.scheme == "local":
+            raise
+        with open_backend(replace(where, path=parent or ("/" if where.path.startswith("/") else "")), access) as up:
+            up.makedirs(leaf)
+        backend = open_backend(where, access)
+    with backend:
         return append_record(backend, record, key)
 
 
@@ -75,7 +86,7 @@ def site_ledger(document: dict[str, Any], copy_to: Path) -> dict[str, Any] | Non
     report recorded, and the ledger copied byte for byte to ``copy_to`` (its chain stays as it was). None when
     the report names no ledger."""
     recorded = document.get("ledger")
-    if not isinstance(recorded, dict) or "ledger" not in recorded:
+    if not isinstance(recorded, dict) or "ledger" not in recorded or "position" not in recorded:
         return None
     folder = Path(str(recorded["ledger"]))
     summary: dict[str, Any] = {"ledger": str(folder), "position": recorded.get("position"),

@@ -59,9 +59,8 @@ class Estimate:
 
     def based_on(self) -> str:
         rate = self.rate
-        return _BASIS_TEXT[rate.basis].format(
-            what=rate.what, amount=human_bytes(rate.bytes), time=human_seconds(rate.seconds)
-        )
+        took = f"{rate.seconds:.2f} s" if rate.seconds < 10 else human_seconds(rate.seconds)
+        return _BASIS_TEXT[rate.basis].format(what=rate.what, amount=human_bytes(rate.bytes), time=took)
 
     def explained(self) -> str:
         return f"{self.sentence()} (based on {self.based_on()})"

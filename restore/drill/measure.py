@@ -22,6 +22,7 @@ def read_rate(backend: Backend, path: str, seconds: float | None) -> Rate | None
     SAMPLE_BYTES; None when it cannot be read. Each read is bounded by the backend's own timeout."""
     limit = min(seconds, MAX_MEASURE_SECONDS) if seconds is not None else None
     got = 0
+    whole = True  # the file ended before the limit
     try:
         started = time.perf_counter()
         source = backend.open_source(path)
@@ -30,6 +31,7 @@ def read_rate(backend: Backend, path: str, seconds: float | None) -> Rate | None
                 got += len(chunk)
                 elapsed = time.perf_counter() - started
                 if (limit is None and got >= SAMPLE_BYTES) or (limit is not None and elapsed >= limit):
+                    whole = False
                     break
         finally:
             source.close()
@@ -39,6 +41,8 @@ def read_rate(backend: Backend, path: str, seconds: float | None) -> Rate | None
     if not got or elapsed <= 0:
         return None
     name = path.rsplit("/", 1)[-1]
+    if whole:
+        return Rate(MEASURED if limit is not None else SAMPLE, got, elapsed, f"all of {name}, the biggest image")
     if limit is None:
         return Rate(SAMPLE, got, elapsed, f"the first {got // 1024**2} MiB of {name}")
     return Rate(MEASURED, got, elapsed, f"a read of {name} bounded to {limit:g} s")

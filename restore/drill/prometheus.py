@@ -67,7 +67,7 @@ def render_prometheus(document: dict[str, Any]) -> str:
         if server.get("size_bytes"):
             add("bmr_drill_point_size_bytes", labels, server["size_bytes"])
     ledger = document.get("ledger")
-    if ledger:
+    if ledger and "position" in ledger:
         add("bmr_drill_ledger_position", {}, ledger["position"])
         add("bmr_drill_ledger_chain_intact", {}, 1 if ledger.get("chain_intact") else 0)
     lines = []

@@ -21,6 +21,7 @@ from restore.drill.prometheus import render_prometheus, write_textfile
 from restore.drill.report import drill_json, write_report
 from restore.drill.run import DrillOptions, ServerResult, run_drill
 from restore.outcome import Outcome
+from share import errors
 from share.connect import Access, parse_location
 from share.credentials import PasswordSource
 
@@ -50,7 +51,8 @@ class DrillSummary:
 
     @property
     def outcome(self) -> Outcome:
-        return Outcome.FAILED if any(r.status is Status.FAIL for r in self.results) else Outcome.OK
+        failed = any(r.status is Status.FAIL for r in self.results) or ledger_error(self.document) is not None
+        return Outcome.FAILED if failed else Outcome.OK
 
     def to_json(self) -> dict[str, Any]:
         document = self.document or drill_json(list(self.results), self.generated)
@@ -88,16 +90,20 @@ def rehearse(
         record = ledger_record(
             document,
             started=started,
-            user=getpass.getuser(),
-            host=socket.getfqdn(),
+            user=_user(),
+            host=socket.gethostname(),
             note=request.note,
             inventory=str(request.inventory),
             inventory_sha256=hashlib.sha256(inventory_bytes).hexdigest(),
             report_dir=str(folder.resolve()) if folder else None,
         )
         access = Access(password=PasswordSource(), ssh=request.options.ssh, timeout=request.options.timeout)
-        appended = append_to_ledger(request.ledger, access, record, key)
-        ledger = appended.to_json()
+        ledger: dict[str, Any]
+        try:
+            appended = append_to_ledger(request.ledger, access, record, key)
+            ledger = appended.to_json()
+        except errors.BmrError as exc:  # the report is still written, and says the record is missing
+            ledger = {"ledger": request.ledger, "error": f"{exc.message}" + (f" ({exc.hint})" if exc.hint else "")}
         document = {**document, "ledger": ledger,
                     "servers": [{**s, "ledger": ledger} for s in document["servers"]]}  # fmt: skip
     if folder is not None:
@@ -105,3 +111,17 @@ def rehearse(
     if request.prometheus is not None:
         write_textfile(request.prometheus, render_prometheus(document))
     return DrillSummary(tuple(results), now, folder, document, appended)
+
+
+def ledger_error(document: dict[str, Any]) -> str | None:
+    """Why the drill's record could not be appended, when it could not."""
+    ledger = document.get("ledger") or {}
+    return str(ledger["error"]) if "error" in ledger else None
+
+
+def _user() -> str:
+    """Who ran the drill (the login name; the environment's when the system has none for this process)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no name for this uid (a container), no USERNAME on Windows
+        return "unknown"

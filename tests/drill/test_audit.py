@@ -230,3 +230,36 @@ def test_merge_keeps_each_sites_chain_and_reports_a_broken_one(tmp_path: Path) -
     assert data["servers"][1]["ledger"]["chain"].startswith("BROKEN: entry 3 (000003.json): is gone")
     page = (again / "drill.html").read_text()
     assert "drill ledger: BROKEN: entry 3" in page and "chain BROKEN: entry 3" in page
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_server_is_recorded_and_an_unreachable_ledger_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("P", "secret-pw")
+    inventory = tmp_path / "i.toml"
+    inventory.write_text(f'[[server]]\nname = "DC09"\nlocation = "smb://u@127.0.0.1:{_closed_port()}/r"\n'
+                         'purpose = "bmr"\npassword_env = "P"\n')  # fmt: skip
+    ledger = tmp_path / "ledger"
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(tmp_path / "r"), "--ledger", str(ledger),
+                                 "--rpo", "24h", "--timeout", "2"])  # fmt: skip
+    assert result.exit_code == 1 and "Ledger: entry 1 in " in result.stdout, result.stdout + result.stderr
+    [server] = json.loads((ledger / "000001.json").read_text())["servers"]
+    assert server["result"] == "fail" and server["version"] is None and server["rpo_achieved_seconds"] is None
+    checks = {c["id"]: c["status"] for c in server["checks"]}
+    assert checks["connect"] == "fail" and "rpo" not in checks  # never reached: no rpo verdict either way
+
+    dead = f"smb://u@127.0.0.1:{_closed_port()}/ledger"
+    monkeypatch.setenv("BMR_PASSWORD", "secret-pw")
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(tmp_path / "r2"), "--ledger", dead,
+                                 "--timeout", "2"])  # fmt: skip
+    assert result.exit_code == 1 and "this drill's record was NOT appended" in result.stdout
+    assert "record NOT appended" in (tmp_path / "r2" / "drill.html").read_text()
+    assert "secret-pw" not in result.stdout + result.stderr + (tmp_path / "r2" / "drill.json").read_text()
