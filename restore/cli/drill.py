@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -72,6 +73,7 @@ def drill(
         typer.Option(
             "--sign-key",
             metavar="FILE",
+            dir_okay=False,
             help="Sign the ledger record with this Ed25519 private key (PEM or OpenSSH, unencrypted).",
         ),
     ] = None,
@@ -83,6 +85,8 @@ def drill(
         typer.Option(
             "--prometheus",
             metavar="FILE",
+            dir_okay=False,
+            writable=True,
             help="Also write a Prometheus textfile (e.g. for node_exporter's textfile collector: name it *.prom).",
         ),
     ] = None,
@@ -123,38 +127,43 @@ def drill(
       purpose = "bmr"
       password_env = "DR_RESTORE_PW"
     """
+
+    def prepare() -> DrillRequest:
+        """Every path and value checked before anything runs; the request."""
+        try:
+            input_file(inventory, "INVENTORY")
+        except UsageError as exc:  # an unreadable inventory is exit 3, as documented
+            raise InventoryError(f"{exc.message}; examples/drill-inventory.toml is a complete inventory") from None
+        if sign_key is not None:
+            input_file(sign_key, "--sign-key")
+        if prometheus is not None:
+            output_file(prometheus, "--prometheus")
+        if ledger is not None and not parse_location(ledger).is_remote:
+            output_folder(Path(ledger), "--ledger")  # made when new, only in a folder that exists
+        rpo_seconds = _rpo(rpo)
+        _measure_fits(measure_read, server_timeout)
+        for option, given in (("--ssh-known-hosts", [ssh_known_hosts]), ("--ssh-key", ssh_key or [])):
+            for path in given:
+                if path is not None:
+                    input_file(path, option)
+        # The default report folder is a new one in the current folder: that must take one (not in --nagios mode).
+        if report_dir is not None or not nagios:
+            output_folder(report_dir if report_dir is not None else Path.cwd(), "--report-dir")
+        if junit is not None:
+            output_file(junit, "--junit")
+        options = DrillOptions(
+            concurrency=concurrency,
+            server_timeout=server_timeout,
+            timeout=timeout,
+            ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
+            measure_read=measure_read,
+        )
+        return DrillRequest(inventory, options, report_dir, junit, rpo=rpo_seconds, ledger=ledger, sign_key=sign_key,
+                            note=note, prometheus=prometheus, server=server, report=not nagios)  # fmt: skip
+
     if nagios:
-        _nagios(inventory, server, report_dir, rpo, measure_read, server_timeout, timeout, concurrency)
-    try:
-        input_file(inventory, "INVENTORY")
-    except UsageError as exc:  # an unreadable inventory is exit 3, as documented
-        raise InventoryError(f"{exc.message}; examples/drill-inventory.toml is a complete inventory") from None
-    for path, option in ((sign_key, "--sign-key"),):
-        if path is not None:
-            input_file(path, option)
-    if prometheus is not None:
-        output_file(prometheus, "--prometheus")
-    if ledger is not None and parse_location(ledger).scheme == "local":
-        output_folder(Path(ledger), "--ledger")  # made when new, only in a folder that exists
-    rpo_seconds = _rpo(rpo)
-    _measure_fits(measure_read, server_timeout)
-    for option, given in (("--ssh-known-hosts", [ssh_known_hosts]), ("--ssh-key", ssh_key or [])):
-        for path in given:
-            if path is not None:
-                input_file(path, option)
-    # The default report folder is a new one in the current folder: that must take one.
-    output_folder(report_dir if report_dir is not None else Path.cwd(), "--report-dir")
-    if junit is not None:
-        output_file(junit, "--junit")
-    options = DrillOptions(
-        concurrency=concurrency,
-        server_timeout=server_timeout,
-        timeout=timeout,
-        ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
-        measure_read=measure_read,
-    )
-    request = DrillRequest(inventory, options, report_dir, junit, rpo=rpo_seconds, ledger=ledger, sign_key=sign_key,
-                           note=note, prometheus=prometheus, server=server)  # fmt: skip
+        _nagios(prepare)
+    request = prepare()
     bar = ServerProgress(terminal=sys.stderr.isatty(), quiet=logs.SETTINGS.quiet)
 
     def work() -> DrillSummary:
@@ -267,18 +276,10 @@ def _measure_fits(measure_read: float | None, server_timeout: float) -> None:
                          hint="raise --server-timeout to more than twice --measure-read")  # fmt: skip
 
 
-def _nagios(inventory: Path, server: str | None, report_dir: Path | None, rpo: str | None,
-            measure_read: float | None, server_timeout: float, timeout: float, concurrency: int) -> None:  # fmt: skip
+def _nagios(prepare: Callable[[], DrillRequest]) -> None:
     """--nagios: drill one server and answer as a monitoring plugin; every error is UNKNOWN (3), never a traceback."""
     try:
-        input_file(inventory, "INVENTORY")
-        if report_dir is not None:
-            output_folder(report_dir, "--report-dir")
-        _measure_fits(measure_read, server_timeout)
-        options = DrillOptions(concurrency=concurrency, server_timeout=server_timeout, timeout=timeout,
-                               measure_read=measure_read)  # fmt: skip
-        request = DrillRequest(inventory, options, report_dir, rpo=_rpo(rpo), server=server, report=False)
-        summary = rehearse(request, on_count=_one_server)
+        summary = rehearse(prepare(), on_count=_one_server)
         output: PluginOutput = render_nagios(summary.document["servers"][0])
     except errors.BmrError as exc:
         output = unknown(f"{exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
@@ -300,6 +301,7 @@ def drill_verify_ledger(
         typer.Option(
             "--public-key",
             metavar="FILE",
+            dir_okay=False,
             help="Every entry must be signed by this Ed25519 public key "
             "(PEM or OpenSSH, e.g. the .pub ssh-keygen wrote).",
         ),

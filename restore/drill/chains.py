@@ -72,7 +72,7 @@ def append_to_ledger(location: str, access: Access, record: dict[str, Any], key:
     except errors.NotFound:
         # A new ledger folder on a share: a connection to a missing folder fails, so make it from its parent.
         parent, _, leaf = where.path.rstrip("/").rpartition("/")
-        if not leaf or where.scheme == "local":
+        if not leaf or not where.is_remote:
             raise
         with open_backend(replace(where, path=parent or ("/" if where.path.startswith("/") else "")), access) as up:
             up.makedirs(leaf)
