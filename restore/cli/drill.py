@@ -306,6 +306,16 @@ def drill_verify_ledger(
             "(PEM or OpenSSH, e.g. the .pub ssh-keygen wrote).",
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="DIR",
+            file_okay=False,
+            help="Also hold the ledger against the entry this drill report recorded (its drill.json): catches the "
+            "newest entry cut off or rewritten.",
+        ),
+    ] = None,
     as_json: Json = False,
     timeout: Timeout = 10.0,
 ) -> None:
@@ -313,16 +323,18 @@ def drill_verify_ledger(
     (and, with --public-key, signed by that key). Exit 0 when intact, 1 naming each broken entry, 3 when the
     folder cannot be read.
 
-    The newest entry is held by no later one: check it against the position and sha256 its drill report
-    recorded (drill.json, "ledger"), or sign the entries.
+    The newest entry is held by no later one: check it against the entry its drill report recorded
+    (--report DIR), or sign the entries.
 
     Example:
 
     \b
-      bmr drill verify-ledger /srv/dr/ledger --public-key dr-ledger.pub
+      bmr drill verify-ledger /srv/dr/ledger --public-key dr-ledger.pub --report reports/berlin
     """
     if public_key is not None:
         input_file(public_key, "--public-key")
+    if report is not None:
+        input_file(report / "drill.json", "--report")
 
     def render(check: LedgerCheck) -> str:
         chain = check.chain
@@ -336,4 +348,4 @@ def drill_verify_ledger(
         return "\n".join(lines)
 
     access = Access(ssh=SshOptions(), timeout=timeout)
-    finish(run(as_json, lambda: verify_ledger(ledger, access, public_key)), as_json, render)
+    finish(run(as_json, lambda: verify_ledger(ledger, access, public_key, report)), as_json, render)

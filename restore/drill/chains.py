@@ -4,6 +4,7 @@ when reports are merged (copying each site's ledger unchanged)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from restore.drill.ledger import (
     Appended,
     Chain,
     KeyUnusable,
+    LedgerError,
     append_record,
     load_private_key,
     load_public_key,
@@ -54,14 +56,28 @@ class LedgerCheck:
         return {**self.chain.to_json(), "ledger": self.location}
 
 
-def verify_ledger(location: str, access: Access, key_file: Path | None = None) -> LedgerCheck:
-    """Verify the chain of the ledger at ``location`` (a folder, local or on a share). Raises UsageError for a
-    bad location or key, and the backend's errors when the folder cannot be read (a missing one is NotFound)."""
+def recorded_entry(report: Path) -> tuple[int, str]:
+    """The ledger entry (position, sha256) a drill report folder's drill.json recorded. Raises LedgerError."""
+    path = report if report.name == "drill.json" else report / "drill.json"
+    try:
+        ledger = json.loads(path.read_text(encoding="utf-8"))["ledger"]
+        return int(ledger["position"]), str(ledger["sha256"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise LedgerError(f"{path}: no ledger entry recorded ({type(exc).__name__}: {exc})") from None
+
+
+def verify_ledger(
+    location: str, access: Access, key_file: Path | None = None, report: Path | None = None
+) -> LedgerCheck:
+    """Verify the chain of the ledger at ``location`` (a folder, local or on a share), and with ``report`` (a drill
+    report folder) the entry that drill recorded. Raises UsageError for a bad location or key, LedgerError for a
+    report without an entry, and the backend's errors when the folder cannot be read (a missing one is NotFound)."""
     key = public_key(key_file)
+    expect = recorded_entry(report) if report is not None else None
     where = parse_location(location)
     with open_backend(where, access) as backend:
         backend.stat("")  # a mistyped folder is an error, not an empty ledger
-        return LedgerCheck(where.display(), verify_chain(backend, key))
+        return LedgerCheck(where.display(), verify_chain(backend, key, expect))
 
 
 def append_to_ledger(location: str, access: Access, record: dict[str, Any], key: Ed25519PrivateKey | None) -> Appended:

@@ -191,3 +191,19 @@ def test_a_crashed_append_leaves_nothing_that_counts(tmp_path: Path) -> None:
 def test_a_missing_ledger_folder_is_an_access_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["drill", "verify-ledger", str(tmp_path / "nope")])
     assert result.exit_code == 3
+
+
+def test_verify_ledger_holds_the_newest_entry_against_a_report(tmp_path: Path) -> None:
+    hashes = _ledger(tmp_path / "ledger", 3)
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "drill.json").write_text(json.dumps({"ledger": {"position": 3, "sha256": hashes[2]}}))
+    code, out, _data = _verify(tmp_path / "ledger", "--report", str(report))
+    assert code == 0, out
+    (tmp_path / "ledger" / "000003.json").unlink()
+    assert _verify(tmp_path / "ledger")[0] == 0  # the chain alone cannot see it
+    code, out, _data = _verify(tmp_path / "ledger", "--report", str(report))
+    assert code == 1 and "entry 3 (000003.json): is gone: a report recorded it" in out
+    (report / "drill.json").write_text("{}")
+    result = runner.invoke(app, ["drill", "verify-ledger", str(tmp_path / "ledger"), "--report", str(report)])
+    assert result.exit_code == 3 and "no ledger entry recorded" in result.stderr
