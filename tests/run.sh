@@ -16,6 +16,8 @@ need chromium chromium
 need sgdisk gdisk
 need mkfs.vfat dosfstools
 need mmd mtools
+# promtool checks the drill's Prometheus textfile.
+need promtool prometheus
 need mkntfs ntfs-3g
 need hivexsh libhivex-bin
 /usr/bin/python3 -c "import hivex" 2>/dev/null || missing+=(python3-hivex)

@@ -13,7 +13,7 @@ from restore.cli import exitcodes
 from restore.cli.checklist import checklist
 from restore.cli.commands import commands
 from restore.cli.demo import demo
-from restore.cli.drill import drill, drill_merge
+from restore.cli.drill import drill, drill_merge, drill_verify_ledger
 from restore.cli.group import BmrGroup
 from restore.cli.inspect import inspect
 from restore.cli.interrupts import leave_now
@@ -48,7 +48,7 @@ COMMANDS: dict[str, Command | dict[str, Command]] = {
     "verify": verify,
     "commands": commands,
     "checklist": checklist,
-    "drill": {"run": drill, "merge": drill_merge},
+    "drill": {"run": drill, "merge": drill_merge, "verify-ledger": drill_verify_ledger},
     "demo": demo,
 }
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from restore.drill.freshness import parse_duration
 from share import errors
 from share.connect import parse_location
 from share.location import Location
@@ -32,6 +33,7 @@ KEYS: dict[str, tuple[bool, str, str]] = {
     "ssh": (False, "string", "user@fileserver[:port]: also check Samba's share folder on the file server"),
     "ssh_smb_conf": (False, "string", "the file server's smb.conf, when not the default (with ssh)"),
     "timeout": (False, "number", "seconds for each network operation of this server (default: --timeout)"),
+    "rpo": (False, "string", 'target RPO: the newest point may be this old, e.g. "24h", "36h", "7d" (default: --rpo)'),
 }
 REQUIRED = tuple(k for k, (required, _kind, _text) in KEYS.items() if required)
 OPTIONAL = tuple(k for k, (required, _kind, _text) in KEYS.items() if not required)
@@ -60,6 +62,7 @@ class ServerEntry:
     user: str | None = None
     version: str | None = None
     timeout: float | None = None
+    rpo: float | None = None  # seconds the newest point may be old; None: the drill's --rpo, or no target
 
     @property
     def computer(self) -> str:
@@ -188,6 +191,11 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
         problems.append(f"line {where('location')}: location must be the SMB share the restore will use")
     if table.get("stage") and "source" not in table:
         problems.append(f'line {where("stage")}: stage = true copies from a source: add source = "..."')
+    if "rpo" in table:
+        try:
+            parse_duration(table["rpo"])
+        except ValueError as exc:
+            problems.append(f"line {where('rpo')}: rpo: {exc}")
     for key in ("name", "machine"):
         if key in table and not table[key].strip():
             problems.append(f"line {where(key)}: '{key}' is empty")
@@ -208,6 +216,7 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
         user=table.get("user"),
         version=table.get("version"),
         timeout=float(table["timeout"]) if "timeout" in table else None,
+        rpo=parse_duration(table["rpo"]) if "rpo" in table else None,
     )
 
 

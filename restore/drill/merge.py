@@ -16,6 +16,7 @@ from typing import Any
 
 from restore import __version__
 from restore.checks.check import Status
+from restore.drill.chains import site_ledger
 from restore.drill.report import write_parts
 from restore.outcome import Outcome
 from share import errors
@@ -42,7 +43,8 @@ class MergedReport:
 
     @property
     def outcome(self) -> Outcome:
-        return Outcome.FAILED if self.document["summary"]["fail"] else Outcome.OK
+        broken = any((s.get("ledger") or {}).get("intact") is False for s in self.document.get("sites", []))
+        return Outcome.FAILED if self.document["summary"]["fail"] or broken else Outcome.OK
 
     def to_json(self) -> dict[str, Any]:
         return {**self.document, "report_dir": str(self.report_dir)}
@@ -76,6 +78,11 @@ def merge_reports(request: MergeRequest, now: datetime | None = None) -> MergedR
     for (folder, document), name in zip(loaded, names, strict=True):
         site = name if names.count(name) == 1 else str(folder)
         site_servers = [{**server, "site": server.get("site") or site} for server in document["servers"]]
+        # Each site's ledger is its own chain: checked against the entry its report recorded, copied unchanged.
+        ledger = site_ledger(document, request.report_dir / "ledgers" / _safe(site))
+        if ledger is not None:
+            site_servers = [{**s, "ledger": {**s["ledger"], "chain": ledger["chain"]}} if s.get("ledger") else s
+                            for s in site_servers]  # fmt: skip
         servers += site_servers
         sites.append({
             "site": site,
@@ -83,6 +90,7 @@ def merge_reports(request: MergeRequest, now: datetime | None = None) -> MergedR
             "generated": document.get("generated", ""),
             "tool": document.get("tool", ""),
             "summary": _count(site_servers),
+            **({"ledger": ledger} if ledger is not None else {}),
         })  # fmt: skip
     now = now or datetime.now(UTC)
     merged = {

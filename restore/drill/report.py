@@ -14,6 +14,7 @@ from typing import Any
 from restore import __version__
 from restore.checks.check import Check, Status
 from restore.checks.junit import render_junit
+from restore.drill.audit import audit_cell
 from restore.drill.run import ServerResult
 from restore.units import human_bytes, human_seconds
 from winre.formats import render_html, render_markdown
@@ -71,13 +72,15 @@ def drill_html(data: dict[str, Any]) -> str:
             f"<td>{human_bytes(size) if size else '-'}</td>"
             f"<td>{human_seconds(estimate) if estimate is not None else '-'}"
             + (f'<div class="fix">at {human_bytes(int(throughput))}/s</div>' if throughput else "")
-            + "</td></tr>"
+            + f"</td><td>{audit_cell(server)}</td></tr>"
         )
     counts = data["summary"]
     sites = data.get("sites") or []
     site_lines = "".join(
         f"<li>{e(site['site'])}: {e(site['generated'][:16].replace('T', ' '))} UTC, {site['summary']['pass']} pass, "
-        f"{site['summary']['warn']} warn, {site['summary']['fail']} fail</li>"
+        f"{site['summary']['warn']} warn, {site['summary']['fail']} fail"
+        + (f"; drill ledger: {e(site['ledger']['chain'])}" if site.get("ledger") else "")
+        + "</li>"
         for site in sites
     )
     return (
@@ -87,9 +90,8 @@ def drill_html(data: dict[str, Any]) -> str:
         f"{counts['warn']} warn, {counts['fail']} fail of {len(servers)} servers"
         + (f" from {len(sites)} sites:</p><ul>{site_lines}</ul>" if sites else ".</p>")
         + "<table><thead><tr><th>Server</th><th>Status</th><th>Failing checks and fixes</th><th>Version identifier"
-        "</th><th>Recovery point age</th><th>Size</th><th>Estimated restore copy time</th></tr></thead><tbody>"
-        + "\n".join(rows)
-        + "</tbody></table></body></html>\n"
+        "</th><th>Recovery point age</th><th>Size</th><th>Estimated restore copy time</th>"
+        "<th>RPO, RTO and drill ledger</th></tr></thead><tbody>" + "\n".join(rows) + "</tbody></table></body></html>\n"
     )
 
 
@@ -102,7 +104,7 @@ def drill_junit(data: dict[str, Any]) -> str:
             name = f"{server['site']}: {name}"
         checks = tuple(Check(c["id"], Status(c["status"]), c["message"], c.get("fix")) for c in server["checks"])
         suites.append((name, checks))
-    return render_junit(suites, name="bmr drill")
+    return render_junit(suites, name="bmr drill", qualified=True)
 
 
 def write_parts(folder: Path, data: dict[str, Any], junit: Path | None = None) -> list[Path]:
@@ -123,9 +125,16 @@ def write_parts(folder: Path, data: dict[str, Any], junit: Path | None = None) -
     return written
 
 
-def write_report(folder: Path, results: list[ServerResult], now: datetime, junit: Path | None = None) -> list[Path]:
-    """Write every part of the report; returns the files written."""
-    written = write_parts(folder, drill_json(results, now), junit)
+def write_report(
+    folder: Path,
+    results: list[ServerResult],
+    now: datetime,
+    junit: Path | None = None,
+    document: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Write every part of the report (``document``: the drill.json when the caller added to it); returns the
+    files written."""
+    written = write_parts(folder, document or drill_json(results, now), junit)
     books = folder / "checklists"
     shutil.rmtree(books, ignore_errors=True)  # a rerun into the same folder must not keep the last run's checklists
     for index, result in enumerate(results):

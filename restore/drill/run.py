@@ -18,7 +18,9 @@ from typing import Any
 from restore.checks.check import Check, Status, failed, overall
 from restore.checks.preflight import Preflight, PreflightRequest, run_preflight
 from restore.checks.serverside import server_share_check
+from restore.drill.estimate import Rate
 from restore.drill.inventory import ServerEntry
+from restore.drill.measure import last_stage_rate, read_rate
 from restore.guide.gather import Gathered, gather_from, runbook_input
 from restore.staging.stage import open_target, run_stage
 from restore.tree.choose import choose_machine, choose_point, point_size
@@ -27,8 +29,6 @@ from share.base import Backend
 from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource, Secret, SshOptions
 from winre.runbook import RunbookInput
-
-SAMPLE_BYTES = 8 * 1024 * 1024  # read from the largest image to measure the share's throughput
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class ServerResult:
     throughput: float | None = None  # bytes/s read from the share
     staged: dict[str, Any] | None = None
     runbook: RunbookInput | None = field(default=None, compare=False)
+    rates: tuple[Rate, ...] = ()  # what the restore-time estimate may rest on (restore.drill.estimate)
+    newest_backup_utc: datetime | None = None  # the machine's newest point (freshness), whichever was drilled
 
     def age_days(self, now: datetime) -> float | None:
         if self.backup_time_utc is None:
@@ -81,6 +83,7 @@ class DrillOptions:
     server_timeout: float = 120.0
     timeout: float = 10.0
     ssh: SshOptions = field(default_factory=SshOptions)
+    measure_read: float | None = None  # seconds of reading the biggest image; None: a small sample only
 
 
 def run_drill(
@@ -233,7 +236,7 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
         checks.append(failed("drill", str(exc), exc.hint))
         return ServerResult(entry, Status.FAIL, tuple(checks), time.monotonic() - began, staged=staged)
     checks = [*checks, *result.checks]
-    details = _point_details(entry, result, session)
+    details = _point_details(entry, result, session, options.measure_read)
     return ServerResult(
         entry,
         overall(checks),
@@ -266,12 +269,14 @@ def _stage(entry: ServerEntry, access: Access) -> dict[str, Any]:
     return {"ok": result.ok, **result.to_json()}
 
 
-def _point_details(entry: ServerEntry, result: Preflight, session: _Session) -> dict[str, Any]:
+def _point_details(
+    entry: ServerEntry, result: Preflight, session: _Session, measure_read: float | None
+) -> dict[str, Any]:
     inspection = result.inspection
     if inspection is None or not inspection.trees:
         return {}
     try:
-        _tree, machine = choose_machine(inspection, entry.computer)
+        tree, machine = choose_machine(inspection, entry.computer)
         point = choose_point(machine, entry.version)
     except errors.BmrError:
         return {}
@@ -279,13 +284,23 @@ def _point_details(entry: ServerEntry, result: Preflight, session: _Session) -> 
         "version": point.version,
         "backup_time_utc": point.backup_time_utc,
         "size_bytes": point.size_bytes,
+        "newest_backup_utc": max(
+            (p.backup_time_utc for p in machine.recovery_points if p.backup_time_utc), default=None
+        ),
     }
     backend = session.backend
     if backend is None:
         return details
     images = sorted((v for v in point.volumes if v.image and v.size), key=lambda v: v.size or 0)
+    rates: list[Rate] = []
     if images:
-        details["throughput"] = _throughput(backend, machine.path, point.folder, images[-1].image or "")
+        path = "/".join(p for p in (machine.path, point.folder, images[-1].image or "") if p)
+        if (read := read_rate(backend, path, measure_read)) is not None:
+            details["throughput"] = read.per_second
+            rates.append(read)
+    if (staged := last_stage_rate(backend, tree.path, machine.name)) is not None:
+        rates.append(staged)
+    details["rates"] = tuple(rates)
     try:
         gathered: Gathered = gather_from(backend, inspection, machine=entry.computer, version=entry.version,
                                          purpose=entry.purpose, user=entry.user)  # fmt: skip
@@ -293,22 +308,3 @@ def _point_details(entry: ServerEntry, result: Preflight, session: _Session) -> 
     except errors.BmrError:
         pass
     return details
-
-
-def _throughput(backend: Backend, machine_path: str, folder: str, image: str) -> float | None:
-    path = "/".join(p for p in (machine_path, folder, image) if p)
-    try:
-        started = time.perf_counter()
-        source = backend.open_source(path)
-        got = 0
-        try:
-            for chunk in source.chunks():
-                got += len(chunk)
-                if got >= SAMPLE_BYTES:
-                    break
-        finally:
-            source.close()
-        elapsed = time.perf_counter() - started
-    except errors.BmrError:
-        return None
-    return got / elapsed if got and elapsed > 0 else None

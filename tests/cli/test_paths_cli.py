@@ -29,6 +29,7 @@ BASE: dict[str, list[str]] = {
     "checklist": ["{loc}"],
     "drill run": ["{inv}"],
     "drill merge": ["{loc}", "--report-dir", "{loc}/merged"],
+    "drill verify-ledger": ["{loc}"],
     "demo": [],
     "verify": ["{loc}"],
 }
