@@ -363,8 +363,11 @@ def _write_check(backend: Backend) -> Check:
 
 
 def _free_space(backend: Backend, size: int, margin: float) -> Check:
-    free = backend.space().free
     need = int(size * margin)
+    try:
+        free = backend.space().free
+    except errors.SpaceUnknown as exc:  # the copy can still run; whether it fits is for the user to check
+        return warned("free-space", f"{exc} ({human_bytes(need)} needed)", exc.hint, need=need)
     if free >= need:
         return passed("free-space", f"{human_bytes(free)} free, {human_bytes(need)} needed", free=free, need=need)
     return failed(

@@ -134,8 +134,11 @@ def _plan(
                 "--force replaces it after the new copy verified"
             )
         if target.features.free_space:
-            free = target.space().free
-            if free < need:
+            try:
+                free = target.space().free
+            except errors.SpaceUnknown:
+                free = None  # "free: unknown" in the plan; the real run warns
+            if free is not None and free < need:
                 refusals.append(f"{human_bytes(free)} free; the copy needs {human_bytes(need)}: free space first")
     return StagePlan(
         target=target.describe() if target is not None else request.target.display(),
