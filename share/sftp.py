@@ -270,7 +270,7 @@ class SftpBackend(Backend):
     def _pin_refused(self, policy: _HostKeyCheck) -> errors.HostKeyRejected:
         seen = ", ".join(_shown(key, policy.pin) for key in policy.seen)
         return errors.HostKeyRejected(
-            f"{self.host}:{self.port} presented {seen}; none is the pinned {policy.pin}",
+            f"{self.host}:{self.port} presented {seen}, not the pinned {policy.pin}",
             hint="The server's key changed or this is not the server you meant: do not continue until its "
             "administrator confirms the fingerprint (on the server: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub).",
         )
