@@ -239,6 +239,10 @@ class SftpBackend(Backend):
             raise errors.ProtocolError(f"{self.host}: the server refused to start SFTP (no sftp subsystem)")
         sftp.get_channel().settimeout(self.timeout)
         self._extensions = dict(sftp.extensions)
+        if self._extensions and "fsync@openssh.com" not in self._extensions:
+            # The server named its extensions and fsync is not among them (sftp-server -P fsync leaves it out too).
+            self._fsync = False
+            self._note_no_fsync(refused=False)
         return sftp
 
     def _login(self, password: str | None) -> paramiko.SSHClient:

@@ -99,7 +99,7 @@ def test_probe_says_free_space_unknown(server: SshServer, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["free_bytes"] is None and data["writable"] is True
-    assert [w["code"] for w in data["warnings"]] == ["free-space"]
+    assert {w["code"] for w in data["warnings"]} == {"free-space", "durability"}  # both known before any copy
     text = runner.invoke(app, ["probe", server.url(str(tmp_path)), *_ssh_args(server)])
     assert text.exit_code == 0 and "Free:" in text.stdout and "unknown" in text.stdout
     assert "Warning:" in text.stdout and "statvfs" in text.stdout
