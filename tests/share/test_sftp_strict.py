@@ -139,9 +139,15 @@ def test_without_statvfs_a_shell_answers_with_df(server: SshServer, tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    "server", [([f"ForceCommand printf 'Welcome to FS01\\n'; exec {SFTP_SERVER}"], {})], indirect=True,
-    ids=["forcecommand-banner"],
-)  # fmt: skip
+    "server",
+    [
+        ([f"ForceCommand printf 'Welcome to FS01\\n'; exec {SFTP_SERVER}"], {}),
+        # sshd runs the subsystem through the user's shell, as it does a login script's echo
+        ([], {"subsystem": f"echo Welcome to FS01; exec {SFTP_SERVER}"}),
+    ],
+    indirect=True,
+    ids=["forcecommand-banner", "shell-banner"],
+)
 def test_a_banner_before_sftp_is_diagnosed(server: SshServer, tmp_path: Path) -> None:
     result = runner.invoke(app, ["probe", server.url(str(tmp_path)), "--json", *_ssh_args(server)])
     assert result.exit_code == 3, result.output
