@@ -101,7 +101,10 @@ class SshLogin:
             secret = self._password.get(f"{self.user}@{self.host}")
             if secret is None:
                 raise self._no_password(first) from first
-            return self._login(password=secret.reveal())
+            # After a cut-off the password goes alone (the keys would use up the attempts again); otherwise keys and
+            # then the password in one session, which servers asking for both (AuthenticationMethods
+            # publickey,password) need.
+            return self._login(password=secret.reveal(), offer_keys=not cut_off(first))
 
     def _no_password(self, first: paramiko.SSHException) -> errors.AuthenticationFailed:
         who = f"{self.user}@{self.host}"
@@ -115,7 +118,7 @@ class SshLogin:
             f"{who}: no key or agent identity was accepted and no password was given", hint=SSH_LOGON_HINT
         )
 
-    def _login(self, password: str | None) -> paramiko.SSHClient:
+    def _login(self, password: str | None, *, offer_keys: bool = True) -> paramiko.SSHClient:
         """One authenticated connection. With a pinned fingerprint, a key that does not match is not the end: the
         server may hold keys of several types (ed25519, ECDSA, RSA) and the pin may be of any of them, so each type
         it offers is asked for in turn (a new connection each, before any logon attempt)."""
@@ -125,7 +128,7 @@ class SshLogin:
         while True:
             client = self._new_client(policy)
             try:
-                self._connect(client, password, wanted)
+                self._connect(client, password, wanted, offer_keys=offer_keys)
             except _PinMismatch:
                 transport = client.get_transport()
                 client.close()
@@ -160,10 +163,12 @@ class SshLogin:
         client.set_missing_host_key_policy(policy)
         return client
 
-    def _connect(self, client: paramiko.SSHClient, password: str | None, host_key_type: str | None = None) -> None:
+    def _connect(
+        self, client: paramiko.SSHClient, password: str | None, host_key_type: str | None, *, offer_keys: bool
+    ) -> None:
         keys = [str(k) for k in self._ssh.key_files]
         try:
-            self._client_connect(client, password, keys, host_key_type)
+            self._client_connect(client, password, keys if offer_keys else None, host_key_type)
         except paramiko.ssh_exception.IncompatiblePeer as exc:
             raise _no_common_algorithm(self.host, self.port, client.get_transport(), exc) from exc
         except paramiko.SSHException as exc:
@@ -178,18 +183,18 @@ class SshLogin:
             raise
 
     def _client_connect(
-        self, client: paramiko.SSHClient, password: str | None, keys: list[str], host_key_type: str | None = None
+        self, client: paramiko.SSHClient, password: str | None, keys: list[str] | None, host_key_type: str | None
     ) -> None:
-        # With a password, it alone is offered: keys tried before it would count against the server's MaxAuthTries.
+        """``keys`` None: no key at all (neither files, the agent nor ~/.ssh), the password alone."""
         client.connect(
             transport_factory=functools.partial(_fast_transport, host_key_type=host_key_type),
             hostname=self.host,
             port=self.port,
             username=self.user,
             password=password,
-            key_filename=(keys or None) if password is None else None,
-            allow_agent=self._ssh.use_agent and password is None,
-            look_for_keys=not keys and password is None,
+            key_filename=keys or None,
+            allow_agent=self._ssh.use_agent and keys is not None,
+            look_for_keys=keys == [],
             timeout=self.timeout,
             banner_timeout=self.timeout,
             auth_timeout=self.timeout,

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import struct
 import subprocess
 from collections.abc import Iterator
@@ -204,6 +205,22 @@ def test_max_auth_tries_without_a_password_is_named(server: SshServer, unknown_k
     error = json.loads(result.stdout)["error"]
     assert error["type"] == "AuthenticationFailed" and "MaxAuthTries" in error["message"]
     assert "--ssh-key" in error["hint"] and "DOMAIN" not in error["hint"]
+
+
+@pytest.mark.parametrize(
+    "server", [(["AuthenticationMethods publickey,password"], {"log_level": "VERBOSE"})], indirect=True,
+    ids=["publickey-and-password"],
+)  # fmt: skip
+def test_a_server_asking_key_and_password_gets_both_in_one_session(
+    server: SshServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BMR_PASSWORD", "not-the-password")
+    result = runner.invoke(app, ["probe", server.url("/tmp"), "--json", *_ssh_args(server)])
+    assert result.exit_code == 3, result.output
+    log = (server.base / "sshd.log").read_text()
+    partial = re.findall(r"Partial publickey for \S+ from 127.0.0.1 port (\d+)", log)
+    failed = re.findall(r"Failed password for \S+ from 127.0.0.1 port (\d+)", log)
+    assert failed and failed[0] in partial  # the key, then the password, on the same connection
 
 
 # -- 4. host-key pins in every form, for every key type ---------------------------------------------------------
