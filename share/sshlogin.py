@@ -1,6 +1,7 @@
 """Reaching an SSH server: the transport (AES-GCM first, wide windows, the negotiated algorithms kept), the host key
 check (known_hosts, or a pin of any of the server's key types) and the logon order (keys and agent, then the password
-alone on a fresh connection). paramiko's exceptions pass through: share.sftp maps them in one place."""
+on a fresh connection, alone after a MaxAuthTries cut-off). paramiko's exceptions pass through: share.sftp maps
+them in one place."""
 
 from __future__ import annotations
 
@@ -91,8 +92,8 @@ class SshLogin:
         _refuse_putty_keys(ssh.key_files)
 
     def open(self) -> paramiko.SSHClient:
-        """Keys and agent first, then, on a fresh connection and alone, the password (when the keys were refused,
-        or the server cut the logon off after too many of them: MaxAuthTries)."""
+        """Keys and agent first; when they are refused, a fresh connection with the password too (alone when the
+        server cut the logon off after too many keys: MaxAuthTries)."""
         try:
             return self._login(password=None)
         except paramiko.SSHException as first:
