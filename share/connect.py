@@ -28,6 +28,11 @@ class Access:
     user: str | None = None
     timeout: float = 15.0
 
+    def for_other(self, location: Location) -> Access:
+        """This access for a command's second location (a copy's source, the file server over SSH): --user fills in
+        a user the location lacks, as for the first; a user it names itself is used, without a conflict."""
+        return replace(self, user=None) if location.user else self
+
 
 @dataclass(frozen=True)
 class Scheme:

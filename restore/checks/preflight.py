@@ -101,7 +101,7 @@ def check_share(
     """`bmr preflight`: with ``source``, size the point there first (write and free-space checks follow); with
     ``server``, also check the share's folder over SSH."""
     if source is not None:
-        with open_backend(source, access) as backend:
+        with open_backend(source, access.for_other(source)) as backend:
             size = point_size(backend, request.machine, request.version, request.depth)
         request = replace(request, stage_size=size)
     server_share: Callable[[str], Check] | None = None

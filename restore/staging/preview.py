@@ -94,7 +94,7 @@ def _open_existing(request: StageRequest, access: Access) -> Backend | None:
 
 def preview_stage(request: StageRequest, access: Access, source_access: Access | None = None) -> StagePlan:
     """What `bmr stage` would do with this request. Raises the share errors of reaching either side."""
-    with open_backend(request.source, source_access or access) as source:
+    with open_backend(request.source, source_access or access.for_other(request.source)) as source:
         choice = choose(source, request.machine, request.version, request.depth)
         planned = plan_copy(choice)
         refusals: list[str] = []

@@ -124,7 +124,7 @@ def stage(
     """Connect to both sides (creating the target folder if needed) and stage. Raises the share errors, StageRefused,
     VerificationFailed, SourceChanged."""
     with (
-        open_backend(request.source, source_access or access) as src,
+        open_backend(request.source, source_access or access.for_other(request.source)) as src,
         open_target(request.target, access) as dst,
     ):
         # A file our own dead connection still holds, or a restarting server, is waited for this long.
