@@ -171,6 +171,13 @@ class SftpBackend(Backend):
             # so look at the free space before calling it anything else.
             if self._nearly_full(path):
                 raise errors.DiskFull(f"{where}: no space left on the server's volume") from exc
+            if self._space_from == "none":  # it cannot say: the likeliest cause is named, as a guess
+                raise errors.ShareError(
+                    f"{where}: the server answered '{exc.strerror or exc}'",
+                    hint="This server cannot report its free space, and a full disk is the usual cause of this bare "
+                    "answer: check the free space on the server (df -h), free some, and rerun (what was written is "
+                    "kept).",
+                ) from exc
             raise errors.ShareError(f"{where}: the server answered '{exc.strerror or exc}'") from exc
 
     # -- operations --------------------------------------------------------------------------------------------

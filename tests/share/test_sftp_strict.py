@@ -23,9 +23,10 @@ from restore.checks.check import Status
 from restore.checks.preflight import _free_space
 from restore.cli.app import app
 from restore.demo.sample import bmr_dc, write_tree
+from share import errors
 from share.connect import Access, open_backend, parse_location
 from share.credentials import SshOptions
-from tests.lib.servers import SshServer
+from tests.lib.servers import SambaServer, SshServer
 
 pytestmark = pytest.mark.servers
 runner = CliRunner()
@@ -370,3 +371,18 @@ def test_probe_shows_the_negotiated_algorithms(server: SshServer, tmp_path: Path
     assert data["key_exchange"] and "curve25519" in data["key_exchange"]
     text = runner.invoke(app, ["probe", server.url(str(tmp_path)), *_ssh_args(server)])
     assert "Cipher:" in text.stdout and cipher in text.stdout and "Key exchange:" in text.stdout
+
+
+@pytest.mark.parametrize("server", [NO_SHELL], indirect=True, ids=["internal-sftp-P-statvfs-fsync"])
+def test_a_full_disk_it_cannot_report_is_named_as_the_likely_cause(server: SshServer, samba: SambaServer) -> None:
+    small = samba.shares["small"].path  # an 8 MiB tmpfs
+    with open_backend(parse_location(server.url(str(small))), _access(server)) as backend:
+        with pytest.raises(errors.SpaceUnknown):
+            backend.space()
+        try:
+            with pytest.raises(errors.ShareError) as caught, backend.open_write("full-unknown.bin") as stream:
+                for _ in range(12):
+                    stream.write(b"\0" * (1024 * 1024))
+        finally:
+            backend.remove("full-unknown.bin")
+    assert "full disk" in caught.value.hint and "df" in caught.value.hint
