@@ -96,6 +96,18 @@ def test_no_statvfs_fsync_or_shell_stages_with_two_warnings(server: SshServer, t
 
 
 @pytest.mark.parametrize("server", [NO_SHELL], indirect=True, ids=["internal-sftp-P-statvfs-fsync"])
+def test_a_dry_run_says_free_space_unknown(server: SshServer, tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    write_tree(source, {"DC01": bmr_dc()})
+    args = ["stage", str(source), server.url(str(tmp_path)), "--dry-run", *_ssh_args(server)]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["free"] is None and not plan["refusals"]
+    assert "free: unknown" in runner.invoke(app, args).stdout
+
+
+@pytest.mark.parametrize("server", [NO_SHELL], indirect=True, ids=["internal-sftp-P-statvfs-fsync"])
 def test_probe_says_free_space_unknown(server: SshServer, tmp_path: Path) -> None:
     result = runner.invoke(app, ["probe", server.url(str(tmp_path)), "--json", "--write-test", *_ssh_args(server)])
     assert result.exit_code == 0, result.output
