@@ -55,6 +55,19 @@ class SessionFacts:
     user: str | None = None
     server_requires_signing: bool | None = None
     share_encryption: bool | None = None  # the share itself demands encryption (``encryption`` is then True too)
+    cipher: str | None = None  # the negotiated cipher (SSH: e.g. aes256-gcm@openssh.com)
+    mac: str | None = None  # the negotiated MAC; None where the cipher authenticates itself (AES-GCM)
+    key_exchange: str | None = None  # the negotiated key exchange (SSH: e.g. curve25519-sha256)
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """Something this server does not do that a copy would like, learnt while using it; the copy goes on and reports
+    it as a warning (e.g. no free-space answer, no durable-write request)."""
+
+    code: str  # a check id: "free-space", "durability"
+    message: str
+    fix: str
 
 
 @dataclass(frozen=True)
@@ -249,7 +262,8 @@ class Backend(ABC):
 
     @abstractmethod
     def space(self, path: str = "") -> Space:
-        """Free (for this user) and total bytes of the volume holding ``path``. Raises NotFound."""
+        """Free (for this user) and total bytes of the volume holding ``path``. Raises NotFound, and SpaceUnknown
+        where the server cannot tell (the copy may go on without knowing; the caller decides)."""
 
     @abstractmethod
     def facts(self) -> SessionFacts:
@@ -268,6 +282,10 @@ class Backend(ABC):
         ``features.durable_sync``; elsewhere nothing. Call with no stream open on ``path``. Raises NotFound,
         AccessDenied and the connection errors."""
         return  # the default for backends that declare no durable_sync
+
+    def caveats(self) -> tuple[Caveat, ...]:
+        """What this server was found not to do so far (in the order found). Raises nothing."""
+        return ()
 
     def open_sink(self, path: str, offset: int = 0) -> Sink:
         """Like :meth:`open_write`, pipelined where the backend can. Raises what open_write raises."""

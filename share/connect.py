@@ -10,7 +10,7 @@ from typing import Any
 
 from share import errors, local, memory
 from share.base import Backend
-from share.credentials import PasswordSource, SshOptions
+from share.credentials import Account, PasswordSource, SshOptions
 from share.location import FORMS, Location
 
 # An SMB2 CREATE carries a path of at most 65,535 bytes of UTF-16; Windows and Linux both allow 255 per name.
@@ -27,6 +27,11 @@ class Access:
     ssh: SshOptions = field(default_factory=SshOptions)
     user: str | None = None
     timeout: float = 15.0
+
+    def for_other(self, location: Location) -> Access:
+        """This access for a command's second location (a copy's source, the file server over SSH): --user fills in
+        a user the location lacks, as for the first; a user it names itself is used, without a conflict."""
+        return replace(self, user=None) if location.user else self
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,29 @@ def open_backend(location: Location, access: Access) -> Backend:
     if access.user and not location.user:
         # --user DOMAIN\user (or user@domain): the backend parses it the way Windows would.
         location = replace(location, user=access.user, domain=None)
+    elif access.user and location.user and not same_user(location, access.user):
+        raise errors.UsageError(
+            f"two different users: {location.display()} names {_named(location)}, --user names {access.user!r}",
+            hint="Give the user once (in the location or with --user), or the same one in both.",
+        )
     return SCHEMES[location.scheme].open(location, access)
+
+
+def _named(location: Location) -> str:
+    return repr(f"{location.domain}\\{location.user}" if location.domain else location.user)
+
+
+def same_user(location: Location, user: str) -> bool:
+    """Whether ``user`` (as --user gives it) is the account the location names. SMB compares as Windows does
+    (DOMAIN\\user, DOMAIN;user and user@domain alike, without case; a domain on one side only is no conflict);
+    SFTP compares the names exactly, as sshd does."""
+    if location.scheme != "smb":
+        return user == location.user
+    given = Account.parse(user)
+    named = Account.parse(location.user or "", location.domain)
+    if given.user.lower() != named.user.lower():
+        return False
+    return given.domain is None or named.domain is None or given.domain.lower() == named.domain.lower()
 
 
 def negotiate(location: Location, address: str, timeout: float) -> Any:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from share.errors import UsageError
 
@@ -74,14 +79,78 @@ class Account:
         return f"{self.domain}\\{self.user}" if self.domain else self.user
 
 
+_HEX_PAIRS = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){15}$")
+_HEX_PLAIN = re.compile(r"^[0-9a-f]{32}$")
+_PIN_FORMS = "SHA256:<base64> as ssh-keygen -l prints it (the prefix and the '=' padding optional) or MD5:aa:bb:…"
+
+
+@dataclass(frozen=True)
+class HostKeyPin:
+    """One expected SSH host key fingerprint, in any form OpenSSH and PuTTY print: ``SHA256:`` + base64 (the prefix
+    optional, '=' padding optional), or MD5 as ``MD5:aa:bb:…``, bare colon hex or 32 hex digits."""
+
+    algorithm: Literal["sha256", "md5"]
+    digest: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> HostKeyPin:
+        """Raises UsageError for a text that is no fingerprint (naming the accepted forms, not echoing a secret:
+        a fingerprint is public)."""
+        given = text.strip()
+        lowered = given.lower()
+        if lowered.startswith("md5:"):
+            return cls._md5(given[4:], text)
+        if _HEX_PAIRS.match(lowered) or _HEX_PLAIN.match(lowered):
+            return cls._md5(given, text)
+        body = given[7:] if lowered.startswith("sha256:") else given
+        body = body.rstrip("=").replace("-", "+").replace("_", "/")  # the URL-safe alphabet too
+        try:
+            digest = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            digest = b""
+        if len(digest) != hashlib.sha256().digest_size:
+            raise UsageError(f"--ssh-host-key {given!r} is not a host key fingerprint: give {_PIN_FORMS}")
+        return cls("sha256", digest)
+
+    @classmethod
+    def _md5(cls, hex_text: str, original: str) -> HostKeyPin:
+        plain = hex_text.strip().replace(":", "")
+        if not _HEX_PLAIN.match(plain.lower()):
+            raise UsageError(f"--ssh-host-key {original.strip()!r} is not an MD5 fingerprint: give {_PIN_FORMS}")
+        return cls("md5", bytes.fromhex(plain))
+
+    def matches(self, key_blob: bytes) -> bool:
+        """True when ``key_blob`` (the public key in SSH wire form) has this fingerprint."""
+        return hashlib.new(self.algorithm, key_blob).digest() == self.digest
+
+    def __str__(self) -> str:
+        if self.algorithm == "md5":
+            return "MD5:" + ":".join(f"{b:02x}" for b in self.digest)
+        return "SHA256:" + base64.b64encode(self.digest).decode().rstrip("=")
+
+    @staticmethod
+    def of(key_blob: bytes, algorithm: Literal["sha256", "md5"] = "sha256") -> str:
+        """The fingerprint of ``key_blob`` as OpenSSH prints it with ``algorithm``."""
+        return str(HostKeyPin(algorithm, hashlib.new(algorithm, key_blob).digest()))
+
+
 @dataclass(frozen=True)
 class SshOptions:
-    """How to verify an SSH server and who we are. Host keys: known_hosts, or one pinned SHA256 fingerprint."""
+    """How to verify an SSH server and who we are. Host keys: known_hosts, or one pinned fingerprint (any form
+    :class:`HostKeyPin` reads; checked when the options are made, so a malformed pin is a usage error at once)."""
 
     known_hosts: Path | None = None
     host_key: str | None = None
     key_files: tuple[Path, ...] = field(default_factory=tuple)
     use_agent: bool = True
+
+    def __post_init__(self) -> None:
+        if self.host_key is not None:
+            HostKeyPin.parse(self.host_key)
+
+    @property
+    def pin(self) -> HostKeyPin | None:
+        return HostKeyPin.parse(self.host_key) if self.host_key is not None else None
 
 
 class PasswordSource:

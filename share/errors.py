@@ -23,6 +23,7 @@
         ├── NotADirectory
         ├── NameRefused            the server refuses this file name (Samba `veto files`, reserved names)
         ├── DiskFull               no space or quota exceeded on the target
+        ├── SpaceUnknown           the server cannot say how much space is free (the copy goes on without knowing)
         ├── Smb1Only               the server speaks only SMB1, which WinRE (and bmr) do not
         └── ProtocolError          the server answered something we cannot use
             └── NoCommonAlgorithm  SSH: the server and bmr share no cipher, MAC, key exchange or host key type
@@ -152,6 +153,11 @@ class NameRefused(ShareError):
 
 class DiskFull(ShareError):
     """Free space on the target (or raise the quota), then rerun: what was written is kept and resumed."""
+
+
+class SpaceUnknown(ShareError):
+    """Let the server report free space (OpenSSH: allow the statvfs@openssh.com request, or a shell with df), or
+    check the free space on the server yourself before copying."""
 
 
 class Smb1Only(ShareError):

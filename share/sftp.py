@@ -1,33 +1,30 @@
-"""SFTP servers through paramiko. Unknown host keys are refused; every paramiko exception is mapped in ``_mapped``."""
+"""SFTP servers through paramiko. Unknown host keys are refused; every paramiko exception is mapped in ``_mapped``.
+Connecting and logging on: share.sshlogin; the SFTP client's start: share.sftpclient."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
+import dataclasses
 import errno
-import hashlib
 import shlex
 import socket
 import stat as stat_mod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import paramiko
 from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
 from share import errors, paths
-from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
+from share.base import Backend, Caveat, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import PasswordSource, SshOptions
 from share.location import DEFAULT_PORTS, Location, split_url
+from share.sftpclient import NotSftp, SftpClient, banner_error
+from share.sshlogin import CUT_OFF_HINT, SSH_LOGON_HINT, SshLogin, cut_off, fingerprint, negotiated_mac
 
 DEFAULT_REQUEST = 32 * 1024  # what every SFTP server takes
 MAX_REQUEST = 255 * 1024  # OpenSSH's sftp-server takes messages up to 256 KiB
-WINDOW = 16 * 1024 * 1024
-PACKET = 256 * 1024
-# AES-GCM first: paramiko's per-packet cost is lower with it than with CTR + HMAC (measured 1.6x on loopback).
-FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 
 _BY_ERRNO: dict[int, type[errors.ShareError]] = {
     errno.ENOENT: errors.NotFound,
@@ -35,31 +32,6 @@ _BY_ERRNO: dict[int, type[errors.ShareError]] = {
     errno.EPERM: errors.AccessDenied,
     errno.EEXIST: errors.AlreadyExists,
 }
-
-
-def fingerprint(key: paramiko.PKey) -> str:
-    """OpenSSH's form: ``SHA256:`` and unpadded base64 of the key blob's SHA-256."""
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-class _RefuseUnknown(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]
-    """Accept a key only when it matches the pinned fingerprint; otherwise refuse, showing the fingerprint."""
-
-    def __init__(self, pinned: str | None) -> None:
-        self.pinned = pinned
-
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
-        seen = fingerprint(key)
-        if self.pinned is not None and seen == self.pinned:
-            return
-        if self.pinned is not None:
-            raise errors.HostKeyRejected(
-                f"{hostname} presented {key.get_name()} key {seen}, not the pinned {self.pinned}",
-                hint="The server's key changed or this is not the server you meant: do not continue "
-                "until its administrator confirms the fingerprint.",
-            )
-        raise errors.HostKeyRejected(f"{hostname} is not in known_hosts; it presented {key.get_name()} key {seen}")
 
 
 class SftpBackend(Backend):
@@ -81,35 +53,47 @@ class SftpBackend(Backend):
         self._sftp: paramiko.SFTPClient | None = None
         self._fsync = True
         self._max_read = self._max_write = DEFAULT_REQUEST
+        self._extensions: dict[str, str] = {}
+        self._space_from: str | None = None  # "statvfs", "df" or "none", once known
+        self._caveats: dict[str, Caveat] = {}
+        self.features = SftpBackend.features
+        self._login = SshLogin(self.host, self.port, location.user, ssh, password, timeout)
         self.connect()
 
     # -- connection -------------------------------------------------------------------------------------------
 
     def connect(self) -> None:
-        """Connect and authenticate (keys and agent first, then a password if one is available)."""
+        """Connect, authenticate (see :class:`SshLogin`) and start SFTP."""
         self.close()
         with self._mapped(""):
-            client = self._new_client()
-            try:
-                self._connect(client, password=None)
-            except paramiko.SSHException as first:
-                if not _needs_password(first):
-                    raise
-                secret = self._password.get(f"{self.location.user}@{self.host}")
-                if secret is None:
-                    raise errors.AuthenticationFailed(
-                        f"{self.location.user}@{self.host}: no key or agent identity was accepted and no password "
-                        "was given"
-                    ) from first
-                client.close()
-                client = self._new_client()
-                self._connect(client, password=secret.reveal())
+            client = self._login.open()
             self._client = client
-            sftp = client.open_sftp()
-            sftp.get_channel().settimeout(self.timeout)
-            self._sftp = sftp
-            sftp.stat(self._abs(""))
+            self._sftp = self._open_sftp(client)
+            self._sftp.stat(self._abs(""))
             self._max_read, self._max_write = self._limits()
+
+    def _open_sftp(self, client: paramiko.SSHClient) -> paramiko.SFTPClient:
+        try:
+            sftp = SftpClient.from_transport(client.get_transport())
+        except NotSftp as exc:
+            raise banner_error(self.host, exc.data) from None
+        except paramiko.SSHException as exc:
+            if "eof during negotiation" not in str(exc).lower():
+                raise
+            raise errors.ProtocolError(
+                f"{self.host}: the server ended the SFTP session as soon as it started",
+                hint="Check `Subsystem sftp` in the server's sshd_config (the path to sftp-server, or internal-sftp) "
+                "and any ForceCommand for this user; `sftp USER@host` shows the same.",
+            ) from exc
+        if sftp is None:
+            raise errors.ProtocolError(f"{self.host}: the server refused to start SFTP (no sftp subsystem)")
+        sftp.get_channel().settimeout(self.timeout)
+        self._extensions = dict(sftp.extensions)
+        if self._extensions and "fsync@openssh.com" not in self._extensions:
+            # The server named its extensions and fsync is not among them (sftp-server -P fsync leaves it out too).
+            self._fsync = False
+            self._note_no_fsync(refused=False)
+        return sftp
 
     def _limits(self) -> tuple[int, int]:
         """(max read, max write) request sizes: OpenSSH says them in limits@openssh.com; others get 32 KiB."""
@@ -121,48 +105,6 @@ class SftpBackend(Backend):
             return DEFAULT_REQUEST, DEFAULT_REQUEST
         _packet, read, write = (msg.get_int64() for _ in range(3))
         return (min(read, MAX_REQUEST) or DEFAULT_REQUEST, min(write, MAX_REQUEST) or DEFAULT_REQUEST)
-
-    def _new_client(self) -> paramiko.SSHClient:
-        client = paramiko.SSHClient()
-        if self._ssh.host_key is None:  # a pinned fingerprint replaces known_hosts entirely
-            known = self._ssh.known_hosts or Path("~/.ssh/known_hosts").expanduser()
-            if known.exists():
-                client.load_host_keys(str(known))
-        client.set_missing_host_key_policy(_RefuseUnknown(self._ssh.host_key))
-        return client
-
-    def _connect(self, client: paramiko.SSHClient, password: str | None) -> None:
-        keys = [str(k) for k in self._ssh.key_files]
-        try:
-            self._client_connect(client, password, keys)
-        except paramiko.ssh_exception.IncompatiblePeer as exc:
-            raise _no_common_algorithm(self.host, self.port, client.get_transport(), exc) from exc
-        except paramiko.SSHException as exc:
-            transport = client.get_transport()
-            if not isinstance(exc, paramiko.AuthenticationException) and (
-                transport is None or not transport.remote_version
-            ):
-                # The TCP connection opened but no SSH banner came back in time: a hung or wrong service.
-                raise errors.TimedOut(
-                    f"{self.host}:{self.port} accepted the connection but sent no SSH banner within {self.timeout:g} s"
-                ) from exc
-            raise
-
-    def _client_connect(self, client: paramiko.SSHClient, password: str | None, keys: list[str]) -> None:
-        client.connect(
-            transport_factory=_fast_transport,
-            hostname=self.host,
-            port=self.port,
-            username=self.location.user,
-            password=password,
-            key_filename=keys or None,
-            allow_agent=self._ssh.use_agent and password is None,
-            look_for_keys=not keys and password is None,
-            timeout=self.timeout,
-            banner_timeout=self.timeout,
-            auth_timeout=self.timeout,
-            channel_timeout=self.timeout,
-        )
 
     @property
     def sftp(self) -> paramiko.SFTPClient:
@@ -193,10 +135,11 @@ class SftpBackend(Backend):
             ) from exc
         except paramiko.AuthenticationException as exc:
             raise errors.AuthenticationFailed(
-                f"{self.location.user}@{self.host} was refused over SSH: {exc}",
-                hint="Check the SSH user in sftp://USER@host, the key (--ssh-key, the agent, ~/.ssh) or the password "
-                "the server expects for that user.",
+                f"{self.location.user}@{self.host} was refused over SSH: {errors.in_words(str(exc))}",
+                hint=SSH_LOGON_HINT,
             ) from exc
+        except paramiko.SFTPError as exc:
+            raise errors.ProtocolError(f"{where}: the SFTP server answered out of turn ({exc})") from exc
         except paramiko.ssh_exception.NoValidConnectionsError as exc:
             raise errors.CannotConnect(f"cannot connect to {self.host}:{self.port}: connection refused") from exc
         except TimeoutError as exc:
@@ -205,6 +148,17 @@ class SftpBackend(Backend):
             raise errors.CannotConnect(f"cannot resolve '{self.host}': {exc.strerror}") from exc
         except (EOFError, paramiko.SSHException) as exc:
             text = str(exc) or type(exc).__name__
+            if cut_off(exc):
+                raise errors.AuthenticationFailed(
+                    f"{self.location.user}@{self.host}: the server closed the connection during the logon after "
+                    "refusing too many keys (its MaxAuthTries)",
+                    hint=CUT_OFF_HINT,
+                ) from exc
+            if "private key file" in text.lower():
+                raise errors.Unreadable(
+                    f"a key file could not be read: {text}",
+                    hint="Give --ssh-key an OpenSSH private key (its first line: -----BEGIN OPENSSH PRIVATE KEY-----).",
+                ) from exc
             if isinstance(exc, EOFError) or "closed" in text.lower() or "reset" in text.lower():
                 raise errors.ConnectionLost(f"the connection to {self.host}:{self.port} dropped") from exc
             raise errors.ProtocolError(f"{where}: {text}") from exc
@@ -217,6 +171,13 @@ class SftpBackend(Backend):
             # so look at the free space before calling it anything else.
             if self._nearly_full(path):
                 raise errors.DiskFull(f"{where}: no space left on the server's volume") from exc
+            if self._space_from == "none":  # it cannot say: the likeliest cause is named, as a guess
+                raise errors.ShareError(
+                    f"{where}: the server answered '{exc.strerror or exc}'",
+                    hint="This server cannot report its free space, and a full disk is the usual cause of this bare "
+                    "answer: check the free space on the server (df -h), free some, and rerun (what was written is "
+                    "kept).",
+                ) from exc
             raise errors.ShareError(f"{where}: the server answered '{exc.strerror or exc}'") from exc
 
     # -- operations --------------------------------------------------------------------------------------------
@@ -268,7 +229,9 @@ class SftpBackend(Backend):
         self.connect()
 
     def sync(self, path: str, *, folder: bool = False) -> None:
-        """fsync@openssh.com on a handle of the file; OpenSSH makes renames durable itself (nothing for folders)."""
+        """fsync@openssh.com on a handle of the file; OpenSSH makes renames durable itself (nothing for folders).
+        A server without that request, or one that refuses it (sftp-server -P fsync), leaves durability to itself:
+        noted once as a caveat, and the copy goes on."""
         if folder or not self._fsync:
             return
         with self._mapped(path):
@@ -277,11 +240,32 @@ class SftpBackend(Backend):
                 try:
                     self.sftp._request(CMD_EXTENDED, "fsync@openssh.com", handle.handle)
                 except OSError as exc:
-                    if "unsupported" not in str(exc).lower():
-                        raise
-                    self._fsync = False  # the server has no such extension: say so once, skip from now on
+                    if exc.errno not in (errno.EACCES, errno.EPERM) and "unsupported" not in str(exc).lower():
+                        raise  # a real failure to sync (an I/O error on the server) stays an error
+                    self._fsync = False
+                    self._note_no_fsync(refused=exc.errno in (errno.EACCES, errno.EPERM))
             finally:
                 handle.close()
+
+    def _note_no_fsync(self, *, refused: bool) -> None:
+        how = "refuses" if refused else "does not offer"
+        if "fsync@openssh.com" not in self._extensions:
+            how = "does not offer"
+        self.features = dataclasses.replace(self.features, durable_sync=False)
+        self._caveats.setdefault(
+            "durability",
+            Caveat(
+                "durability",
+                f"{self.describe()}: the SFTP server {how} the fsync@openssh.com request, so bmr cannot have the "
+                "staged files put on stable storage: their durability is the server's (a power cut on it soon after "
+                "the copy may lose data bmr has already verified)",
+                "Allow fsync in the server's sftp-server (take it out of its -P list; OpenSSH offers it by default), "
+                "or run `sync` on the server after staging and before relying on the copy.",
+            ),
+        )
+
+    def caveats(self) -> tuple[Caveat, ...]:
+        return tuple(self._caveats.values())
 
     def makedirs(self, path: str) -> None:
         done: list[str] = []
@@ -318,12 +302,42 @@ class SftpBackend(Backend):
             self.sftp.rmdir(self._abs(path))
 
     def space(self, path: str = "") -> Space:
+        """statvfs@openssh.com, else `df` through a shell; a server with neither raises SpaceUnknown (remembered:
+        later calls do not ask again), and the caveat is noted."""
         with self._mapped(path):
-            try:
-                return self._statvfs(self._abs(path))
-            except OSError:
-                pass
-            return self._df(self._abs(path))
+            abspath = self._abs(path)
+            refused = False
+            if self._space_from in (None, "statvfs"):
+                try:
+                    found = self._statvfs(abspath)
+                except OSError as exc:
+                    if exc.errno == errno.ENOENT:
+                        raise
+                    refused = exc.errno in (errno.EACCES, errno.EPERM)
+                else:
+                    self._space_from = "statvfs"
+                    return found
+            if self._space_from in (None, "df"):
+                space = self._df(abspath)
+                if space is not None:
+                    self._space_from = "df"
+                    return space
+            self._space_from = "none"
+        raise self._space_unknown(refused)
+
+    def _space_unknown(self, refused: bool) -> errors.SpaceUnknown:
+        caveat = self._caveats.get("free-space")
+        if caveat is None:
+            how = "refuses" if refused and "statvfs@openssh.com" in self._extensions else "does not offer"
+            caveat = Caveat(
+                "free-space",
+                f"free space on {self.describe()} is unknown: the SFTP server {how} the statvfs@openssh.com request "
+                "and runs no `df` for this user (no shell); bmr copies without knowing whether it fits",
+                "Allow statvfs in the server's sftp-server (take it out of its -P list), or check the free space on "
+                "the server yourself (df -h) against the size of the point before staging.",
+            )
+            self._caveats["free-space"] = caveat
+        return errors.SpaceUnknown(caveat.message, hint=caveat.fix)
 
     def _nearly_full(self, path: str) -> bool:
         try:
@@ -339,15 +353,23 @@ class SftpBackend(Backend):
         _bsize, frsize, blocks, _bfree, bavail = (msg.get_int64() for _ in range(5))
         return Space(free=frsize * bavail, total=frsize * blocks)
 
-    def _df(self, abspath: str) -> Space:
+    def _df(self, abspath: str) -> Space | None:
+        """`df` through the user's shell; None where there is none (ForceCommand internal-sftp, nologin, a forced
+        sftp-server: its input is closed at once so that it ends). Bounded by the timeout."""
         assert self._client is not None
-        _in, out, _err = self._client.exec_command(f"df -P -B1 -- {shlex.quote(abspath)}", timeout=self.timeout)
-        lines = out.read().decode(errors="replace").splitlines()
         try:
-            fields = lines[-1].split()
+            stdin, out, _err = self._client.exec_command(f"df -P -B1 -- {shlex.quote(abspath)}", timeout=self.timeout)
+            stdin.channel.shutdown_write()
+            text = out.read(64 * 1024).decode(errors="replace")
+            if not out.channel.status_event.wait(self.timeout) or out.channel.exit_status != 0:
+                return None
+        except (OSError, EOFError, paramiko.SSHException):
+            return None
+        try:
+            fields = text.splitlines()[-1].split()
             return Space(free=int(fields[3]), total=int(fields[1]))
         except (IndexError, ValueError):
-            raise errors.ProtocolError(f"{self.describe()}: free space is not available on this server") from None
+            return None
 
     def facts(self) -> SessionFacts:
         transport = self._client.get_transport() if self._client else None
@@ -363,6 +385,9 @@ class SftpBackend(Backend):
             encryption=True if transport is not None else None,
             guest=False if transport is not None else None,
             user=self.location.user,
+            cipher=(transport.local_cipher or None) if transport is not None else None,
+            mac=negotiated_mac(transport),
+            key_exchange=getattr(transport, "agreed_kex", None),
         )
 
     def run(self, command: str) -> tuple[int, str]:
@@ -381,51 +406,6 @@ class SftpBackend(Backend):
                 # closing a dead link must not mask the error that brought us here
                 with contextlib.suppress(Exception):
                     thing.close()
-
-
-class _Transport(paramiko.Transport):  # type: ignore[misc]  # paramiko is untyped
-    """paramiko's Transport, keeping what the server offered so that a failed agreement can name both sides."""
-
-    offered: dict[str, list[str]] | None = None
-
-    def _really_parse_kex_init(self, m: Any, ignore_first_byte: bool = False) -> dict[str, Any]:
-        parsed: dict[str, Any] = super()._really_parse_kex_init(m, ignore_first_byte)
-        self.offered = parsed
-        return parsed
-
-
-_AGREEMENTS = (  # (what, the server's list in the KEXINIT, our list on the transport)
-    ("ciphers", "server_encrypt_algo_list", "preferred_ciphers"),
-    ("MACs", "server_mac_algo_list", "preferred_macs"),
-    ("key exchange", "kex_algo_list", "preferred_kex"),
-    ("host key types", "server_key_algo_list", "preferred_keys"),
-)
-
-
-def _no_common_algorithm(host: str, port: int, transport: Any, exc: Exception) -> errors.ShareError:
-    """Name what the server offers and what bmr (paramiko) supports, for the first list that does not meet."""
-    offered = getattr(transport, "offered", None) or {}
-    for what, theirs_key, ours_key in _AGREEMENTS:
-        theirs = [a for a in offered.get(theirs_key, []) if a]
-        ours = list(getattr(transport, ours_key, ()) or ())
-        if theirs and ours and not set(theirs) & set(ours):
-            return errors.NoCommonAlgorithm(
-                f"{host}:{port} and bmr share no SSH {what}: the server offers {', '.join(theirs)}; "
-                f"bmr (paramiko) supports {', '.join(ours)}",
-                hint=f"add one of bmr's {what} to the server's sshd_config, or use an SMB location instead",
-            )
-    return errors.NoCommonAlgorithm(f"{host}:{port}: the SSH server and bmr agree on no algorithm ({exc})")
-
-
-def _fast_transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
-    """A Transport with wide windows and AES-GCM preferred (others still offered, for older servers)."""
-    transport = _Transport(sock, default_window_size=WINDOW, default_max_packet_size=PACKET, **kwargs)
-    options = transport.get_security_options()
-    offered = tuple(options.ciphers)
-    options.ciphers = tuple(c for c in FAST_CIPHERS if c in offered) + tuple(
-        c for c in offered if c not in FAST_CIPHERS
-    )
-    return transport
 
 
 class _SftpSink(Sink):
@@ -458,12 +438,6 @@ class _SftpSink(Sink):
     def close(self) -> None:
         self._drain()
         self._stream.close()
-
-
-def _needs_password(exc: paramiko.SSHException) -> bool:
-    if isinstance(exc, paramiko.BadHostKeyException):
-        return False
-    return isinstance(exc, paramiko.AuthenticationException) or "no authentication methods" in str(exc).lower()
 
 
 def _entry(name: str, st: Any) -> Entry:

@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from restore.outcome import Outcome
-from share.base import Backend, SessionFacts, Space
+from share import errors
+from share.base import Backend, Caveat, SessionFacts, Space
 from share.connect import Access, open_backend
 from share.location import Location
 from share.writetest import try_write
@@ -19,6 +20,7 @@ class ProbeResult:
     space: Space | None
     writable: bool | None
     write_error: str | None = None
+    caveats: tuple[Caveat, ...] = ()  # what the server was found not to do (no free-space answer, no fsync)
 
     @property
     def outcome(self) -> Outcome:
@@ -37,10 +39,14 @@ class ProbeResult:
             "encryption": facts["encryption"],
             "share_encryption": facts["share_encryption"],
             "user": facts["user"],
+            "cipher": facts["cipher"],
+            "mac": facts["mac"],
+            "key_exchange": facts["key_exchange"],
             "free_bytes": self.space.free if self.space else None,
             "total_bytes": self.space.total if self.space else None,
             "writable": self.writable,
             "write_error": self.write_error,
+            "warnings": [{"code": c.code, "message": c.message, "fix": c.fix} for c in self.caveats],
         }
 
 
@@ -52,9 +58,14 @@ def probe_location(location: Location, access: Access, *, write_test: bool = Fal
 
 def probe(backend: Backend, *, write_test: bool = False) -> ProbeResult:
     """Facts, free space and (optionally) a create-and-delete test of a connected backend."""
-    space = backend.space("") if backend.features.free_space else None
+    space: Space | None = None
+    if backend.features.free_space:
+        try:
+            space = backend.space("")
+        except errors.SpaceUnknown:
+            space = None  # the backend notes it among its caveats, shown with the result
     writable: bool | None = None
     write_error: str | None = None
     if write_test:
         writable, write_error = try_write(backend)
-    return ProbeResult(backend.describe(), backend.facts(), space, writable, write_error)
+    return ProbeResult(backend.describe(), backend.facts(), space, writable, write_error, backend.caveats())

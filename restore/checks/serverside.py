@@ -15,7 +15,7 @@ from share.location import Location
 def server_share_check(ssh: Location, access: Access, share: str, unc: str, smb_conf: str | None = None) -> Check:
     """Ask ``testparm`` which folder ``share`` is, and whether WindowsImageBackup sits right in it."""
     try:
-        backend = open_backend(ssh, access)
+        backend = open_backend(ssh, access.for_other(ssh))  # --user is the share's account, not the SSH one
     except errors.ShareError as exc:
         return failed("server-share", f"cannot log on to {ssh.host} over SSH: {exc}", exc.hint)
     with backend:

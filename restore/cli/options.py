@@ -45,7 +45,11 @@ KnownHosts = Annotated[
 ]
 HostKey = Annotated[
     str | None,
-    typer.Option("--ssh-host-key", metavar="SHA256:...", help="Accept exactly this SSH host key fingerprint."),
+    typer.Option(
+        "--ssh-host-key",
+        metavar="SHA256:...",
+        help="Accept exactly this SSH host key fingerprint (SHA256:… or MD5:…, of any of the server's key types).",
+    ),
 ]
 SshKey = Annotated[
     list[Path] | None,

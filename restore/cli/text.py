@@ -16,6 +16,7 @@ from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity
 from restore.tree.zones import iana_of
 from restore.units import human_bytes, human_seconds
 from share import errors
+from share.base import SessionFacts
 
 if TYPE_CHECKING:  # the image readers load only when --deep asks for them
     from restore.tree.deep.facts import DeepFacts
@@ -23,6 +24,12 @@ if TYPE_CHECKING:  # the image readers load only when --deep asks for them
 
 def _yes_no(value: bool | None) -> str:
     return "unknown" if value is None else ("yes" if value else "no")
+
+
+def _negotiated(facts: SessionFacts) -> list[tuple[str, str]]:
+    """The algorithms the session agreed on, where the protocol names them (SSH: cipher, MAC, key exchange)."""
+    named = (("Cipher", facts.cipher), ("MAC", facts.mac), ("Key exchange", facts.key_exchange))
+    return [(name, value) for name, value in named if value]
 
 
 def format_probe(result: ProbeResult) -> str:
@@ -34,6 +41,7 @@ def format_probe(result: ProbeResult) -> str:
         ("Dialect", facts.dialect or "-"),
         ("Signing", _yes_no(facts.signing)),
         ("Encryption", _yes_no(facts.encryption)),
+        *_negotiated(facts),
         ("User", facts.user or "-"),
         ("Free", human_bytes(result.space.free) if result.space else "unknown"),
         ("Total", human_bytes(result.space.total) if result.space else "unknown"),
@@ -42,6 +50,7 @@ def format_probe(result: ProbeResult) -> str:
         rows.append(("Writable", "not tested (add --write-test)"))
     else:
         rows.append(("Writable", "yes" if result.writable else f"no: {result.write_error}"))
+    rows += [("Warning", f"{c.message}\n  what to do: {c.fix}") for c in result.caveats]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in rows)
 

@@ -252,7 +252,7 @@ def _source_size(entry: ServerEntry, access: Access) -> tuple[int | None, Check 
     source cannot be read, a failed check saying why (the share is checked all the same)."""
     assert entry.source is not None
     try:
-        with open_backend(entry.source, access) as source:
+        with open_backend(entry.source, access.for_other(entry.source)) as source:
             return point_size(source, entry.computer, entry.version, PreflightRequest.depth), None
     except errors.BmrError as exc:
         where = entry.source.display()
@@ -262,7 +262,10 @@ def _source_size(entry: ServerEntry, access: Access) -> tuple[int | None, Check 
 def _stage(entry: ServerEntry, access: Access) -> dict[str, Any]:
     assert entry.source is not None
     try:
-        with open_backend(entry.source, access) as src, open_target(entry.location, access) as dst:
+        with (
+            open_backend(entry.source, access.for_other(entry.source)) as src,
+            open_target(entry.location, access) as dst,
+        ):
             result = run_stage(src, dst, machine=entry.computer, version=entry.version)
     except errors.BmrError as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}

@@ -94,7 +94,7 @@ def _open_existing(request: StageRequest, access: Access) -> Backend | None:
 
 def preview_stage(request: StageRequest, access: Access, source_access: Access | None = None) -> StagePlan:
     """What `bmr stage` would do with this request. Raises the share errors of reaching either side."""
-    with open_backend(request.source, source_access or access) as source:
+    with open_backend(request.source, source_access or access.for_other(request.source)) as source:
         choice = choose(source, request.machine, request.version, request.depth)
         planned = plan_copy(choice)
         refusals: list[str] = []
@@ -134,8 +134,11 @@ def _plan(
                 "--force replaces it after the new copy verified"
             )
         if target.features.free_space:
-            free = target.space().free
-            if free < need:
+            try:
+                free = target.space().free
+            except errors.SpaceUnknown:
+                free = None  # "free: unknown" in the plan; the real run warns
+            if free is not None and free < need:
                 refusals.append(f"{human_bytes(free)} free; the copy needs {human_bytes(need)}: free space first")
     return StagePlan(
         target=target.describe() if target is not None else request.target.display(),

@@ -124,7 +124,7 @@ def stage(
     """Connect to both sides (creating the target folder if needed) and stage. Raises the share errors, StageRefused,
     VerificationFailed, SourceChanged."""
     with (
-        open_backend(request.source, source_access or access) as src,
+        open_backend(request.source, source_access or access.for_other(request.source)) as src,
         open_target(request.target, access) as dst,
     ):
         # A file our own dead connection still holds, or a restarting server, is waited for this long.
@@ -257,8 +257,8 @@ def run_stage(
             hint="--force replaces it, only after the new copy verified; or stage into another folder.",
         )
     remaining = _remaining_bytes(target, planned)
-    if target.features.free_space:
-        free = target.space().free
+    free = _free_or_none(target)  # None: the server cannot say (an SFTP server without statvfs): a warning at the end
+    if free is not None:
         need = int(remaining * margin)
         if free < need:
             raise StageRefused(
@@ -284,7 +284,7 @@ def run_stage(
             ManifestInfo(source.describe(), target.describe(), choice.machine.name, point.version, started,
                          datetime.now(UTC), verify),
         )  # fmt: skip
-    checks = _check_target(target, choice.machine.name, point.folder)
+    checks = _caveat_checks(target) + _check_target(target, choice.machine.name, point.folder)
     return StageResult(
         backup_target=_target_name(target),
         machine=choice.machine.name,
@@ -298,6 +298,21 @@ def run_stage(
         checks=checks,
         copy_seconds=engine.copy_seconds,
     )
+
+
+def _free_or_none(target: Backend) -> int | None:
+    """Free bytes on the target; None where the backend has no such answer or the server cannot give one."""
+    if not target.features.free_space:
+        return None
+    try:
+        return target.space().free
+    except errors.SpaceUnknown:
+        return None  # noted by the backend as a caveat: reported with the result
+
+
+def _caveat_checks(target: Backend) -> tuple[Check, ...]:
+    """What the target was found not to do (no free-space answer, no durable writes): warnings, not failures."""
+    return tuple(warned(c.code, c.message, c.fix) for c in target.caveats())
 
 
 def _refreshing(lock: StageLock, progress: Progress) -> Progress:

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from restore.cli.app import app
-from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
+from tests.lib.servers import SMB_DOMAIN, SMB_PASSWORD, SambaServer, SshServer
 from tests.lib.treebuilder import ImageCache, bmr_dc, files_only, system_state_only, write_machine, write_tree
 
 runner = CliRunner()
@@ -308,6 +308,19 @@ def test_ssh_server_share(samba: SambaServer, shares: dict[str, Path], sshd: Ssh
     assert check["details"]["free"] > 0
     code, data = _preflight(samba, "pf-nested", "--for", "bmr", *ssh)
     assert _failing(data) == {"share-root", "server-share"}
+
+
+def test_user_for_the_share_and_another_for_ssh(
+    samba: SambaServer, shares: dict[str, Path], sshd: SshServer, password_env: str
+) -> None:
+    """--user is the share's account; the --ssh USER@HOST names its own: two users, no conflict (issue 20)."""
+    ssh = ["--ssh", f"{sshd.user}@127.0.0.1:{sshd.port}", "--ssh-known-hosts", str(sshd.known_hosts),
+           "--ssh-key", str(sshd.client_key), "--ssh-smb-conf", str(samba.conf)]  # fmt: skip
+    url = f"smb://127.0.0.1:{samba.port}/pf-good"
+    result = runner.invoke(app, ["preflight", url, "--user", f"{SMB_DOMAIN}\\{samba.user}", "--for", "bmr", "--json",
+                                 "--password-env", password_env, *ssh])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert _check(json.loads(result.stdout), "server-share")["status"] == "pass"
 
 
 def test_smb_2_0_2_passes_the_dialect_check(tmp_path: Path, images: ImageCache, password_env: str) -> None:

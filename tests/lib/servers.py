@@ -27,12 +27,23 @@ class SambaServer(localsamba.SambaServer):
 class SshServer:
     """A private sshd with its own host key, an authorized key for the test user and internal-sftp."""
 
-    def __init__(self, base: Path, extra: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        base: Path,
+        extra: tuple[str, ...] = (),
+        *,
+        subsystem: str = "internal-sftp",
+        key_types: tuple[str, ...] = ("ed25519",),
+        log_level: str = "ERROR",
+    ) -> None:
         self.base = base
         self.extra = extra  # more sshd_config lines: restricted ciphers, a chroot, ...
+        self.subsystem = subsystem  # the `Subsystem sftp` command: internal-sftp, or sftp-server with its options
+        self.key_types = key_types  # host keys, the first one in known_hosts
+        self.log_level = log_level  # VERBOSE logs each refused logon ("Failed password for ...")
         self.port = free_port()
         self.user = getpass.getuser()
-        self.host_key = base / "ssh_host_ed25519_key"
+        self.host_key = base / f"ssh_host_{key_types[0]}_key"
         self.client_key = base / "client_ed25519"
         self.known_hosts = base / "known_hosts"
         self.conf = base / "sshd_config"
@@ -43,8 +54,9 @@ class SshServer:
         keygen = require_binary("ssh-keygen")
         self.base.mkdir(parents=True, exist_ok=True)
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege-separation directory
-        for key in (self.host_key, self.client_key):
-            subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(self.client_key)], check=True)
+        for kind in self.key_types:
+            subprocess.run([keygen, "-q", "-t", kind, "-N", "", "-f", str(self.key_file(kind))], check=True)
         (self.base / "authorized_keys").write_text(self.client_key.with_suffix(".pub").read_text())
         pub = self.host_key.with_suffix(".pub").read_text().split()
         self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {pub[0]} {pub[1]}\n")
@@ -53,7 +65,7 @@ class SshServer:
                 [
                     f"Port {self.port}",
                     "ListenAddress 127.0.0.1",
-                    f"HostKey {self.host_key}",
+                    *(f"HostKey {self.key_file(kind)}" for kind in self.key_types),
                     f"PidFile {self.base / 'sshd.pid'}",
                     f"AuthorizedKeysFile {self.base / 'authorized_keys'}",
                     "StrictModes no",
@@ -61,8 +73,8 @@ class SshServer:
                     "PasswordAuthentication yes",
                     "KbdInteractiveAuthentication no",
                     "UsePAM no",
-                    "Subsystem sftp internal-sftp",
-                    "LogLevel ERROR",
+                    f"Subsystem sftp {self.subsystem}",
+                    f"LogLevel {self.log_level}",
                     *self.extra,
                     "",
                 ]
@@ -76,9 +88,14 @@ class SshServer:
         wait_for_port(self.port, self.proc, log)
         return self
 
-    def fingerprint(self) -> str:
+    def key_file(self, kind: str) -> Path:
+        return self.base / f"ssh_host_{kind}_key"
+
+    def fingerprint(self, kind: str | None = None, hash_name: str = "sha256") -> str:
+        """What `ssh-keygen -l` prints for the host key of ``kind`` (default: the first), e.g. SHA256:… or MD5:…"""
+        public = self.key_file(kind).with_suffix(".pub") if kind else self.host_key.with_suffix(".pub")
         out = subprocess.run(
-            ["ssh-keygen", "-l", "-E", "sha256", "-f", str(self.host_key.with_suffix(".pub"))],
+            ["ssh-keygen", "-l", "-E", hash_name, "-f", str(public)],
             check=True,
             capture_output=True,
             text=True,
