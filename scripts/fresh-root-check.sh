@@ -65,7 +65,7 @@ pristine() {
       rm -rf --one-file-system "$build"
       exit 1
     fi
-    tar -C "$build" -cf "$tarball.part" . && mv "$tarball.part" "$tarball"
+    tar --numeric-owner -C "$build" -cf "$tarball.part" . && mv "$tarball.part" "$tarball"
     rm -rf --one-file-system "$build" "$build.log"
   fi
   printf '%s\n' "$tarball"
@@ -88,7 +88,7 @@ run_suite() {
   local tarball out
   tarball=$(pristine "$suite") || return 1
   root=$(mktemp -d /var/tmp/bmr-fresh-root-"$suite".XXXXXX)
-  tar -C "$root" -xf "$tarball" || return 1
+  tar --numeric-owner -C "$root" -xf "$tarball" || return 1
   echo "== $suite: $(cat "$root/etc/debian_version"), $(chroot "$root" python3 --version) in $root" >&2
   no_compiler "before" || return 1
   mount -t proc proc "$root/proc" && mounted+=("$root/proc")
