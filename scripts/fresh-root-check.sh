@@ -107,14 +107,20 @@ run_suite() {
   echo "== $suite: chroot: cd ~/bmr && $first   (commit ${commit:0:12})" >&2
   out=$root/readme-first-command.out
   # Exactly the README's command (the root has no smbd: the walk-through stages into a local folder), bounded.
-  if ! timeout "$limit" chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+  local status=0
+  timeout "$limit" chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    /bin/sh -c "cd /root/bmr && $first" >"$out" 2>&1; then
-    tail -15 "$out" >&2
-    echo "fresh-root-check: $suite: the README's first command failed (above)" >&2
+    /bin/sh -c "cd /root/bmr && $first" >"$out" 2>&1 || status=$?
+  # install.sh's own lines and the demo's steps (its command lines left out), then its last line.
+  grep -E '^(install\.sh:|[0-9]\. |   copied|     wbadmin start)' "$out" | grep -v '^install.sh: W:' >&2 || true
+  tail -1 "$out" >&2
+  if [ "$status" != 0 ]; then
+    cp "$out" "/var/tmp/bmr-fresh-root-$suite.out"
+    cp "$root/root/.local/share/bmr/install.log" "/var/tmp/bmr-fresh-root-$suite.pip.log" 2>/dev/null || true
+    echo "fresh-root-check: $suite: the README's first command failed (exit $status); its output and pip's log:" \
+      "/var/tmp/bmr-fresh-root-$suite.out, /var/tmp/bmr-fresh-root-$suite.pip.log" >&2
     return 1
   fi
-  tail -15 "$out" >&2
   local step
   for step in "installed: /root/.local/bin/bmr" "1. Wrote a sample recovery point" "copied .* read back and verified" \
     "wbadmin start sysrecovery" "5. Printable checklists"; do
