@@ -91,7 +91,11 @@ elif re.search(r"NewConnectionError|Temporary failure in name resolution|Name or
 elif "No space left on device" in text:
     msg = "pip failed: no space left on device (free some, then ./install.sh again)"
 elif (missing := find(r"No matching distribution found for ([^\s]+)")):
-    msg = f"pip found no release of {missing} installable on {machine}"
+    if f"requirement {missing} (from versions: none)" in text:
+        msg = (f"pip found no release of {missing} at all: is the package index reachable (HTTPS_PROXY, "
+               "PIP_INDEX_URL)?")
+    else:
+        msg = f"pip found no release of {missing} installable on {machine}"
 else:
     errors = [line.strip() for line in text.splitlines() if line.startswith("ERROR:")]
     msg = "pip failed: " + (errors[-1][6:].strip()[:200] if errors else "see the log")
