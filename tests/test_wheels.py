@@ -7,10 +7,13 @@ are in the full tier; each is bounded in time.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tarfile
 import tomllib
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -69,13 +72,48 @@ def test_every_dependency_has_wheels_for_windows_and_linux() -> None:
         assert "libvsgpt-python" in result["wheels"] and "libvsmbr-python" not in result["wheels"]
 
 
-@pytest.mark.servers  # needs PyPI
+def _index(root: Path) -> Path:
+    """A local package index: 'purepkg' (a py3-none-any wheel needing 'needsc' on Windows only) and 'needsc' (only
+    a source package, as libvsmbr-python is on PyPI for Linux)."""
+    simple = root / "simple"
+    (simple / "purepkg").mkdir(parents=True)
+    (simple / "needsc").mkdir()
+    dist = "purepkg-1.0.dist-info"
+    files = {
+        "purepkg.py": "",
+        f"{dist}/METADATA": "Metadata-Version: 2.1\nName: purepkg\nVersion: 1.0\n"
+        'Requires-Dist: needsc>=0.1; sys_platform == "win32"\nRequires-Dist: needsc; extra == "never"\n',
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    files[f"{dist}/RECORD"] = "".join(f"{name},,\n" for name in files) + f"{dist}/RECORD,,\n"
+    with zipfile.ZipFile(simple / "purepkg" / "purepkg-1.0-py3-none-any.whl", "w") as wheel:
+        for name, text in files.items():
+            wheel.writestr(name, text)
+    source = root / "needsc-0.1"
+    source.mkdir()
+    (source / "setup.py").write_text('from setuptools import setup\nsetup(name="needsc", version="0.1")\n')
+    with tarfile.open(simple / "needsc" / "needsc-0.1.tar.gz", "w:gz") as tar:
+        tar.add(source, arcname="needsc-0.1")
+    for project in ("purepkg", "needsc"):  # what pip reads for a file: index's project page
+        links = "".join(f'<a href="{f.name}">{f.name}</a>' for f in (simple / project).iterdir())
+        (simple / project / "index.html").write_text(f"<!DOCTYPE html><html><body>{links}</body></html>")
+    return simple
+
+
+@pytest.mark.servers  # pip subprocesses, several seconds
 @pytest.mark.timeout(300)
-def test_wheel_check_names_a_source_only_dependency(tmp_path: Path) -> None:
-    """The check does fail: libvsmbr-python (only a source package on PyPI for Linux) is named."""
+def test_wheel_check_follows_markers_and_names_a_source_only_dependency(tmp_path: Path) -> None:
+    """Offline, from a local index: Linux needs only purepkg (a wheel); Windows also needs needsc, which has none."""
     pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text('[project]\nname = "x"\ndependencies = ["libvsmbr-python>=20240505", "tqdm"]\n')
-    done = _wheel_check("--pyproject", str(pyproject), "--target", "linux-x86_64", "--python", "3.12", timeout=200)
-    assert done.returncode == 1
-    assert "no wheel on linux-x86_64 for Python 3.12: libvsmbr-python>=20240505" in done.stderr
-    assert "| libvsmbr-python | NO WHEEL |" in done.stdout and "| tqdm | " in done.stdout
+    pyproject.write_text('[project]\nname = "x"\ndependencies = ["purepkg>=1"]\n')
+    index = _index(tmp_path)
+    done = subprocess.run(
+        [sys.executable, str(CHECK), "--pyproject", str(pyproject), "--python", "3.12", "--target", "linux-aarch64",
+         "--target", "win-amd64"],
+        capture_output=True, text=True, timeout=200, check=False,
+        env={**os.environ, "WHEEL_CHECK_INDEX": index.as_uri()},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == "wheel-check: no wheel on win-amd64 for Python 3.12: needsc>=0.1"
+    assert "| purepkg | 1.0 py3-none-any | 1.0 py3-none-any |" in done.stdout
+    assert "| needsc | - | NO WHEEL |" in done.stdout

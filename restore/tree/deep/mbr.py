@@ -64,10 +64,6 @@ def _entries(sector: bytes) -> list[_Entry]:
     return found
 
 
-def is_mbr(sector: bytes) -> bool:
-    return len(sector) >= SECTOR and sector[510:512] == SIGNATURE
-
-
 def read_mbr(
     read: Callable[[int, int], bytes],
     disk_size: int,
