@@ -56,8 +56,54 @@ if ! make_venv; then
     exit 1
   fi
 fi
-say "installing bmr and its dependencies into $venv"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check .
+log=$home/install.log
+say "installing bmr and its dependencies into $venv (pip's output: $log)"
+# Every dependency has a wheel for Linux x86_64/aarch64 and Windows (scripts/wheel-check.py): --prefer-binary
+# keeps pip from choosing a newer source-only release that would need a compiler. pip's own output, and a
+# traceback if it fails, goes to the log; the terminal gets one line saying what failed and what to do.
+if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --prefer-binary . >"$log" 2>&1; then
+  say "$("$python" - "$log" <<'EXPLAIN'
+import platform, re, sys
+log = sys.argv[1]
+text = open(log, encoding="utf-8", errors="replace").read()
+def find(pattern):
+    m = re.search(pattern, text, re.M)
+    return m.group(1) if m else None
+machine = f"Python {platform.python_version()} on {platform.machine()}"
+built = find(r"Building wheel for ([A-Za-z0-9_.-]+)[^\n]*(?:did not run successfully|error)") or find(
+    r"Failed (?:to build|building wheel for) ([A-Za-z0-9_.-]+)") or find(
+    r"Getting requirements to build wheel[^\n]*\n(?:.*\n){0,3}?.*?(?:for|of) ([A-Za-z0-9_.-]+)")
+no_compiler = re.search(r"no acceptable C compiler|C compiler cannot create executables|unable to execute '"
+                        r"|error: command '[^']*' failed: No such file|\b(?:gcc|cc|clang): (?:not found|No such file)"
+                        r"|No such file or directory: '[^']*(?:gcc|cc|clang)'", text)
+no_headers = "Python.h: No such file" in text
+if built and (no_compiler or no_headers):
+    need = "gcc python3-dev" if no_compiler else "python3-dev"
+    msg = (f"pip failed: {built} has no wheel for {machine} and building it needs a C compiler and Python's "
+           f"headers: apt-get install {need}, then ./install.sh again")
+elif built:
+    msg = f"pip failed building {built} from source (it has no wheel for {machine})"
+elif "CERTIFICATE_VERIFY_FAILED" in text:
+    msg = "pip cannot verify PyPI's HTTPS certificate: install your network's CA (update-ca-certificates) or set PIP_CERT"
+elif re.search(r"NewConnectionError|Temporary failure in name resolution|Name or service not known"
+               r"|Network is unreachable|ProxyError|ConnectTimeout|Read timed out", text):
+    msg = "pip cannot reach PyPI (network, DNS or proxy): set HTTPS_PROXY or PIP_INDEX_URL if you need one"
+elif "No space left on device" in text:
+    msg = "pip failed: no space left on device (free some, then ./install.sh again)"
+elif (missing := find(r"No matching distribution found for ([^\s]+)")):
+    if f"requirement {missing} (from versions: none)" in text:
+        msg = (f"pip found no release of {missing} at all: is the package index reachable (HTTPS_PROXY, "
+               "PIP_INDEX_URL)?")
+    else:
+        msg = f"pip found no release of {missing} installable on {machine}"
+else:
+    errors = [line.strip() for line in text.splitlines() if line.startswith("ERROR:")]
+    msg = "pip failed: " + (errors[-1][6:].strip()[:200] if errors else "see the log")
+print(f"{msg} (pip's output: {log})")
+EXPLAIN
+)"
+  exit 1
+fi
 mkdir -p "$bin"
 ln -sf "$venv/bin/bmr" "$bin/bmr"
 case ":$PATH:" in

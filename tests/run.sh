@@ -20,6 +20,9 @@ need mmd mtools
 need promtool prometheus
 need mkntfs ntfs-3g
 need hivexsh libhivex-bin
+# The MBR reader's real tables (extended and logical partitions) are written by sfdisk and parted.
+need sfdisk fdisk
+need parted parted
 /usr/bin/python3 -c "import hivex" 2>/dev/null || missing+=(python3-hivex)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 python3 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)

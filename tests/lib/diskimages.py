@@ -325,6 +325,34 @@ def mbr_disk(raw: Path, size_mib: int, parts: list[Part], signature: int, scratc
         _place(raw, part, scratch)
 
 
+def sfdisk_disk(raw: Path, size_mib: int, script: str, parts: list[Part], scratch: Path) -> None:
+    """An MBR disk written by util-linux's sfdisk from ``script`` (extended and logical partitions included);
+    ``parts`` only says what to put where."""
+    with open(raw, "wb") as out:
+        out.truncate(size_mib * MIB)
+    subprocess.run(
+        [_nt_check("sfdisk"), "--no-reread", "--no-tell-kernel", "-q", str(raw)],
+        input=script.encode(),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    for part in parts:
+        _place(raw, part, scratch)
+
+
+# Primary 1 (NTFS), extended 2, logical 5 (NTFS) and 6 (FAT32 type), sectors of 512 bytes.
+LOGICAL_MBR_SCRIPT = """label: dos
+label-id: 0x1a2b3c4d
+unit: sectors
+
+start=2048, size=38912, type=7, bootable
+start=40960, size=88064, type=f
+start=43008, size=38912, type=7
+start=83968, size=40960, type=c
+"""
+
+
 def convert(raw: Path, target: Path, fmt: str) -> None:
     """The raw disk as a dynamic VHDX or VHD (qemu's 'vpc'; force_size keeps the exact disk size)."""
     qemu = _nt_check("qemu-img")
@@ -583,6 +611,36 @@ class DiskImages:
             mbr_disk(raw, 64, parts, MBR_SIGNATURE, scratch)
 
         return self._cached("bogus-mbr", fmt, build)
+
+    def logical_mbr(self, fmt: str) -> Path:
+        """An sfdisk-made MBR: NTFS primary 'Data', an extended partition whose first logical one is NTFS 'Logical'."""
+
+        def build(raw: Path, scratch: Path) -> None:
+            parts = [
+                Part(1, 19, BASIC_DATA_TYPE, "", 0x07, lambda p, n, at: make_ntfs(p, n, at, {"a.txt": b"a"}, "Data")),
+                Part(
+                    21, 19, BASIC_DATA_TYPE, "", 0x07, lambda p, n, at: make_ntfs(p, n, at, {"b.txt": b"b"}, "Logical")
+                ),
+            ]
+            sfdisk_disk(raw, 64, LOGICAL_MBR_SCRIPT, parts, scratch)
+
+        return self._cached("logical-mbr", fmt, build)
+
+    def looping_ebr(self, fmt: str) -> Path:
+        """logical_mbr's disk whose second EBR links back to the first: the chain loops."""
+
+        def build(raw: Path, scratch: Path) -> None:
+            parts = [Part(1, 19, BASIC_DATA_TYPE, "", 0x07, lambda p, n, at: make_ntfs(p, n, at, {}, "Data"))]
+            sfdisk_disk(raw, 64, LOGICAL_MBR_SCRIPT, parts, scratch)
+            with open(raw, "r+b") as out:
+                extended = 40960
+                out.seek(extended * SECTOR + 446 + 16 + 8)
+                (link,) = struct.unpack("<I", out.read(4))
+                out.seek((extended + link) * SECTOR + 446 + 16)
+                # The second EBR links on to the extended partition's start: the first EBR again.
+                out.write(struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x05, b"\0\0\0", 0, 2048))
+
+        return self._cached("looping-ebr", fmt, build)
 
     def garbage_hive(self, fmt: str) -> Path:
         """The whole-disk UEFI image whose SYSTEM hive is a 'regf' signature followed by random bytes."""

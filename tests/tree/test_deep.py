@@ -353,6 +353,35 @@ def test_hostile_bogus_mbr_keeps_the_sane_partition(tmp_path: Path, disks: DiskI
     assert first is not None and first.kind == "ntfs"
 
 
+@pytest.mark.parametrize("fmt", ["vhdx", "vhd"])
+def test_mbr_logical_partitions_are_read(tmp_path: Path, disks: DiskImages, fmt: str) -> None:
+    """An sfdisk-made MBR disk: the primary and the logical partitions of its EBR chain, their NTFS read."""
+    point = _point(tmp_path, "SRV", [(disks.logical_mbr(fmt), "D:", "Data")], [])
+    with _local(tmp_path) as backend:
+        facts = _deep(backend, point, needs_system=False)
+    (image,) = facts.images
+    assert not image.problems, image.problems
+    assert image.partition_style == "mbr" and image.disk_id == f"0x{MBR_SIGNATURE:08x}"
+    found = [(p.partition.number, p.partition.type_id, p.partition.offset // 512) for p in image.partitions]
+    assert found == [(1, "0x07", 2048), (2, "0x07", 43008), (3, "0x0c", 83968)]
+    labels = [p.file_system.label if p.file_system else None for p in image.partitions[:2]]
+    assert labels == ["Data", "Logical"]
+
+
+def test_looping_ebr_chain_is_named_and_the_partitions_before_kept(tmp_path: Path, disks: DiskImages) -> None:
+    point = _point(tmp_path, "SRV", [(disks.looping_ebr("vhdx"), "D:", "Data")], [])
+    started = time.monotonic()
+    with _local(tmp_path) as backend:
+        facts = _deep(backend, point, needs_system=False)
+    assert time.monotonic() - started < 10
+    (image,) = facts.images
+    messages = [p.message for p in image.problems if p.code == "partition-table-invalid"]
+    assert any("loops" in m for m in messages), image.problems
+    assert [p.partition.offset // 512 for p in image.partitions] == [2048, 43008, 83968]
+    first = image.partitions[0].file_system
+    assert first is not None and first.kind == "ntfs" and first.label == "Data"
+
+
 def test_bitlocker_volume_is_named_not_read(tmp_path: Path, disks: DiskImages) -> None:
     point = _point(tmp_path, "SRV", [(disks.bitlocker("vhdx"), "D:", "Data")], [])
     with _local(tmp_path) as backend:

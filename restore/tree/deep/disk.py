@@ -1,4 +1,5 @@
-"""The disk in a volume image: container (VHDX/VHD by libvhdi), partition table (GPT, MBR, or a bare volume)."""
+"""The disk in a volume image: container (VHDX/VHD by libvhdi), partition table (GPT by libvsgpt, MBR by mbr.py, or a
+bare volume)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 
 import pyvhdi
 import pyvsgpt
-import pyvsmbr
 
+from restore.tree.deep.mbr import MbrError, read_mbr
 from restore.tree.deep.reader import BoundedReader
 
 GPT_KINDS = {
@@ -190,38 +191,26 @@ def _gpt(
 def _mbr(
     disk: Any, reader: BoundedReader, name: str, head: bytes, container: str, disk_type: str, virtual_size: int
 ) -> DiskLayout:
-    signature = int.from_bytes(head[440:444], "little")
-    table = reader.watch(pyvsmbr.volume())
     try:
-        table.open_file_object(disk)
-        count = int(table.get_number_of_partitions())
-        if count > MAX_PARTITIONS:
-            raise DiskError("partition-table-invalid", f"{name}: the MBR chain lists {count} partitions")
-        found = []
-        for index in range(count):
-            reader.check_time()
-            entry = table.get_partition(index)
-            kind_id = int(entry.get_type())
-            found.append(
-                Partition(
-                    index + 1,
-                    MBR_KINDS.get(kind_id, "other"),
-                    f"0x{kind_id:02x}",
-                    int(entry.get_volume_offset()),
-                    int(entry.get_size()),
-                )
-            )
-    except (OSError, ValueError) as exc:
-        if reader.failure is not None:
-            raise reader.failure from exc
+        table = read_mbr(
+            lambda offset, size: _read(disk, reader, offset, min(size, max(0, virtual_size - offset))),
+            virtual_size,
+            tick=reader.check_time,
+        )
+    except MbrError as exc:
+        raise DiskError("partition-table-invalid", f"{name}: the MBR partition table cannot be read ({exc})") from exc
+    if table.protective:
+        # A protective MBR stands in front of a GPT, whose header is in sector 1 (read_layout looked there first).
         raise DiskError(
-            failure_code(reader, "partition-table-invalid"),
-            f"{name}: the MBR partition table cannot be read ({_short(exc)})",
-        ) from exc
-    finally:
-        reader.release(table)
+            "partition-table-invalid", f"{name}: a protective MBR (type EE) says GPT, but sector 1 holds no GPT header"
+        )
+    found = [
+        Partition(number, MBR_KINDS.get(part.type_id, "other"), f"0x{part.type_id:02x}", part.offset, part.size)
+        for number, part in enumerate(table.partitions, 1)
+    ]
     kept, problems = _sane(found, virtual_size, name)
-    return DiskLayout(container, disk_type, virtual_size, "mbr", f"0x{signature:08x}", kept, problems)
+    damage = tuple(("partition-table-invalid", f"{name}: {problem}") for problem in table.problems)
+    return DiskLayout(container, disk_type, virtual_size, "mbr", f"0x{table.signature:08x}", kept, damage + problems)
 
 
 def _sane(
