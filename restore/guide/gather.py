@@ -13,7 +13,7 @@ from restore.outcome import Outcome
 from restore.plan.evaluate import evaluate
 from restore.plan.model import NotReady, Plan, PlanRequest, RestoreValues
 from restore.tree.choose import Choice
-from restore.tree.model import RecoveryPoint
+from restore.tree.model import Inside, RecoveryPoint
 from restore.tree.zones import point_zone
 from share import errors
 from share.connect import Access
@@ -24,6 +24,10 @@ from winre.wbadmin import Restore, backup_time_text, restore_commands, subfolder
 
 class NotRestorable(errors.BmrError):
     """Choose another recovery point or purpose: `bmr inspect` shows what each point can recover."""
+
+
+class InsideTheTree(errors.BmrError):
+    """Share the folder that holds WindowsImageBackup and name that share: WinRE restores from no other."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,17 @@ def _ready(plan: Plan, force: bool) -> tuple[Choice, Purpose, RestoreValues]:
     """What a rendering needs, or the reason there is none: Unusable (3), NotReady (1; --force passes it when the
     values exist), NotRestorable (1)."""
     plan.require_ready(force)
+    inside = next((c for c in plan.failing if c.id == "share-root" and "inside" in c.details), None)
+    if inside is not None:  # --force cannot help: no -backupTarget and no wizard path can reach this tree
+        what = Inside(str(inside.details["inside"]))
+        raise InsideTheTree(
+            f"{plan.location} is shared as {what.description}: wbadmin and the WinRE wizard find a recovery point "
+            "only below a share whose root holds WindowsImageBackup, so no command line or runbook made here can "
+            "work (--force cannot change that)",
+            hint=f"on the file server, share the folder {what.levels_above} level(s) above this one (the folder "
+            "that holds WindowsImageBackup) and give that share (the location, or --share-unc); -machine: is the "
+            "computer folder's name",
+        )
     if plan.choice is None or plan.purpose is None or plan.values is None:
         raise NotReady(
             "no restore can be rendered: " + ("; ".join(plan.banner) or "no computer and recovery point chosen"),
