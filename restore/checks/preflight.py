@@ -236,7 +236,8 @@ def _checks_on_share(
             # No -backupTarget works yet: a path built from this share would be invented.
             run.add(skipped("path-length", "no -backupTarget works yet (see share-root)"))
         if request.deep and point is not None and machine is not None and tree is not None:
-            run.add(contents_check(backend, tree, machine, point))
+            check, point = contents_check(backend, tree, machine, point)  # the point now holds the deep facts
+            run.add(check)
     if server_share is not None:
         run.add(server_share(shareroot.target_for(location, ip)))
     return Preflight(
