@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -54,9 +55,9 @@ def test_the_computer_and_point_are_chosen_once(tmp_path: Path, monkeypatch: pyt
     original = restore.tree.choose.choose_point
     calls: list[str] = []
 
-    def counting(machine: object, version: str | None) -> object:
+    def counting(machine: Any, version: str | None) -> Any:
         calls.append(str(getattr(machine, "name", "")))
-        return original(machine, version)  # type: ignore[arg-type]
+        return original(machine, version)
 
     for module in list(sys.modules.values()):  # wherever it was imported by name
         if module is not None and getattr(module, "choose_point", None) is original:
