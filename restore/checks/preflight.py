@@ -8,14 +8,12 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from restore.checks import shareroot
-from restore.checks.check import Check, Status, failed, overall, passed, skipped, warned
+from restore.checks.check import Check, failed, passed, skipped, warned
 from restore.checks.contents import contents_check
-from restore.checks.ids import ENVIRONMENT_CHECKS, ORDER
+from restore.checks.ids import ORDER
 from restore.checks.serverside import server_share_check
-from restore.outcome import Outcome
 from restore.tree.choose import Choice, NotInTree, choose_point
 from restore.tree.find import DEFAULT_DEPTH, inspect_location
 from restore.tree.model import Inspection, Machine, RecoveryPoint, Tree
@@ -51,6 +49,8 @@ class PreflightRequest:
 
 @dataclass(frozen=True)
 class Preflight:
+    """What the checks found; no verdict: :class:`restore.plan.model.Plan` is the one place that states it."""
+
     location: str
     backup_target: str | None
     machine: str | None
@@ -60,36 +60,6 @@ class Preflight:
     purpose: Purpose | None = None  # the one asked for, or the one the chosen point can do
     choice: Choice | None = field(default=None, compare=False)  # the computer and point, chosen here once
     server_ip: str | None = None  # the file server's address as this machine reached it (or --share-unc names it)
-
-    @property
-    def status(self) -> Status:
-        return overall(self.checks)
-
-    @property
-    def unreachable(self) -> bool:
-        """The share could not be reached, the login was refused or the named folder does not exist: exit 3."""
-        return any(
-            c.status is Status.FAIL and (c.id in ENVIRONMENT_CHECKS or c.details.get("missing")) for c in self.checks
-        )
-
-    @property
-    def outcome(self) -> Outcome:
-        if self.unreachable:
-            return Outcome.UNREACHABLE
-        return Outcome.FAILED if self.status is Status.FAIL else Outcome.OK
-
-    def check(self, check_id: str) -> Check:
-        return next(c for c in self.checks if c.id == check_id)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": str(self.status),
-            "location": self.location,
-            "backup_target": self.backup_target,
-            "machine": self.machine,
-            "version": self.version,
-            "checks": [c.to_json() for c in self.checks],
-        }
 
 
 @dataclass(frozen=True)
