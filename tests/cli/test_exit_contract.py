@@ -18,7 +18,7 @@ from restore.demo.localsamba import SambaServer
 from restore.demo.sample import bmr_dc, write_tree
 from share import memory
 from tests.lib.memory import folder_in_memory
-from tests.lib.servers import SMB_PASSWORD
+from tests.lib.servers import SMB_PASSWORD, SshServer
 
 runner = CliRunner()
 UNC = "\\\\10.0.0.5\\restore"
@@ -115,3 +115,13 @@ def test_smb_mistakes_are_3_everywhere_with_the_same_message(
         assert said in output, (command, said, output)  # the same words: the error's, or the failing check's
     if mistake == "missing folder":
         assert "gone-folder does not exist" in said
+
+
+@pytest.mark.servers
+def test_a_missing_folder_over_sftp_is_3_everywhere(sshd: SshServer, tmp_path: Path) -> None:
+    location = sshd.url(str(tmp_path / "gone-over-sftp"))
+    keys = ("--ssh-known-hosts", str(sshd.known_hosts), "--ssh-key", str(sshd.client_key))
+    for command in COMMANDS:
+        code, output = _run(command, location, tmp_path, extra=keys)
+        assert code == 3, (command, output)
+        assert "gone-over-sftp does not exist" in output, (command, output)
