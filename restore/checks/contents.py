@@ -14,7 +14,7 @@ def contents_check(backend: Backend, tree: Tree, machine: Machine, point: Recove
     and the point with those deep facts (its ``contents``), which the plan keeps."""
     from restore.tree.contents import point_with_contents  # the image readers load only when asked for
 
-    deep = point_with_contents(backend, tree, machine, point)
+    deep = point if point.contents is not None else point_with_contents(backend, tree, machine, point)
     return _check(deep), deep
 
 

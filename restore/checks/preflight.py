@@ -45,6 +45,7 @@ class PreflightRequest:
     margin: float = 1.1
     depth: int = DEFAULT_DEPTH
     deep: bool = False  # also read inside the chosen point's images (the contents check)
+    read_all: bool = False  # read inside every point's images (bmr versions --deep: the server's zone per point)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,10 @@ def _checks_on_share(
     inspection: Inspection | None = None
     try:
         inspection = inspect_location(backend, request.depth)
+        if request.read_all:
+            from restore.tree.contents import with_contents  # the image readers load only when asked for
+
+            inspection = with_contents(backend, inspection)
         run.add(passed("read", f"listed and read {backend.describe()}"))
     except errors.AccessDenied as exc:
         run.add(failed("read", str(exc), "grant the account read access to the share and its folders"))

@@ -45,7 +45,7 @@ def evaluate(
     given_ip = _given_ip(request)
     checks = PreflightRequest(
         location, request.purpose, request.machine, request.version, request.stage_size, request.margin,
-        request.depth, request.deep,
+        request.depth, request.deep, read_all=request.deep and request.listing,
     )  # fmt: skip
     if location.windows_share:
         result = run_preflight(checks, access, server_share=server_share, backend=backend)
@@ -75,7 +75,7 @@ def evaluate_preflight(
     """`bmr preflight`: with ``source``, size the point there first (the write and free-space checks follow);
     with ``server``, also check the share's folder on the file server over SSH."""
     if source is not None:
-        with open_backend(source, access) as backend:
+        with open_backend(source, access.for_other(source)) as backend:
             size = point_size(backend, request.machine, request.version, request.depth)
         request = replace(request, stage_size=size)
     server_share = None

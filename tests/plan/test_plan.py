@@ -93,13 +93,10 @@ def test_a_usage_error_is_one_clean_message(tmp_path: Path) -> None:
 
 
 def test_the_dead_code_and_stale_comments_are_gone() -> None:
-    from restore.cli import drill, versions
+    from restore.cli import drill
     from share import smbbulk
-    from share.location import Location
 
-    assert not hasattr(Location, "is_remote")
     assert not hasattr(smbbulk.BulkChannel, "_send")
-    assert not hasattr(versions, "TZ_HELP")
     body = ast.parse(inspect.getsource(drill.drill).lstrip()).body[0]
     assert isinstance(body, ast.FunctionDef) and ast.get_docstring(body) is None  # its help is drill.__doc__
     assert "restore.exitcodes" not in (ROOT / "share" / "errors.py").read_text()
