@@ -77,7 +77,7 @@ class Features:
     Operations above ``share`` read these instead of asking which protocol a backend speaks."""
 
     free_space: bool  # space() answers (read by probe, stage, preflight)
-    case_insensitive: bool  # names compare without case, as on Windows (read when folders are read)
+    case_insensitive: bool  # names compare without case, as on Windows (the backend folds names itself)
     server_commands: bool  # run() executes a command on the server (read by the server-side share check)
     # stat()'s ``stamp`` changes with every write, ctime included (read by the copy to trust an unchanged source
     # without reading it again); False where mtimes are coarse, deferred (SMB) or settable by any writer.

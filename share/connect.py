@@ -124,7 +124,8 @@ def _parse(original: str, windows: bool) -> Location:
 
 
 def open_backend(location: Location, access: Access) -> Backend:
-    """Connect to ``location``. Raises the share.errors classes of the backend's connect."""
+    """Connect to ``location``. Raises the share.errors classes of the backend's connect; a location whose folder
+    is missing is NotFound "... does not exist" whatever the backend (the exit-code contract: 3 everywhere)."""
     if access.user and not location.user:
         # --user DOMAIN\user (or user@domain): the backend parses it the way Windows would.
         location = replace(location, user=access.user, domain=None)
@@ -133,7 +134,26 @@ def open_backend(location: Location, access: Access) -> Backend:
             f"two different users: {location.display()} names {_named(location)}, --user names {access.user!r}",
             hint="Give the user once (in the location or with --user), or the same one in both.",
         )
-    return SCHEMES[location.scheme].open(location, access)
+    try:
+        backend = SCHEMES[location.scheme].open(location, access)
+    except errors.NotFound as exc:
+        raise _missing(location) from (exc.__cause__ or exc)
+    try:
+        backend.stat("")  # some backends open lazily (a local folder): ask once for the folder itself
+    except errors.NotFound as exc:
+        backend.close()
+        raise _missing(location) from (exc.__cause__ or exc)
+    except BaseException:
+        backend.close()
+        raise
+    return backend
+
+
+def _missing(location: Location) -> errors.NotFound:
+    return errors.NotFound(
+        f"{location.display()} does not exist",
+        hint="check the folder in the location (bmr inspect on its parent shows what is there)",
+    )
 
 
 def _named(location: Location) -> str:

@@ -30,7 +30,7 @@
 
 Whether an error is worth a retry is the ``retryable`` attribute, apart from its kind.
 Each class's docstring is its one-line hint of what to do next; ``str(err)`` is the message.
-Exit codes are not decided here: ``restore.exitcodes`` maps classes to them in one place.
+Exit codes are not decided here: ``restore/cli/exitcodes.py`` maps classes to them in one place.
 """
 
 from __future__ import annotations

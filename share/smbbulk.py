@@ -220,9 +220,6 @@ class BulkChannel:
         total = sum(len(p) for p in parts)
         return [memoryview(struct.pack(">I", total))] + [memoryview(p).cast("B") for p in parts]
 
-    def _send(self, parts: list[bytes | bytearray | memoryview], message_id: int) -> None:
-        self._transmit(self._frame(parts, message_id))
-
     def _transmit(self, views: list[memoryview]) -> None:
         """Send framed messages with as few system calls as the socket allows."""
         sock = self.transport._sock

@@ -167,7 +167,32 @@ def render_html(inp: RunbookInput, sections: tuple[Section, ...] | None = None) 
     return "\n".join(parts) + "\n"
 
 
-__all__ = ["RENDERERS", "Format", "path_for", "render", "render_html", "render_markdown", "render_pdf", "render_text"]
+NOT_READY = "FAIL: the preflight found problems that stop this restore; no runbook can be made until they are fixed."
+
+
+def not_ready_markdown(name: str, location: str, blocking: tuple[str, ...]) -> str:
+    """The checklist of a server whose restore cannot be planned (unreachable share, no usable point): the FAIL
+    banner and the failing checks, each with its fix."""
+    lines = [f"> **{NOT_READY}**", ">", *(f"> - {line}" for line in blocking), ""]
+    return "\n".join([*lines, f"# Restore of {name} from {location}: not ready", ""])
+
+
+def not_ready_html(name: str, location: str, blocking: tuple[str, ...]) -> str:
+    """:func:`not_ready_markdown` as a page."""
+    e = html.escape
+    head = f"Restore of {name} from {location}: not ready"
+    items = "".join(f"<li>{_prose(line)}</li>" for line in blocking)
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(head)}</title></head><body>\n'
+        f'<div class="fail" role="alert"><strong>{e(NOT_READY)}</strong><ul>{items}</ul></div>\n'
+        f"<h1>{e(head)}</h1>\n</body></html>\n"
+    )
+
+
+__all__ = [
+    "RENDERERS", "Format", "not_ready_html", "not_ready_markdown", "path_for", "render", "render_html",
+    "render_markdown", "render_pdf", "render_text",
+]  # fmt: skip
 
 
 class Format(enum.StrEnum):

@@ -8,12 +8,18 @@ from restore.units import human_bytes
 from share.base import Backend
 
 
-def contents_check(backend: Backend, tree: Tree, machine: Machine, point: RecoveryPoint) -> Check:
+def contents_check(backend: Backend, tree: Tree, machine: Machine, point: RecoveryPoint) -> tuple[Check, RecoveryPoint]:
     """Read inside the images (bounded, never a copy): a failed check for what stops a restore (BitLocker, no
-    system volume, no boot files, a damaged image), a warning for what needs care, else what the target needs."""
+    system volume, no boot files, a damaged image), a warning for what needs care, else what the target needs;
+    and the point with those deep facts (its ``contents``), which the plan keeps."""
     from restore.tree.contents import point_with_contents  # the image readers load only when asked for
 
-    facts = point_with_contents(backend, tree, machine, point).contents
+    deep = point if point.contents is not None else point_with_contents(backend, tree, machine, point)
+    return _check(deep), deep
+
+
+def _check(point: RecoveryPoint) -> Check:
+    facts = point.contents
     if facts is None:
         return warned("contents", "the point lists no image to read", "run bmr inspect --deep to see why")
     problems = facts.all_problems

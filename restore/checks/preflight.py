@@ -8,15 +8,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from restore.checks import shareroot
-from restore.checks.check import Check, Status, failed, overall, passed, skipped, warned
+from restore.checks.check import Check, failed, passed, skipped, warned
 from restore.checks.contents import contents_check
-from restore.checks.ids import ENVIRONMENT_CHECKS, ORDER
+from restore.checks.ids import ORDER
 from restore.checks.serverside import server_share_check
-from restore.outcome import Outcome
-from restore.tree.choose import NotInTree, choose_point, point_size
+from restore.tree.choose import Choice, NotInTree, choose_point
 from restore.tree.find import DEFAULT_DEPTH, inspect_location
 from restore.tree.model import Inspection, Machine, RecoveryPoint, Tree
 from restore.units import human_bytes
@@ -40,51 +38,29 @@ KNOWN_WORKING_UNC = 130
 @dataclass(frozen=True)
 class PreflightRequest:
     location: Location
-    purpose: Purpose
+    purpose: Purpose | None  # None: what the chosen point can do, BMR first
     machine: str | None = None
     version: str | None = None
     stage_size: int | None = None  # bytes about to be copied here; enables the write and free-space checks
     margin: float = 1.1
     depth: int = DEFAULT_DEPTH
     deep: bool = False  # also read inside the chosen point's images (the contents check)
+    read_all: bool = False  # read inside every point's images (bmr versions --deep: the server's zone per point)
 
 
 @dataclass(frozen=True)
 class Preflight:
+    """What the checks found; no verdict: :class:`restore.plan.model.Plan` is the one place that states it."""
+
     location: str
     backup_target: str | None
     machine: str | None
     version: str | None
     checks: tuple[Check, ...]
     inspection: Inspection | None = field(default=None, compare=False)
-
-    @property
-    def status(self) -> Status:
-        return overall(self.checks)
-
-    @property
-    def unreachable(self) -> bool:
-        """The share could not be reached or the login was refused: exit 3, not 1."""
-        return any(c.id in ENVIRONMENT_CHECKS and c.status is Status.FAIL for c in self.checks)
-
-    @property
-    def outcome(self) -> Outcome:
-        if self.unreachable:
-            return Outcome.UNREACHABLE
-        return Outcome.FAILED if self.status is Status.FAIL else Outcome.OK
-
-    def check(self, check_id: str) -> Check:
-        return next(c for c in self.checks if c.id == check_id)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": str(self.status),
-            "location": self.location,
-            "backup_target": self.backup_target,
-            "machine": self.machine,
-            "version": self.version,
-            "checks": [c.to_json() for c in self.checks],
-        }
+    purpose: Purpose | None = None  # the one asked for, or the one the chosen point can do
+    choice: Choice | None = field(default=None, compare=False)  # the computer and point, chosen here once
+    server_ip: str | None = None  # the file server's address as this machine reached it (or --share-unc names it)
 
 
 @dataclass(frozen=True)
@@ -95,23 +71,14 @@ class ServerSide:
     smb_conf: str | None = None
 
 
-def check_share(
-    request: PreflightRequest, access: Access, *, source: Location | None = None, server: ServerSide | None = None
-) -> Preflight:
-    """`bmr preflight`: with ``source``, size the point there first (write and free-space checks follow); with
-    ``server``, also check the share's folder over SSH."""
-    if source is not None:
-        with open_backend(source, access.for_other(source)) as backend:
-            size = point_size(backend, request.machine, request.version, request.depth)
-        request = replace(request, stage_size=size)
-    server_share: Callable[[str], Check] | None = None
-    if server is not None:
-        unc_share = request.location.share or ""
+def server_share_of(request: PreflightRequest, server: ServerSide, access: Access) -> Callable[[str], Check]:
+    """The server-side check (over SSH) of the share ``request.location`` names, given the UNC target."""
+    unc_share = request.location.share or ""
 
-        def server_share(unc: str) -> Check:
-            return server_share_check(server.ssh, access, unc_share, unc, server.smb_conf)
+    def check(unc: str) -> Check:
+        return server_share_check(server.ssh, access, unc_share, unc, server.smb_conf)
 
-    return run_preflight(request, access, server_share=server_share)
+    return check
 
 
 class _Run:
@@ -150,7 +117,10 @@ def run_preflight(
     ``backend``, when given, is an open session to the location (shared between runs); it is not closed."""
     location = request.location
     if not location.windows_share or not location.host:
-        raise errors.UsageError("preflight checks an SMB share (UNC or smb://): WinRE restores only from SMB shares")
+        raise errors.UsageError(
+            "preflight checks an SMB share (UNC or smb://): WinRE restores only from SMB shares; for a local or SFTP "
+            "folder that will be shared, give --share-unc \\\\IP\\SHARE"
+        )
     run = _Run()
     wanted = _wanted(request, server_share is not None)
     display = location.display()
@@ -163,12 +133,27 @@ def run_preflight(
     if backend is not None:
         run.add(_auth_ok(location, access, backend.facts().user))
         run.add(_share_found(location, backend))
-        return _checks_on_share(run, wanted, request, backend, ip, server_share)
+        return _checks_on_share(run, wanted, request, backend, ip, server_share, location)
     opened = _logon(run, location, access)
     if opened is None:
         return Preflight(display, None, request.machine, request.version, run.finish("no logon", wanted))
     with opened:
-        return _checks_on_share(run, wanted, request, opened, ip, server_share)
+        return _checks_on_share(run, wanted, request, opened, ip, server_share, location)
+
+
+NETWORK_CHECKS = ("connect", "dialect", "signing", "auth", "share", "unc-name", "server-share")
+
+
+def check_folder(
+    request: PreflightRequest, backend: Backend, share: Location, ip: str, *, share_known: bool = True
+) -> Preflight:
+    """The checks of a local or SFTP folder that will be shared as ``share`` (its root is the share's root): all
+    but the network ones, which only the SMB share itself can answer. Without ``share_known`` (no --share-unc),
+    the share-root and path-length checks are skipped: the share WinRE will use is not known."""
+    run = _Run()
+    wanted = tuple(i for i in _wanted(request, False) if i not in NETWORK_CHECKS)
+    return _checks_on_share(run, wanted, replace(request, location=share), backend, ip, None,
+                            share if share_known else None, display=backend.location.display())  # fmt: skip
 
 
 def _checks_on_share(
@@ -178,12 +163,18 @@ def _checks_on_share(
     backend: Backend,
     ip: str,
     server_share: Callable[[str], Check] | None,
+    share: Location | None,
+    display: str | None = None,
 ) -> Preflight:
-    location = request.location
+    location = share or request.location
     staging = request.stage_size is not None
     inspection: Inspection | None = None
     try:
         inspection = inspect_location(backend, request.depth)
+        if request.read_all:
+            from restore.tree.contents import with_contents  # the image readers load only when asked for
+
+            inspection = with_contents(backend, inspection)
         run.add(passed("read", f"listed and read {backend.describe()}"))
     except errors.AccessDenied as exc:
         run.add(failed("read", str(exc), "grant the account read access to the share and its folders"))
@@ -193,12 +184,20 @@ def _checks_on_share(
     target: str | None = None
     machine: Machine | None = None
     point: RecoveryPoint | None = None
+    tree: Tree | None = None
     if inspection is not None:
-        root = shareroot.analyse(location, inspection, ip, staging=staging)
-        run.add(root.check)
-        target = root.backup_target
-        if root.tree is not None:
-            machine = _machine_check(run, root.tree, request.machine)
+        if share is not None:
+            root = shareroot.analyse(location, inspection, ip, staging=staging)
+            run.add(root.check)
+            tree, target = root.tree, root.backup_target
+        else:
+            run.add(skipped("share-root", "no --share-unc: the share WinRE will use is not known"))
+            tree = inspection.trees[0] if inspection.trees else None
+            if tree is None:
+                run.add(failed("machine", f"no WindowsImageBackup folder at or below {location.display()}",
+                               "point at the folder that holds WindowsImageBackup"))  # fmt: skip
+        if tree is not None:
+            machine = _machine_check(run, tree, request.machine)
         elif staging:
             run.add(skipped("machine", "nothing staged yet"))
             run.add(skipped("recovery-point", "nothing staged yet"))
@@ -206,20 +205,26 @@ def _checks_on_share(
             point = _point_check(run, machine, request)
         if point is not None and machine is not None and target is not None:
             run.add(path_length_check(target, machine, point))
+        elif point is not None and share is None:
+            run.add(skipped("path-length", "no --share-unc: the share WinRE will use is not known"))
         elif point is not None:
             # No -backupTarget works yet: a path built from this share would be invented.
             run.add(skipped("path-length", "no -backupTarget works yet (see share-root)"))
-        if request.deep and point is not None and machine is not None and root.tree is not None:
-            run.add(contents_check(backend, root.tree, machine, point))
+        if request.deep and point is not None and machine is not None and tree is not None:
+            check, point = contents_check(backend, tree, machine, point)  # the point now holds the deep facts
+            run.add(check)
     if server_share is not None:
         run.add(server_share(shareroot.target_for(location, ip)))
     return Preflight(
-        location.display(),
+        display or location.display(),
         target,
         machine.name if machine else request.machine,
         point.version if point else request.version,
         run.finish("an earlier check failed", wanted),
         inspection,
+        request.purpose or (default_purpose(point) if point is not None else None),
+        Choice(tree, machine, point) if tree is not None and machine is not None and point is not None else None,
+        ip,
     )
 
 
@@ -312,7 +317,7 @@ def _logon(run: _Run, location: Location, access: Access) -> Backend | None:
     except errors.NotFound as exc:
         run.add(_auth_ok(location, access))
         run.add(passed("share", f"share '{location.share}' exists"))
-        run.add(failed("read", str(exc), "check the folder below the share in the location"))
+        run.add(failed("read", str(exc), "check the folder below the share in the location", missing=True))
         return None
     except errors.AccessDenied as exc:
         run.add(_auth_ok(location, access))
@@ -427,13 +432,22 @@ def _point_check(run: _Run, machine: Machine, request: PreflightRequest) -> Reco
     return point
 
 
-def recovery_point_check(machine: Machine, purpose: Purpose, version: str | None) -> tuple[Check, RecoveryPoint | None]:
-    """The ``recovery-point`` check: the chosen point (the given version, or the newest) can do ``purpose``, is
-    complete, and its warnings (a DC point past the tombstone lifetime among them) are named."""
+def default_purpose(point: RecoveryPoint) -> Purpose:
+    """What a restore of this point is when not asked: bare metal when it can, else system state."""
+    return Purpose.BMR if point.bare_metal else Purpose.SYSTEM_STATE
+
+
+def recovery_point_check(
+    machine: Machine, purpose: Purpose | None, version: str | None
+) -> tuple[Check, RecoveryPoint | None]:
+    """The ``recovery-point`` check: the chosen point (the given version, or the newest) can do ``purpose`` (None:
+    what it can, BMR first), is complete, and its warnings (a DC point past the tombstone lifetime among them) are
+    named."""
     try:
         point = choose_point(machine, version)
     except NotInTree as exc:
         return failed("recovery-point", str(exc), "pick a version that `bmr versions` lists"), None
+    purpose = purpose or default_purpose(point)
     need = purpose.needs
     errors_ = point.errors
     warnings = point.warnings

@@ -116,6 +116,7 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
             )
             fixes.append("use that folder's name as -machine:")
         target = None
+        details = {"inside": inside.value, "levels_above": levels}  # read by --force: no output can work here
     elif holder != "":
         where = f"'{holder}' on share '{location.share}'"
         if tree.inside is not None:

@@ -93,7 +93,7 @@ def _main(
     """bmr: get a server back from a Windows Server Backup or MABS recovery point over the network.
 
     Exit codes: 0 ok (warnings allowed), 1 a check or verification failed, 2 usage error,
-    3 cannot connect, authenticate or access, 130 interrupted.
+    3 cannot connect, authenticate or access (a named folder that does not exist too), 130 interrupted.
     """
     quiet_library_loggers()
 

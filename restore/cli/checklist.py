@@ -45,10 +45,11 @@ def checklist(
 ) -> None:
     """Write a printable restore runbook with tick boxes, from the real recovery point and share.
 
-    For an SMB location a preflight runs first and its result (with its time) goes into the runbook. When it
-    fails (for a local or SFTP folder with --share-unc: the share-root and recovery-point checks), no runbook
-    is written and the exit code is 1, with the failing check and its fix; --force writes it anyway, opening
-    with a FAIL banner.
+    The restore is evaluated once, as `bmr preflight` evaluates it (for a local or SFTP folder with --share-unc:
+    every check but the network ones; with --deep the contents check too), and its checks, with their time, go
+    into the runbook. When it fails, no runbook is written and the exit code is 1 (3 when the location cannot be
+    used), with the failing checks and their fixes; --force writes it anyway, opening with a FAIL banner, and
+    still exits 1.
 
     Examples:
 
@@ -72,7 +73,7 @@ def checklist(
 
     result = run(as_json, work)
     if result.runbook.blocking:
-        typer.echo("bmr: warning: made with --force; the runbook opens with the failing checks", err=True)
+        typer.echo("bmr: made with --force; the plan FAILS and the runbook opens with the failing checks", err=True)
     document = render(fmt, result.runbook)
     if output is not None:
         write_output(output, document, "--output")

@@ -33,10 +33,11 @@ def commands(
     """Print the net use and wbadmin command lines for this recovery point, ready to paste.
 
     Version and computer come from the tree when not given (a given version must exist); the server is
-    named by IP. When the share root or the point cannot work (the preflight's share-root and recovery-point
-    checks; for a local or SFTP folder, those of the share --share-unc names), nothing is printed and the exit
-    code is 1, with the failing check and its fix; --force prints the lines anyway, headed by REM lines
-    naming the failures.
+    named by IP. The restore is evaluated once, as `bmr preflight` evaluates it (for a local or SFTP folder:
+    every check but the network ones, on the share --share-unc names). When it fails, nothing is printed and
+    the exit code is 1 (3 when the location cannot be used), with the failing checks and their fixes; --force
+    prints the lines anyway, headed by REM lines naming the failures, and still exits 1. Warnings (a domain
+    controller's point past the tombstone lifetime among them) head the lines as REM lines.
 
     Examples:
 

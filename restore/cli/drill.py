@@ -113,20 +113,7 @@ def drill(
         str | None, typer.Option("--server", metavar="NAME", help="Drill only this server of the inventory.")
     ] = None,
 ) -> None:
-    """Rehearse disaster recovery for many servers: preflight (and optionally stage) every one, then report.
-
-    Writes drill.json, drill.html, junit.xml and one checklist per server into the report folder.
-    Exit 0 when every server passes (warnings allowed), 1 when any fails, 3 when the inventory cannot be read.
-
-    Inventory example (the password is never in it, only the name of the variable that holds it):
-
-    \b
-      [[server]]
-      name = "DC01"
-      location = "smb://CORP;svc-restore@10.0.0.5/restore"
-      purpose = "bmr"
-      password_env = "DR_RESTORE_PW"
-    """
+    # The help is drill.__doc__, set below: it lists the inventory's keys.
 
     def prepare() -> DrillRequest:
         """Every path and value checked before anything runs; the request."""

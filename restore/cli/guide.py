@@ -8,6 +8,7 @@ import typer
 
 from restore.cli.options import PurposeChoice, valid_version
 from restore.guide.gather import GuideRequest
+from restore.plan.model import PlanRequest
 from share.connect import parse_location
 
 ServerIp = Annotated[
@@ -23,8 +24,8 @@ Force = Annotated[
     bool,
     typer.Option(
         "--force",
-        help="Print even when the share root or the recovery point cannot work (exit 1 otherwise); the output "
-        "then opens with the failing checks.",
+        help="Print even when the plan fails (the exit code is still 1); the output then opens with the "
+        "failing checks.",
     ),
 ]
 ForPurpose = Annotated[
@@ -46,7 +47,8 @@ def guide_request(
     force: bool = False,
 ) -> GuideRequest:
     """The request, checked (location form, version identifier) before anything connects."""
-    return GuideRequest(
-        parse_location(location), machine, valid_version(version), purpose.purpose if purpose else None, server_ip,
-        share_unc, depth, deep, force,
+    plan = PlanRequest(
+        parse_location(location), purpose.purpose if purpose else None, machine, valid_version(version), share_unc,
+        server_ip, depth=depth, deep=deep,
     )  # fmt: skip
+    return GuideRequest(plan, force)

@@ -37,6 +37,9 @@ class Verbosity:
 
 SETTINGS = Verbosity()
 log = logging.getLogger("bmr")
+# A handler of its own: an error reported before a command's logging_to (a usage error click raises while parsing)
+# must not reach Python's last-resort handler, which would print the bare event name ("error") on stderr.
+log.addHandler(logging.NullHandler())
 
 
 class InternalError(BmrError):

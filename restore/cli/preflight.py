@@ -8,11 +8,14 @@ import typer
 
 from restore.checks.ids import describe_checks
 from restore.checks.junit import render_junit
-from restore.checks.preflight import Preflight, PreflightRequest, ServerSide, check_share
+from restore.checks.preflight import ServerSide
 from restore.cli import text
+from restore.cli.guide import ShareUnc
 from restore.cli.options import ACCESS, Depth, Json, Junit, Machine, PurposeChoice, Version, valid_version, with_access
 from restore.cli.output import finish, run, style
 from restore.cli.paths import output_file, write_output
+from restore.plan.evaluate import evaluate_preflight
+from restore.plan.model import Plan, PlanRequest
 from restore.tree.find import DEFAULT_DEPTH
 from share.connect import Access, parse_location
 
@@ -23,6 +26,7 @@ def _preflight(
     location: Annotated[str, typer.Argument(help="The share the restore will use: \\\\ip\\share or smb://…")],
     purpose: Annotated[PurposeChoice, typer.Option("--for", help="What the restore is: bmr or systemstate.")],
     machine: Machine = None,
+    share_unc: ShareUnc = None,
     version: Version = None,
     source: Annotated[
         str | None, typer.Option("--source", help="Where a copy will come from: checks write access and free space.")
@@ -54,8 +58,10 @@ def _preflight(
     \b
     {checks}
 
-    Exit 0 when nothing fails (warnings allowed), 1 when a check fails, 3 when the share cannot be
-    reached or the logon is refused.
+    A local or SFTP folder that will be shared is checked with --share-unc \\\\IP\\SHARE (every check but the
+    network ones). Exit 0 when nothing fails (warnings allowed), 1 when a check fails, 3 when the share cannot
+    be reached, the logon is refused or the named folder does not exist. `bmr commands`, `bmr checklist`,
+    `bmr versions` and `bmr drill` render this same evaluation.
 
     Examples:
 
@@ -73,14 +79,14 @@ def _preflight(
     if source is not None and stage_size is not None:
         raise typer.BadParameter("give --source or --stage-size, not both", param_hint="--source")
 
-    def work() -> Preflight:
-        request = PreflightRequest(
-            parse_location(location), purpose.purpose, machine, valid_version(version), stage_size, margin, depth,
-            deep,
+    def work() -> Plan:
+        request = PlanRequest(
+            parse_location(location), purpose.purpose, machine, valid_version(version), share_unc,
+            stage_size=stage_size, margin=margin, depth=depth, deep=deep,
         )  # fmt: skip
         server = ServerSide(parse_location(f"sftp://{ssh}/"), ssh_smb_conf) if ssh is not None else None
         source_location = parse_location(source) if source is not None else None
-        return check_share(request, access, source=source_location, server=server)
+        return evaluate_preflight(request, access, source=source_location, server=server)
 
     result = run(as_json, work)
     if junit is not None:

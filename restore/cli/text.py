@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from restore.checks.check import Check, Status, overall
-from restore.checks.preflight import Preflight
 from restore.checks.probe import ProbeResult
 from restore.drill.run import ServerResult
+from restore.plan.model import Plan
 from restore.staging.preview import StagePlan
 from restore.staging.stage import StageResult
 from restore.staging.verify import Verification
@@ -159,7 +159,7 @@ def format_checks(checks: tuple[Check, ...], style: Callable[[str, str], str]) -
     return "\n".join(lines)
 
 
-def format_preflight(result: Preflight, style: Callable[[str, str], str]) -> str:
+def format_preflight(result: Plan, style: Callable[[str, str], str]) -> str:
     head = [
         f"Preflight of {result.location}",
         f"  computer: {result.machine or '-'}   version: {result.version or '-'}",

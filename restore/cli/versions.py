@@ -78,4 +78,7 @@ def versions(
             parse_location(location), access, machine, depth, _zone(tz), typed=location, share_unc=share_unc, deep=deep
         )
 
-    finish(run(as_json, work), as_json, lambda r: r.text)
+    result = run(as_json, work)
+    if result.plan is not None and result.plan.banner:  # the listing stands; the restore it lists would fail
+        typer.echo("bmr: the restore plan fails: " + "; ".join(result.plan.banner), err=True)
+    finish(result, as_json, lambda r: r.text)

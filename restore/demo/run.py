@@ -9,17 +9,18 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from restore.checks.check import Check
-from restore.checks.preflight import PreflightRequest, run_preflight
 from restore.demo.localsamba import SambaServer
 from restore.demo.sample import PointSpec, VolumeSpec, write_tree
-from restore.guide.gather import command_lines, gather, runbook_input
+from restore.guide.gather import command_lines, runbook_input
 from restore.outcome import Outcome
+from restore.plan.evaluate import evaluate
+from restore.plan.model import PlanRequest
 from restore.staging.stage import StageResult, run_stage
 from restore.staging.transfer import Progress
 from share import errors
@@ -136,28 +137,26 @@ def run_demo(
         ):
             staged = run_stage(src, dst, progress=progress, on_plan=on_plan)
         say(f"   copied {staged.bytes_copied} bytes in {len(staged.files)} files, every one read back and verified")
-        preflight = None
-        if samba is not None:
-            preflight = run_preflight(PreflightRequest(parse_location(target), Purpose.BMR, "DC01"), access)
-            say(f"3. Preflight of the share for a BMR of DC01: {preflight.status.value.upper()}")
-        else:
-            say("3. Preflight checks SMB shares and this run used a local folder (no smbd, not root, or --no-samba)")
         share_unc = None if samba else f"\\\\{DOCUMENTATION_IP}\\restore"
-        with open_backend(parse_location(target), access) as backend:
-            found = gather(backend, machine="DC01", version=None, purpose=Purpose.BMR, server_ip=None,
-                           share_unc=share_unc, user=None if samba else "CORP\\svc-restore")  # fmt: skip
-        lines = command_lines(found, authoritative_sysvol=False)
+        request = PlanRequest(parse_location(target), Purpose.BMR, "DC01", share_unc=share_unc)
+        plan = evaluate(request, access if samba else replace(access, user="CORP\\svc-restore"))
+        if samba is not None:
+            say(f"3. Preflight of the share for a BMR of DC01: {plan.status.value.upper()}")
+        else:
+            say(f"3. Preflight of the folder as {share_unc} will show it (no smbd, not root, or --no-samba): "
+                f"{plan.status.value.upper()}")  # fmt: skip
+        lines = command_lines(plan, authoritative_sysvol=False, force=True)
         say("4. The command lines for WinRE:")
         for line in lines:
             say(f"     {line}")
         books = folder / "checklists"
         books.mkdir()
-        inp = runbook_input(found, target, Scenario.SERVER_LOST_DATA_INTACT, preflight)
+        inp = runbook_input(plan, target, Scenario.SERVER_LOST_DATA_INTACT)
         files = []
         for suffix, render in (("md", render_markdown), ("html", render_html)):
             path = books / f"DC01-bmr.{suffix}"
             path.write_text(render(inp), encoding="utf-8")
             files.append(path)
         say(f"5. Printable checklists: {files[1]} and {files[0]}")
-    checks = preflight.checks if preflight is not None else None
+    checks = plan.checks if samba is not None else None
     return DemoResult(folder, source, target, samba is not None, staged, checks, lines, files)

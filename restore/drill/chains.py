@@ -86,9 +86,9 @@ def append_to_ledger(location: str, access: Access, record: dict[str, Any], key:
     try:
         backend = open_backend(where, access)
     except errors.NotFound:
-        # A new ledger folder on a share: a connection to a missing folder fails, so make it from its parent.
+        # A new ledger folder: opening a missing folder fails (locally too), so make it from its parent.
         parent, _, leaf = where.path.rstrip("/").rpartition("/")
-        if not leaf or not where.is_remote:
+        if not leaf:
             raise
         with open_backend(replace(where, path=parent or ("/" if where.path.startswith("/") else "")), access) as up:
             up.makedirs(leaf)

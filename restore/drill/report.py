@@ -17,7 +17,7 @@ from restore.checks.junit import render_junit
 from restore.drill.audit import audit_cell
 from restore.drill.run import ServerResult
 from restore.units import human_bytes, human_seconds
-from winre.formats import render_html, render_markdown
+from winre.formats import not_ready_html, not_ready_markdown, render_html, render_markdown
 
 
 def drill_json(results: list[ServerResult], now: datetime) -> dict[str, Any]:
@@ -137,14 +137,20 @@ def write_report(
     written = write_parts(folder, document or drill_json(results, now), junit)
     books = folder / "checklists"
     shutil.rmtree(books, ignore_errors=True)  # a rerun into the same folder must not keep the last run's checklists
-    for index, result in enumerate(results):
-        if result.runbook is None:
-            continue
+    for index, result in enumerate(results):  # every server gets one; a failing one opens with the FAIL banner
         books.mkdir(exist_ok=True)
         stem = f"{index + 1:03d}-{_safe(result.entry.name)}"
-        for suffix, render in (("md", render_markdown), ("html", render_html)):
+        runbook = result.runbook
+        for suffix, render, not_ready in (
+            ("md", render_markdown, not_ready_markdown),
+            ("html", render_html, not_ready_html),
+        ):
             path = books / f"{stem}.{suffix}"
-            path.write_text(render(result.runbook), encoding="utf-8")
+            if runbook is not None:
+                book = render(runbook)
+            else:
+                book = not_ready(result.entry.name, result.entry.location.display(), result.banner)
+            path.write_text(book, encoding="utf-8")
             written.append(path)
     return written
 

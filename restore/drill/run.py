@@ -11,19 +11,21 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from restore.checks.check import Check, Status, failed, overall
-from restore.checks.preflight import Preflight, PreflightRequest, run_preflight
+from restore.checks.preflight import PreflightRequest
 from restore.checks.serverside import server_share_check
 from restore.drill.estimate import Rate
 from restore.drill.inventory import ServerEntry
 from restore.drill.measure import last_stage_rate, read_rate
-from restore.guide.gather import Gathered, gather_from, runbook_input
+from restore.guide.gather import runbook_for
+from restore.plan.evaluate import evaluate
+from restore.plan.model import Plan, PlanRequest
 from restore.staging.stage import open_target, run_stage
-from restore.tree.choose import choose_machine, choose_point, point_size
+from restore.tree.choose import point_size
 from share import errors
 from share.base import Backend
 from share.connect import Access, open_backend, parse_location
@@ -42,9 +44,15 @@ class ServerResult:
     size_bytes: int | None = None
     throughput: float | None = None  # bytes/s read from the share
     staged: dict[str, Any] | None = None
-    runbook: RunbookInput | None = field(default=None, compare=False)
+    runbook: RunbookInput | None = field(default=None, compare=False)  # None: the plan has no point to render
     rates: tuple[Rate, ...] = ()  # what the restore-time estimate may rest on (restore.drill.estimate)
     newest_backup_utc: datetime | None = None  # the machine's newest point (freshness), whichever was drilled
+
+    @property
+    def banner(self) -> tuple[str, ...]:
+        """The failing checks with their fixes: the FAIL banner of this server's checklist."""
+        failing = (c for c in self.checks if c.status is Status.FAIL)
+        return tuple(f"FAIL {c.id}: {c.message}" + (f" Fix: {c.fix}" if c.fix else "") for c in failing)
 
     def age_days(self, now: datetime) -> float | None:
         if self.backup_time_utc is None:
@@ -228,23 +236,16 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
             def server_share(unc: str) -> Check:
                 return server_share_check(ssh_location, access, unc_share, unc, smb_conf)
 
-        request = PreflightRequest(
-            entry.location, entry.purpose, entry.computer, entry.version, stage_size, deep=entry.deep
+        request = PlanRequest(
+            entry.location, entry.purpose, entry.computer, entry.version, stage_size=stage_size, deep=entry.deep
         )
-        result = run_preflight(request, access, server_share=server_share, backend=session.backend)
+        plan = evaluate(request, access, server_share=server_share, backend=session.backend)
     except errors.BmrError as exc:
         checks.append(failed("drill", str(exc), exc.hint))
         return ServerResult(entry, Status.FAIL, tuple(checks), time.monotonic() - began, staged=staged)
-    checks = [*checks, *result.checks]
-    details = _point_details(entry, result, session, options.measure_read)
-    return ServerResult(
-        entry,
-        overall(checks),
-        tuple(checks),
-        time.monotonic() - began,
-        staged=staged,
-        **details,
-    )
+    checks = [*checks, *plan.checks]
+    result = ServerResult(entry, overall(checks), tuple(checks), time.monotonic() - began, staged=staged)
+    return replace(result, **_point_details(plan, result, session, options.measure_read))
 
 
 def _source_size(entry: ServerEntry, access: Access) -> tuple[int | None, Check | None]:
@@ -272,42 +273,36 @@ def _stage(entry: ServerEntry, access: Access) -> dict[str, Any]:
     return {"ok": result.ok, **result.to_json()}
 
 
-def _point_details(
-    entry: ServerEntry, result: Preflight, session: _Session, measure_read: float | None
-) -> dict[str, Any]:
-    inspection = result.inspection
-    if inspection is None or not inspection.trees:
+def _point_details(plan: Plan, result: ServerResult, session: _Session, measure_read: float | None) -> dict[str, Any]:
+    """What the drill reports of the plan's chosen point, and its runbook (with the FAIL banner when it fails)."""
+    choice = plan.choice
+    if choice is None:
         return {}
-    try:
-        tree, machine = choose_machine(inspection, entry.computer)
-        point = choose_point(machine, entry.version)
-    except errors.BmrError:
-        return {}
+    point = choice.point
     details: dict[str, Any] = {
         "version": point.version,
         "backup_time_utc": point.backup_time_utc,
         "size_bytes": point.size_bytes,
         "newest_backup_utc": max(
-            (p.backup_time_utc for p in machine.recovery_points if p.backup_time_utc), default=None
+            (p.backup_time_utc for p in choice.machine.recovery_points if p.backup_time_utc), default=None
         ),
     }
+    try:
+        runbook = runbook_for(plan, None, force=True)
+        details["runbook"] = replace(runbook, blocking=result.banner)
+    except errors.BmrError:
+        pass  # no runbook: the report writes the failing checks as this server's checklist
     backend = session.backend
     if backend is None:
         return details
     images = sorted((v for v in point.volumes if v.image and v.size), key=lambda v: v.size or 0)
     rates: list[Rate] = []
     if images:
-        path = "/".join(p for p in (machine.path, point.folder, images[-1].image or "") if p)
+        path = "/".join(p for p in (choice.machine.path, point.folder, images[-1].image or "") if p)
         if (read := read_rate(backend, path, measure_read)) is not None:
             details["throughput"] = read.per_second
             rates.append(read)
-    if (staged := last_stage_rate(backend, tree.path, machine.name)) is not None:
+    if (staged := last_stage_rate(backend, choice.tree.path, choice.machine.name)) is not None:
         rates.append(staged)
     details["rates"] = tuple(rates)
-    try:
-        gathered: Gathered = gather_from(backend, inspection, machine=entry.computer, version=entry.version,
-                                         purpose=entry.purpose, user=entry.user)  # fmt: skip
-        details["runbook"] = runbook_input(gathered, entry.location.display(), None, result, now=datetime.now(UTC))
-    except errors.BmrError:
-        pass
     return details

@@ -1,214 +1,102 @@
-"""`bmr commands` and `bmr checklist`: gather the values (from the tree, the share, the options) that the
-pure renderers in ``winre`` turn into command lines and runbooks, each with where it came from."""
+"""`bmr commands` and `bmr checklist`: renderings of one evaluated restore plan (:mod:`restore.plan`) as the
+command lines and the runbook that the pure renderers in ``winre`` turn into text; nothing here decides anew."""
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from restore import __version__
-from restore.checks import shareroot
-from restore.checks.check import Check, Status
-from restore.checks.preflight import Preflight, PreflightRequest, recovery_point_check, run_preflight
 from restore.checks.shareroot import suggested_share
 from restore.outcome import Outcome
-from restore.tree.choose import Choice, NotInTree, backup_target, choose_machine, choose_point, machines_of
-from restore.tree.find import DEFAULT_DEPTH, inspect_location
-from restore.tree.model import Inspection, RecoveryPoint
+from restore.plan.evaluate import evaluate
+from restore.plan.model import NotReady, Plan, PlanRequest, RestoreValues
+from restore.tree.choose import Choice
+from restore.tree.model import Inside, RecoveryPoint
 from restore.tree.zones import point_zone
 from share import errors
-from share.base import Backend
-from share.connect import Access, negotiate, open_backend, parse_location
-from share.credentials import Account
-from share.location import Location
+from share.connect import Access
 from winre.runbook import CheckLine, Disk, ImageContents, PreflightSummary, RunbookInput, Value
 from winre.terms import Purpose, Scenario
-from winre.wbadmin import Restore, backup_time_text, is_qualified, restore_commands, subfolder_of
+from winre.wbadmin import Restore, backup_time_text, restore_commands, subfolder_of
 
 
 class NotRestorable(errors.BmrError):
     """Choose another recovery point or purpose: `bmr inspect` shows what each point can recover."""
 
 
-class NotReady(errors.BmrError):
-    """Apply the fix, then run this again; or add --force to have the output anyway, headed by the failures."""
+class InsideTheTree(errors.BmrError):
+    """Share the folder that holds WindowsImageBackup and name that share: WinRE restores from no other."""
 
 
 @dataclass(frozen=True)
-class Gathered:
-    choice: Choice
-    purpose: Purpose
-    backup_target: Value
-    account: Value
-    server_ip: Value
-    several_machines: bool
-    account_hint: str | None = None  # NetBIOS name that owns a bare account: the file server's, when it said it
+class GuideRequest:
+    """What `bmr commands` and `bmr checklist` were asked for: the plan's request, and --force."""
+
+    plan: PlanRequest
+    force: bool = False  # print the lines or the runbook even when the plan fails (headed by the failures)
 
 
-def gather(
-    backend: Backend,
-    *,
-    machine: str | None,
-    version: str | None,
-    purpose: Purpose | None,
-    server_ip: str | None,
-    share_unc: str | None,
-    user: str | None,
-    depth: int = DEFAULT_DEPTH,
-    deep: bool = False,
-) -> Gathered:
-    """Inspect the tree and settle every value the commands need. Raises NotInTree, NotRestorable, UsageError."""
-    inspection = inspect_location(backend, depth)
-    if deep:
-        from restore.tree.contents import with_contents  # the image readers load only when asked for
-
-        inspection = with_contents(backend, inspection)
-    return gather_from(backend, inspection, machine=machine, version=version,
-                       purpose=purpose, server_ip=server_ip, share_unc=share_unc, user=user)  # fmt: skip
-
-
-def gather_from(
-    backend: Backend,
-    inspection: Inspection,
-    *,
-    machine: str | None,
-    version: str | None,
-    purpose: Purpose | None,
-    server_ip: str | None = None,
-    share_unc: str | None = None,
-    user: str | None = None,
-) -> Gathered:
-    """:func:`gather` for a tree already inspected (preflight's)."""
-    location = backend.location
-    tree, found = choose_machine(inspection, machine)
-    point = choose_point(found, version)
-    chosen = purpose or (Purpose.BMR if point.bare_metal else Purpose.SYSTEM_STATE)
-    need = chosen.needs
-    if need not in point.can_recover:
-        raise NotRestorable(
-            f"{found.name} {point.folder} cannot do {need}; it can recover: {', '.join(point.can_recover) or 'nothing'}"
+def _ready(plan: Plan, force: bool) -> tuple[Choice, Purpose, RestoreValues]:
+    """What a rendering needs, or the reason there is none: Unusable (3), NotReady (1; --force passes it when the
+    values exist), NotRestorable (1)."""
+    plan.require_ready(force)
+    inside = next((c for c in plan.failing if c.id == "share-root" and "inside" in c.details), None)
+    if inside is not None:  # --force cannot help: no -backupTarget and no wizard path can reach this tree
+        what = Inside(str(inside.details["inside"]))
+        raise InsideTheTree(
+            f"{plan.location} is shared as {what.description}: wbadmin and the WinRE wizard find a recovery point "
+            "only below a share whose root holds WindowsImageBackup, so no command line or runbook made here can "
+            "work (--force cannot change that)",
+            hint=f"on the file server, share the folder {what.levels_above} level(s) above this one (the folder "
+            "that holds WindowsImageBackup) and give that share (the location, or --share-unc); -machine: is the "
+            "computer folder's name",
         )
-    ip = _server_ip(backend, server_ip, share_unc)
-    if share_unc is not None:
-        target = Value(_unc_with_ip(share_unc, ip.text), "--share-unc")
-    elif location.windows_share:
-        unc = backup_target(location, tree, ip.text)
-        if unc is None:
-            raise NotRestorable(
-                f"{location.display()} is inside the tree and its share root is above it: share the folder that "
-                "holds WindowsImageBackup, then run this again (bmr preflight explains)"
-            )
-        target = Value(unc, "the share and where WindowsImageBackup sits in it")
-    else:
-        raise errors.UsageError(
-            f"{location.display()} is not an SMB share: give --share-unc \\\\IP\\SHARE, the path WinRE will use"
+    if plan.choice is None or plan.purpose is None or plan.values is None:
+        raise NotReady(
+            "no restore can be rendered: " + ("; ".join(plan.banner) or "no computer and recovery point chosen"),
+            hint="apply the fixes above, then run this again (bmr preflight shows every check)",
         )
-    return Gathered(Choice(tree, found, point), chosen, target, _account(location, user), ip,
-                    len(machines_of(inspection)) > 1)  # fmt: skip
-
-
-def _server_ip(backend: Backend, given: str | None, share_unc: str | None) -> Value:
-    if given is not None:
-        try:
-            ipaddress.ip_address(given)
-        except ValueError:
-            raise errors.UsageError(f"--server-ip {given!r} is not an IP address") from None
-        return Value(given, "--server-ip")
-    if share_unc is not None:
-        host = parse_location(share_unc).host or ""
-        if _is_ip(host):
-            return Value(host, "--share-unc")
-        raise errors.UsageError(f"--share-unc names '{host}'; WinRE needs the IP: give --server-ip too")
-    facts = backend.facts()
-    if facts.server_address:
-        host = backend.location.host or ""
-        source = "the location" if _is_ip(host) else f"resolved from '{host}' on this machine"
-        return Value(facts.server_address, source)
-    raise errors.UsageError("no server address: give --server-ip")
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _unc_with_ip(unc: str, ip: str) -> str:
-    location = parse_location(unc)
-    return location.unc(ip)
-
-
-def account_hint(backend: Backend, g: Gathered, timeout: float) -> str | None:
-    """For a bare account (no domain), the file server's NetBIOS computer name from its NTLM CHALLENGE, so that the
-    lines say SERVER\\user; None when the account is qualified, the location is no SMB share, or the server does
-    not say (the REM line then says what to type)."""
-    if is_qualified(g.account.text) or not backend.location.windows_share:
-        return None
-    try:
-        offer = negotiate(backend.location, g.server_ip.text, min(timeout, 5.0))
-    except errors.ShareError:
-        return None
-    names = offer.server_names
-    return names.computer if names is not None and names.computer else None
-
-
-def _account(location: Location, user: str | None) -> Value:
-    if user:
-        return Value(Account.parse(user).windows(), "--user")
-    if location.user:
-        return Value(Account.parse(location.user, location.domain).windows(), "the location")
-    return Value("DOMAIN\\user", "not given: write the account in by hand")
-
-
-def command_lines(g: Gathered, authoritative_sysvol: bool) -> list[str]:
-    point = g.choice.point
-    if point.version is None:
+    point = plan.choice.point
+    if point.version is None or point.backup_time_utc is None:
         raise NotRestorable(f"{point.folder} has no version identifier (its folder name is not wbadmin's)")
+    return plan.choice, plan.purpose, plan.values
+
+
+def command_lines(plan: Plan, authoritative_sysvol: bool, *, force: bool = False) -> list[str]:
+    """The net use and wbadmin lines; for a failing plan (with ``force``) headed by REM lines naming the failures,
+    and for warnings (a DC point past the tombstone lifetime among them) by REM lines naming them."""
+    choice, purpose, values = _ready(plan, force)
+    point = choice.point
     restore = Restore(
-        g.backup_target.text, g.choice.machine.name, point.version, g.account.text, g.purpose,
-        "domain-controller" in point.roles, authoritative_sysvol, account_hint=g.account_hint,
+        values.backup_target.text, choice.machine.name, point.version or "", values.account.text, purpose,
+        "domain-controller" in point.roles, authoritative_sysvol, account_hint=values.account_hint,
     )  # fmt: skip
     try:
-        return restore_commands(restore)
+        lines = restore_commands(restore)
     except ValueError as exc:
         raise errors.UsageError(str(exc)) from None
-
-
-def commands_json(g: Gathered, lines: list[str]) -> dict[str, Any]:
-    return {
-        "machine": g.choice.machine.name,
-        "version": g.choice.point.version,
-        "purpose": g.purpose,
-        "backup_target": g.backup_target.text,
-        "lines": lines,
-    }
+    head = [f"REM bmr: warning: {line}" for line in plan.warnings]
+    if plan.banner:
+        head = ["REM bmr --force: these lines will not work until the failures below are fixed",
+                *(f"REM {line}" for line in plan.banner), *head]  # fmt: skip
+    return [*head, *lines]
 
 
 def runbook_input(
-    g: Gathered,
-    location: str,
-    scenario: Scenario | None,
-    preflight: Preflight | None,
-    stage_command: str | None = None,
-    now: datetime | None = None,
+    plan: Plan, location: str, scenario: Scenario | None, stage_command: str | None = None
 ) -> RunbookInput:
-    point, machine = g.choice.point, g.choice.machine
-    if point.backup_time_utc is None or point.version is None:
-        raise NotRestorable(f"{point.folder} has no version identifier (its folder name is not wbadmin's)")
-    default = Scenario.OS_DAMAGED if g.purpose is Purpose.SYSTEM_STATE else Scenario.SERVER_LOST_DATA_INTACT
-    summary = None
-    if preflight is not None:
-        summary = PreflightSummary(
-            preflight.status.value,
-            now or datetime.now(UTC),
-            tuple(CheckLine(c.id, c.status.value, c.message) for c in preflight.checks),
-        )
-    holder = g.choice.tree.share_root
-    made = now or datetime.now(UTC)
+    """The runbook's values from a ready plan (see :func:`runbook_for`); its checks are the embedded preflight."""
+    choice, purpose, g = _ready(plan, force=True)
+    point, machine = choice.point, choice.machine
+    assert point.backup_time_utc is not None and point.version is not None  # _ready refuses a point without them
+    default = Scenario.OS_DAMAGED if purpose is Purpose.SYSTEM_STATE else Scenario.SERVER_LOST_DATA_INTACT
+    summary = PreflightSummary(
+        plan.status.value, plan.evaluated_at, tuple(CheckLine(c.id, c.status.value, c.message) for c in plan.checks)
+    )
+    holder = choice.tree.share_root
+    made = plan.evaluated_at
     folder = subfolder_of(g.backup_target.text)
     wizard = None
     if folder is not None:  # the WinRE wizard needs the folder that holds WindowsImageBackup shared on its own
@@ -221,7 +109,7 @@ def runbook_input(
         backup_time_utc=point.backup_time_utc,
         can_recover=point.can_recover,
         roles=point.roles,
-        purpose=g.purpose,
+        purpose=purpose,
         scenario=scenario or default,
         backup_target=g.backup_target,
         share_folder=Value(
@@ -245,98 +133,46 @@ def runbook_input(
 
 
 @dataclass(frozen=True)
-class GuideRequest:
-    """What `bmr commands` and `bmr checklist` were asked for."""
-
-    location: Location
-    machine: str | None = None
-    version: str | None = None
-    purpose: Purpose | None = None
-    server_ip: str | None = None
-    share_unc: str | None = None
-    depth: int = DEFAULT_DEPTH
-    deep: bool = False  # read inside the images: the runbook then states firmware, disks and media as found
-    force: bool = False  # print the lines or the runbook even when the share root or the point cannot work
-
-
-def _default_purpose(inspection: Inspection, request: GuideRequest) -> Purpose | None:
-    """The purpose asked for, or the one gather picks (BMR when the point can do it), or None when no point is
-    chosen (gather then says why)."""
-    if request.purpose is not None:
-        return request.purpose
-    try:
-        _tree, machine = choose_machine(inspection, request.machine)
-        point = choose_point(machine, request.version)
-    except NotInTree:
-        return None
-    return Purpose.BMR if point.bare_metal else Purpose.SYSTEM_STATE
-
-
-def readiness(backend: Backend, inspection: Inspection, request: GuideRequest) -> tuple[Check, ...]:
-    """The preflight's share-root and recovery-point checks on an inspected tree, for the share WinRE will use:
-    the SMB location, or --share-unc for a local or SFTP folder that will be shared (its root is the share's)."""
-    share = parse_location(request.share_unc) if request.share_unc else backend.location
-    if not share.windows_share:
-        return ()  # gather refuses the location with the usage error
-    host = _server_ip(backend, request.server_ip, request.share_unc).text
-    checks = [shareroot.analyse(share, inspection, host, staging=False).check]
-    purpose = _default_purpose(inspection, request)
-    if purpose is not None:
-        _tree, machine = choose_machine(inspection, request.machine)
-        checks.append(recovery_point_check(machine, purpose, request.version)[0])
-    return tuple(checks)
-
-
-def blocking_of(checks: tuple[Check, ...], force: bool) -> tuple[str, ...]:
-    """The failing checks, each with its fix, as the runbook's FAIL banner lists them. Without ``force`` a failure
-    stops the command (NotReady, exit 1)."""
-    failing = [c for c in checks if c.status is Status.FAIL]
-    if failing and not force:
-        raise NotReady(
-            "not ready for a restore: " + "; ".join(f"{c.id} fails: {c.message}" for c in failing),
-            hint="; ".join(f"{c.id}: {c.fix}" for c in failing if c.fix)
-            + " (or add --force to have the output anyway, headed by these failures)",
-        )
-    return tuple(f"FAIL {c.id}: {c.message}" + (f" Fix: {c.fix}" if c.fix else "") for c in failing)
-
-
-@dataclass(frozen=True)
 class CommandLines:
-    gathered: Gathered
+    plan: Plan
     lines: tuple[str, ...]
 
     @property
     def outcome(self) -> Outcome:
-        return Outcome.OK
+        return self.plan.outcome
 
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
 
     def to_json(self) -> dict[str, Any]:
-        return commands_json(self.gathered, list(self.lines))
+        plan = self.plan
+        return {
+            "machine": plan.machine,
+            "version": plan.version,
+            "purpose": plan.purpose,
+            "backup_target": plan.values.backup_target.text if plan.values else None,
+            "lines": list(self.lines),
+            "warnings": list(plan.warnings),
+            "plan": plan.summary(),
+        }
 
 
 def commands_for(request: GuideRequest, access: Access, *, authoritative_sysvol: bool = False) -> CommandLines:
-    """`bmr commands`: read the tree at the location and settle the net use and wbadmin lines. Raises NotReady
-    when the share root or the point cannot work (unless ``request.force``: then REM lines head the output)."""
-    with open_backend(request.location, access) as backend:
-        inspection = _inspect(backend, request)
-        blocking = blocking_of(readiness(backend, inspection, request), request.force)
-        found = _gather_request(backend, inspection, request, access)
-    head = ["REM bmr --force: these lines will not work until the failures below are fixed", *(
-        f"REM {line}" for line in blocking)] if blocking else []  # fmt: skip
-    return CommandLines(found, (*head, *command_lines(found, authoritative_sysvol)))
+    """`bmr commands`: evaluate the plan and render its net use and wbadmin lines. Raises NotReady when the plan
+    fails (unless ``request.force``: then REM lines head the output), Unusable when the location cannot be used."""
+    plan = evaluate(request.plan, access)
+    return CommandLines(plan, tuple(command_lines(plan, authoritative_sysvol, force=request.force)))
 
 
 @dataclass(frozen=True)
 class Checklist:
     runbook: RunbookInput
-    preflight: Preflight | None
+    plan: Plan
 
     @property
     def outcome(self) -> Outcome:
-        return Outcome.OK
+        return self.plan.outcome
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -344,50 +180,27 @@ class Checklist:
             "version": self.runbook.version.text,
             "purpose": self.runbook.purpose,
             "scenario": self.runbook.scenario,
-            "preflight": self.preflight.status.value if self.preflight else None,
+            "preflight": self.plan.status.value,
             "blocking": list(self.runbook.blocking),
+            "warnings": list(self.plan.warnings),
+            "plan": self.plan.summary(),
         }
 
 
 def checklist_for(request: GuideRequest, access: Access, scenario: Scenario | None) -> Checklist:
-    """`bmr checklist`: the runbook's values, with a preflight of the share embedded when it is an SMB share.
-    One logon serves both reading the tree and the preflight. Raises NotReady when the preflight (or, for a local
-    or SFTP folder given --share-unc, the share-root and recovery-point checks) fails, unless ``request.force``:
-    the runbook then opens with the FAIL banner."""
-    location = request.location
-    checked = None
-    with open_backend(location, access) as backend:
-        inspection = _inspect(backend, request)
-        if location.windows_share:
-            purpose = _default_purpose(inspection, request)
-            if purpose is None:  # no computer or point could be chosen: gather raises and says why
-                purpose = _gather_request(backend, inspection, request, access).purpose
-            preflight = PreflightRequest(location, purpose, request.machine, request.version, depth=request.depth)
-            checked = run_preflight(preflight, access, backend=backend)
-            blocking = blocking_of(checked.checks, request.force)
-        else:
-            blocking = blocking_of(readiness(backend, inspection, request), request.force)
-        found = _gather_request(backend, inspection, request, access)
-    runbook = replace(runbook_input(found, location.display(), scenario, checked), blocking=blocking)
-    return Checklist(runbook, checked)
+    """`bmr checklist`: evaluate the plan (with --deep, the contents check too) and render it as the runbook's
+    values, its checks embedded. Raises NotReady when the plan fails, unless ``request.force``: the runbook then
+    opens with the FAIL banner."""
+    plan = evaluate(request.plan, access)
+    return Checklist(runbook_for(plan, scenario, force=request.force), plan)
 
 
-def _gather_request(backend: Backend, inspection: Inspection, request: GuideRequest, access: Access) -> Gathered:
-    found = gather_from(
-        backend, inspection, machine=request.machine, version=request.version, purpose=request.purpose,
-        server_ip=request.server_ip, share_unc=request.share_unc, user=access.user,
-    )  # fmt: skip
-    return replace(found, account_hint=account_hint(backend, found, access.timeout))
-
-
-def _inspect(backend: Backend, request: GuideRequest) -> Inspection:
-    """The tree at the location; with ``deep``, what its images hold too."""
-    inspection = inspect_location(backend, request.depth)
-    if not request.deep:
-        return inspection
-    from restore.tree.contents import with_contents  # the image readers load only when asked for
-
-    return with_contents(backend, inspection)
+def runbook_for(
+    plan: Plan, scenario: Scenario | None, *, force: bool, stage_command: str | None = None
+) -> RunbookInput:
+    """The runbook of a plan: for a failing one (with ``force``), opening with the FAIL banner."""
+    _ready(plan, force)
+    return replace(runbook_input(plan, plan.location, scenario, stage_command), blocking=plan.banner)
 
 
 def _local_time(point: RecoveryPoint, made: datetime) -> Value | None:

@@ -13,13 +13,14 @@ version identifier never does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from restore.outcome import Outcome
+from restore.plan.evaluate import evaluate
+from restore.plan.model import NotReady, Plan, PlanRequest
 from restore.tree.choose import backup_target, choose_machine, machines_of
-from restore.tree.find import inspect_at
 from restore.tree.model import Inspection, Machine, Tree
 from restore.tree.zones import LOCAL, Zone, point_zone
 from share import errors
@@ -32,13 +33,16 @@ from winre.wbadmin import ListedVersion, backup_time_text, quote, render_get_ver
 class VersionListing:
     text: str
     machines: tuple[dict[str, Any], ...]
+    plan: Plan | None = None  # the evaluated restore whose tree is listed (its verdict is the exit code)
 
     @property
     def outcome(self) -> Outcome:
+        """A listing: OK whatever the plan's checks say (its verdict is in the JSON and on stderr); the location
+        that cannot be used (3) and the tree with nothing to list (1) stop it before this."""
         return Outcome.OK
 
     def to_json(self) -> dict[str, Any]:
-        return {"machines": list(self.machines)}
+        return {"machines": list(self.machines), **({"plan": self.plan.summary()} if self.plan else {})}
 
 
 def get_versions(
@@ -53,13 +57,19 @@ def get_versions(
     deep: bool = False,
     now: datetime | None = None,
 ) -> VersionListing:
-    """Connect, inspect and list. ``tz`` None: the server's zone where ``deep`` reading found it, else this
-    machine's; every point with that zone's offset at ``now`` (default: the current time), as wbadmin does.
-    ``typed``: the location as the user typed it; ``share_unc``: the UNC a local or SFTP location will have."""
+    """Evaluate the restore plan and list its tree. ``tz`` None: the server's zone where ``deep`` reading found
+    it, else this machine's; every point with that zone's offset at ``now`` (default: the current time), as wbadmin
+    does. ``typed``: the location as the user typed it; ``share_unc``: the UNC a local or SFTP location will
+    have."""
     if share_unc is not None and not parse_location(share_unc).windows_share:
         raise errors.UsageError(f"--share-unc {share_unc!r} is not a UNC path (\\\\IP\\SHARE[\\folder])")
-    inspection = inspect_at(location, access, depth, deep=deep)
-    return list_versions(location, inspection, machine, tz, typed=typed, share_unc=share_unc, now=now)
+    request = PlanRequest(location, None, machine, None, share_unc, depth=depth, deep=deep, listing=True)
+    plan = evaluate(request, access)
+    plan.require_usable()
+    if plan.inspection is None:
+        raise NotReady("; ".join(plan.banner), hint="bmr preflight shows every check")
+    listing = list_versions(location, plan.inspection, machine, tz, typed=typed, share_unc=share_unc, now=now)
+    return replace(listing, plan=plan)
 
 
 def _below(unc: str, relative: str) -> str | None:

@@ -410,7 +410,8 @@ class Transfer:
         raise AssertionError("unreachable")
 
     def _stream(self, job: FileJob, partial: str, hashes: _Hashes, start: int) -> int:
-        """Copy source[start:] to the partial file. On a retryable failure the error carries ``resume_at``."""
+        """Copy source[start:] to the partial file. On a failure, ``_confirmed_at_failure`` holds the last offset the
+        target acknowledged (where the next attempt resumes)."""
         free: queue.Queue[bytearray] = queue.Queue()
         for _ in range(POOL):
             free.put(bytearray(CHUNK))

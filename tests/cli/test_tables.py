@@ -37,7 +37,7 @@ def _all_error_classes() -> list[type[errors.BmrError]]:
 EXPECTED = {
     "UsageError": 2, "InvalidLocation": 2, "Unsupported": 2, "InventoryError": 3, "ShareError": 3,
     "AuthenticationFailed": 3, "DiskFull": 3, "StageRefused": 1, "VerificationFailed": 1, "SourceChanged": 1,
-    "NotInTree": 1, "NotRestorable": 1,
+    "NotInTree": 1, "NotRestorable": 1, "NotReady": 1, "InsideTheTree": 1, "Unusable": 3,
 }  # fmt: skip
 
 

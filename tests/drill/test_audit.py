@@ -192,6 +192,7 @@ def _site(tmp_path: Path, name: str) -> Path:
     from restore.drill.ledger import append_record
 
     ledger = tmp_path / f"{name}-ledger"
+    ledger.mkdir()  # bmr opens only a folder that exists
     with open_backend(parse_location(str(ledger)), Access()) as backend:
         for n in range(3):
             appended = append_record(backend, {"drill": n})

@@ -84,14 +84,38 @@ def test_mixed_outcomes(drill_shares: dict[str, str], tmp_path: Path, monkeypatc
     assert html.count("<tr class=") == 5 and "share-root" in html and "fix:" in html
     suites = ET.parse(junit).getroot().findall("testsuite")
     assert [s.get("failures") for s in suites] == ["0", "0", "1", "1", "1"]
-    assert sorted(p.name for p in (report / "checklists").iterdir()) == [
-        "001-DC01.html", "001-DC01.md", "002-APP01.html", "002-APP01.md"]  # fmt: skip
+    books = sorted(p.name for p in (report / "checklists").iterdir())
+    assert [b.split("-")[0] for b in books] == ["001", "001", "002", "002", "003", "003", "004", "004", "005", "005"]
+    for book in (report / "checklists").glob("*.md"):  # every server has one; a failing one opens with the banner
+        assert book.read_text().startswith("> **FAIL") == (book.name[:3] in ("003", "004", "005")), book.name
+    assert "FAIL share-root:" in next((report / "checklists").glob("003-*.md")).read_text()
     shot = tmp_path / "drill.png"
     _chromium(report / "drill.html", shot, f"--screenshot={shot}", "--window-size=1400,900")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     pdf = tmp_path / "drill.pdf"
     _chromium(report / "drill.html", pdf, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_deep_failure_is_the_checklists_banner(
+    drill_shares: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose point fails the contents check (--deep: the sample's images hold no Windows) gets a checklist
+    that opens with the FAIL banner, as `bmr checklist --deep` and `bmr preflight --deep` say FAIL."""
+    monkeypatch.setenv("DR_GOOD_PW", SMB_PASSWORD)
+    inventory = _inventory(tmp_path, [
+        {"name": "DC01", "location": drill_shares["good"], "purpose": "bmr", "password_env": "DR_GOOD_PW",
+         "deep": True},
+    ])  # fmt: skip
+    report = tmp_path / "report"
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(report), "--timeout", "5"])
+    assert result.exit_code == 1, result.stdout + result.stderr
+    book = (report / "checklists" / "001-DC01.md").read_text()
+    assert book.startswith("> **FAIL") and "FAIL contents:" in book
+    monkeypatch.setenv("BMR_PASSWORD", SMB_PASSWORD)
+    for command in (["preflight", "--for", "bmr"], ["checklist"]):
+        run = runner.invoke(app, [command[0], drill_shares["good"], *command[1:], "--deep", "--json"])
+        assert run.exit_code == 1, (command, run.stdout, run.stderr)
 
 
 @pytest.mark.parametrize(

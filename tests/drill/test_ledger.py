@@ -21,6 +21,7 @@ runner = CliRunner()
 
 
 def _ledger(folder: Path, count: int = 4, key: Ed25519PrivateKey | None = None) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)  # bmr opens only a folder that exists
     hashes = []
     with open_backend(parse_location(str(folder)), Access()) as backend:
         for n in range(count):

@@ -33,7 +33,7 @@ def _sites(tmp_path: Path) -> tuple[Path, Path]:
         _result("DC01", Purpose.BMR, Status.PASS, [passed("auth", "logged on")]),
         _result("DC01", Purpose.SYSTEM_STATE, Status.WARN, [warned("path-length", "long path", "shorten it")]),
     ], WHEN)  # fmt: skip
-    (berlin / "checklists").mkdir()
+    (berlin / "checklists").mkdir(exist_ok=True)
     (berlin / "checklists" / "001-DC01.md").write_text("# DC01\n")
     hamburg = tmp_path / "reports" / "hamburg"
     write_report(hamburg, [
