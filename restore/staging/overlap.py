@@ -1,0 +1,74 @@
+"""Source and target of `bmr stage` must be two separate folders: the same, one inside the other, is refused
+before either side is opened, whatever the flags (with --force, a copy onto its own source would remove the
+source's other recovery points).
+
+A location is reduced to the place it names: a local path resolved (symlinks, ``..``, case on Windows), an SMB
+path as host + port + share + folders compared without case (SMB names are case-insensitive; the UNC and smb://
+spellings parse to the same), an SFTP path as host + port + folders. Two names for one server (an alias, an IP
+and a host name) cannot be told apart here; the stage lock probe (restore.staging.stage) catches that case.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+
+from share import errors
+from share.location import DEFAULT_PORTS, Location
+
+
+class SameOrOverlapping(errors.UsageError):
+    """Give a target folder that is neither the source, nor inside it, nor holding it."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a location's folder is: a server (None for this machine) and the folders from its root down."""
+
+    server: tuple[str, ...] | None
+    parts: tuple[str, ...]
+
+
+def _host(host: str | None) -> str:
+    text = (host or "").strip().rstrip(".").lower()
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return text
+
+
+def place_of(location: Location) -> Place:
+    if location.scheme == "local":
+        resolved = os.path.normcase(os.path.realpath(location.path))
+        return Place(None, tuple(p for p in resolved.replace("\\", "/").split("/") if p))
+    parts = tuple(p for p in location.path.replace("\\", "/").split("/") if p and p != ".")
+    port = location.port or DEFAULT_PORTS.get(location.scheme, 0)
+    if location.scheme == "smb":
+        share = (location.share or "").lower()
+        return Place(("smb", _host(location.host), str(port), share), tuple(p.lower() for p in parts))
+    return Place((location.scheme, _host(location.host), str(port)), parts)
+
+
+def relation(source: Location, target: Location) -> str | None:
+    """'the same folder', 'inside the source', 'holds the source', or None when the two are apart."""
+    a, b = place_of(source), place_of(target)
+    if a.server != b.server:
+        return None
+    if a.parts == b.parts:
+        return "the same folder as"
+    if b.parts[: len(a.parts)] == a.parts:
+        return "inside"
+    if a.parts[: len(b.parts)] == b.parts:
+        return "a folder holding"
+    return None
+
+
+def refuse_overlap(source: Location, target: Location) -> None:
+    """Raise SameOrOverlapping when the target is the source, lies inside it or holds it."""
+    how = relation(source, target)
+    if how is not None:
+        raise SameOrOverlapping(
+            f"the target {target.display()} is {how} the source {source.display()}; nothing was read or written",
+            hint="Stage into a folder of its own, apart from the source (a different share or a sibling folder).",
+        )
