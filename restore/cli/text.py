@@ -209,7 +209,8 @@ def format_plan(plan: StagePlan) -> str:
         + (f"free: {human_bytes(plan.free)}" if plan.free is not None else f"free: not known ({plan.free_note})"),
     ]
     lines += [f"  replace (after the new copy verified): {p}" for p in plan.replaced]
-    lines += [f"  REFUSED: {r.message}" for r in plan.refusals]
+    for refusal in plan.refusals:
+        lines += [f"  REFUSED: {refusal.message}", f"    what to do: {refusal.hint}"]
     lines.append("Nothing was copied." + (" The real run would stop (see REFUSED)." if plan.refusals else ""))
     return "\n".join(lines)
 

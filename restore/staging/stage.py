@@ -137,9 +137,16 @@ def stage(
 def open_target(location: Location, access: Access) -> Backend:
     """Connect to the target folder, creating it (and only the missing folders of the path named) if needed."""
     try:
-        return open_backend(location, access)
+        backend = open_backend(location, access)
     except errors.NotFound:
         pass
+    else:
+        try:
+            backend.stat("")  # a local folder opens without being looked at
+        except errors.NotFound:
+            backend.close()
+        else:
+            return backend
     parts = [p for p in location.path.split("/") if p]
     for up in range(1, len(parts) + 1):
         base = location.parent(up)
