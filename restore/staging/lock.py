@@ -156,8 +156,3 @@ def stage_lock(target: Backend) -> Iterator[StageLock]:
         yield lock
     finally:
         lock.release()
-
-
-def lock_holder(backend: Backend) -> Holder | None:
-    """Who holds the stage lock of ``backend``'s folder, if anyone."""
-    return _read(backend)

@@ -3,7 +3,8 @@
 The plan is made from listings and sizes on both sides: which point, every file and what happens to it (copy,
 resume a partial copy under its partial_name(), compare a same-size file), the other points --force replaces, the
 free space, and every refusal in the order the run meets them. The write test (a small file created and deleted
-on the target) is its only write, in the dry run too: a copy that cannot write would fail anyway.
+on the target) is its only write, in the dry run too: a copy that cannot write would fail anyway. (Before the
+plan, both runs make the same-folder probe of restore.staging.overlap.)
 """
 
 from __future__ import annotations

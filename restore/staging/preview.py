@@ -8,7 +8,7 @@ write test (a small file created and deleted) runs on an existing target, as in 
 
 from __future__ import annotations
 
-from restore.staging.overlap import refuse_overlap
+from restore.staging.overlap import refuse_alias, refuse_overlap
 from restore.staging.plan import Space, StagePlan, choose, make_plan, measure
 from restore.staging.stage import StageRequest
 from share import errors
@@ -52,12 +52,14 @@ def preview_stage(request: StageRequest, access: Access, source_access: Access |
     source and target, the share errors of reaching either side)."""
     refuse_overlap(request.source, request.target)
     with open_backend(request.source, source_access or access.for_other(request.source)) as source:
-        choice = choose(source, request.machine, request.version, request.depth)
         target = _open_existing(request.target, access)
         if target is None:
+            choice = choose(source, request.machine, request.version, request.depth)
             space = _space_above(request.target, access)
             return make_plan(choice, None, force=request.force, margin=request.margin, space=space,
                              target_name=request.target.display())  # fmt: skip
         with target:
+            refuse_alias(source, target)  # as the real run does, before it chooses the point
+            choice = choose(source, request.machine, request.version, request.depth)
             return make_plan(choice, target, force=request.force, margin=request.margin, space=measure(target),
                              target_name=target.describe())  # fmt: skip

@@ -18,7 +18,7 @@ from typing import Any
 from restore.checks import shareroot
 from restore.checks.check import Check, Status, failed, overall, passed, warned
 from restore.outcome import Outcome
-from restore.staging.lock import StageLock, lock_holder, stage_lock
+from restore.staging.lock import StageLock, stage_lock
 from restore.staging.manifest import (
     MANIFEST_NAME,
     SUMS_NAME,
@@ -28,7 +28,7 @@ from restore.staging.manifest import (
     point_entry,
 )
 from restore.staging.names import PARTIAL_SUFFIX
-from restore.staging.overlap import SameOrOverlapping, refuse_overlap
+from restore.staging.overlap import refuse_alias, refuse_overlap
 from restore.staging.plan import PlannedFile, choose, make_plan, measure, plan_copy, remaining_bytes
 from restore.staging.plan import StageRefused as StageRefused  # raised here, named by callers
 from restore.staging.transfer import FileJob, FileOutcome, Progress, Transfer
@@ -180,6 +180,7 @@ def run_stage(
     started = datetime.now(UTC)
     clock = time.monotonic()
     refuse_overlap(source.location, target.location)
+    refuse_alias(source, target)
     choice = choose(source, machine, version, depth)
     point, name = choice.point, choice.machine.name
     plan = make_plan(choice, target, force=force, margin=margin, space=measure(target),
@@ -191,7 +192,6 @@ def run_stage(
     if on_plan is not None:  # past every refusal: progress starts here, never before a refusal
         on_plan(len(planned), plan.bytes_total)
     with stage_lock(target) as lock:
-        _refuse_alias(source, target, lock)
         engine.progress = _refreshing(lock, engine.progress)
         _withdraw_certificates(target, name)
         outcomes = _copy_all(target, engine, planned, on_file)
@@ -219,17 +219,6 @@ def run_stage(
         checks=checks,
         copy_seconds=engine.copy_seconds,
     )
-
-
-def _refuse_alias(source: Backend, target: Backend, lock: StageLock) -> None:
-    """The source showing the lock just taken on the target is the target under another name (a host alias, a
-    mount of the same share): stop before anything changes."""
-    if lock_holder(source) == lock.me:
-        raise SameOrOverlapping(
-            f"the target {target.describe()} is the source {source.describe()} under another name (the stage "
-            "lock taken on the target appeared in the source); nothing was copied or removed",
-            hint="Stage into a folder of its own, apart from the source.",
-        )
 
 
 def _caveat_checks(target: Backend) -> tuple[Check, ...]:

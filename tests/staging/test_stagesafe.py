@@ -15,7 +15,6 @@ import pytest
 from restore.checks import shareroot
 from restore.demo.sample import PointSpec, write_machine
 from restore.staging.names import partial_name
-from restore.staging.overlap import relation
 from restore.tree.find import inspect_location
 from share.connect import Access, open_backend, parse_location
 from tests.staging.stagesafe_lib import NEW, OLD, bmr, bmr_json, hashes, two_computers
@@ -45,11 +44,15 @@ APART = [
 
 @pytest.mark.parametrize(("source", "target"), SAME + NESTED + [(t, s) for s, t in NESTED])
 def test_every_spelling_of_one_place_overlaps(source: str, target: str) -> None:
+    from restore.staging.overlap import relation  # here, so that the other tests also run against older code
+
     assert relation(parse_location(source), parse_location(target)) is not None
 
 
 @pytest.mark.parametrize(("source", "target"), APART)
 def test_places_apart_do_not_overlap(source: str, target: str) -> None:
+    from restore.staging.overlap import relation
+
     assert relation(parse_location(source), parse_location(target)) is None
 
 
@@ -90,6 +93,7 @@ def test_force_changes_nothing_outside_the_staged_computer(tmp_path: Path) -> No
     --force replaces that point and nothing else; the source is never written."""
     source = two_computers(tmp_path / "src", points=(NEW,))
     target = tmp_path / "dst"
+    target.mkdir()
     code, out = bmr("stage", str(source), str(target), "--machine", "FS01")
     assert code == 0, out
     write_machine(target / "WindowsImageBackup", "DC01", PointSpec(when=OLD))
@@ -118,6 +122,7 @@ def test_force_changes_nothing_outside_the_staged_computer(tmp_path: Path) -> No
 def test_each_computer_keeps_its_proofs_and_verify_checks_every_point(tmp_path: Path) -> None:
     source = two_computers(tmp_path / "src", points=(NEW,))
     target = tmp_path / "dst"
+    target.mkdir()
     for machine in ("DC01", "FS01"):
         code, out = bmr("stage", str(source), str(target), "--machine", machine)
         assert code == 0, out
@@ -145,6 +150,7 @@ def test_each_computer_keeps_its_proofs_and_verify_checks_every_point(tmp_path: 
 def test_a_computer_nobody_staged_is_not_extra(tmp_path: Path) -> None:
     source = two_computers(tmp_path / "src", points=(NEW,))
     target = tmp_path / "dst"
+    target.mkdir()
     assert bmr("stage", str(source), str(target), "--machine", "DC01")[0] == 0
     write_machine(target / "WindowsImageBackup", "WEB01", PointSpec(when=OLD))  # copied by hand, no proofs
     code, data = bmr_json("verify", str(target))
@@ -167,6 +173,7 @@ def test_trees_bmr_staged_are_not_copies(tmp_path: Path) -> None:
     source = two_computers(tmp_path / "src", points=(NEW,))
     share = tmp_path / "share"
     for machine, folder in (("DC01", "dc01"), ("FS01", "fs01")):
+        (share / folder).mkdir(parents=True)
         assert bmr("stage", str(source), str(share / folder), "--machine", machine)[0] == 0
     root = _share_root(share)
     assert "cop" not in root.check.message + (root.check.fix or ""), root.check
@@ -182,6 +189,7 @@ def test_trees_bmr_staged_are_not_copies(tmp_path: Path) -> None:
 def test_a_real_copy_beside_a_staged_tree_is_still_refused(tmp_path: Path, copy: str) -> None:
     source = two_computers(tmp_path / "src", points=(NEW,))
     share = tmp_path / "share"
+    share.mkdir()
     assert bmr("stage", str(source), str(share), "--machine", "DC01")[0] == 0
     write_machine(share / copy, "DC01", PointSpec(when=OLD))  # a hand-made copy: no manifest names it
     root = _share_root(share)
@@ -195,9 +203,7 @@ def _long_name_point(root: Path) -> Path:
     return root
 
 
-def _agree(
-    source: Path, target: Path, *extra: str, exact: bool = True
-) -> tuple[dict[str, object], dict[str, object]]:
+def _agree(source: Path, target: Path, *extra: str, exact: bool = True) -> tuple[dict[str, object], dict[str, object]]:
     """Dry run, then the real run, on the same case: the same exit code, the same refusal, the same files."""
     code_plan, plan = bmr_json("stage", str(source), str(target), "--machine", "DC01", "--dry-run", *extra)
     code_run, run = bmr_json("stage", str(source), str(target), "--machine", "DC01", *extra)
@@ -216,13 +222,21 @@ def _agree(
     return plan, run
 
 
-def test_dry_run_and_run_agree(tmp_path: Path) -> None:
+def test_dry_run_of_a_new_target_knows_the_free_space(tmp_path: Path) -> None:
+    """A target that does not exist yet: the free space of the folder that will hold it, not "unknown"; and the
+    real run creates it, as the dry run said."""
+    source = two_computers(tmp_path / "src", points=(NEW,))
+    plan, _run = _agree(source, tmp_path / "new" / "dst")
+    assert isinstance(plan["free"], int) and plan["target_exists"] is False
+
+
+def test_dry_run_resumes_a_long_name_as_the_run_does(tmp_path: Path) -> None:
+    """A partial copy of a file whose partial name would pass 255 characters sits under partial_name(): the dry run
+    says "resume" with the bytes held, the run resumes it."""
     source = _long_name_point(tmp_path / "src")
     target = tmp_path / "dst"
-    # A target that does not exist yet: the free space of the folder that will hold it, not "unknown".
-    plan, _run = _agree(source, target)
-    assert isinstance(plan["free"], int) and plan["target_exists"] is False
-    # A resumed copy of the long-named file, under partial_name(): the dry run says "resume", the run resumes.
+    target.mkdir()
+    assert bmr("stage", str(source), str(target), "--machine", "DC01")[0] == 0
     long = next(p for p in (target / "WindowsImageBackup" / "DC01").rglob("L*.xml"))
     data = long.read_bytes()
     rel = str(long.relative_to(target))
@@ -234,18 +248,25 @@ def test_dry_run_and_run_agree(tmp_path: Path) -> None:
     actions = {f["path"]: (f["action"], f["held"]) for f in plan["files"]}  # type: ignore[attr-defined, index]
     assert actions[rel] == ("resume", 100_000)
     assert {a for p, (a, _h) in actions.items() if p != rel} == {"compare"}
-    # A different point of DC01 there: both refuse without --force (exit 1); with --force both replace it.
+
+
+def test_dry_run_refuses_names_no_share_can_hold(tmp_path: Path) -> None:
+    """The old dry run skipped this refusal and said 0."""
+    source = two_computers(tmp_path / "src", points=(NEW,))
+    (source / "WindowsImageBackup" / "DC01" / "Backup 2021-01-01 000000" / "a:b.xml").write_bytes(b"x")
+    (tmp_path / "dst").mkdir()
+    plan, _run = _agree(source, tmp_path / "dst")
+    assert plan["refusals"], plan
+
+
+def test_dry_run_and_run_agree_on_every_other_refusal(tmp_path: Path) -> None:
+    source = two_computers(tmp_path / "src", points=(NEW,))
+    target = tmp_path / "dst"
+    target.mkdir()
     write_machine(target / "WindowsImageBackup", "DC01", PointSpec(when=OLD))
-    _agree(source, target)
-    _agree(source, target, "--force", exact=False)  # the other point's Catalog and MediaId differ: copied again
-    # A name no Windows share can hold: both refuse, exit 1 (the old dry run skipped this and said 0).
-    bad = source / "WindowsImageBackup" / "DC01" / "Backup 2021-01-01 000000" / "a:b.xml"
-    bad.write_bytes(b"x")
-    _agree(source, target)
-    _agree(source, tmp_path / "fresh")
-    bad.unlink()
-    # An incomplete point: both refuse.
+    _agree(source, target)  # a different point of DC01 there: both refuse without --force (exit 1)
+    _agree(source, target, "--force", exact=False)  # both replace it; its Catalog and MediaId differ: copied again
     next((source / "WindowsImageBackup" / "DC01").rglob("BackupSpecs.xml")).unlink()
-    _agree(source, tmp_path / "fresh2")
-    # Source and target overlapping: both exit 2.
-    _agree(source, source / "inside")
+    (tmp_path / "fresh").mkdir()
+    _agree(source, tmp_path / "fresh")  # an incomplete point: both refuse
+    _agree(source, source / "inside")  # source and target overlapping: both exit 2
