@@ -31,20 +31,21 @@ def _open_existing(location: Location, access: Access) -> Backend | None:
     return backend
 
 
-def _space_above(location: Location, access: Access) -> Space:
+def _space_above(location: Location, access: Access) -> tuple[Space, str]:
     """The free space of the nearest existing folder above a target that does not exist yet (the run creates the
-    target there, on the same share or file system)."""
+    target there, on the same share or file system), and the target's name as the run will show it."""
+    parts = [p for p in location.path.replace("\\", "/").split("/") if p]
     levels = 1
     while (parent := location.parent(levels)) is not None:
         backend = _open_existing(parent, access)
         if backend is not None:
             with backend:
-                return measure(backend)
+                return measure(backend), backend.describe("/".join(parts[len(parts) - levels :]))
         levels += 1
     # No folder above it exists: the real run fails the same way when it tries to create it.
     with open_backend(location, access):
         pass
-    return Space(None, f"no folder above {location.display()} exists")
+    return Space(None, f"no folder above {location.display()} exists"), location.display()
 
 
 def preview_stage(request: StageRequest, access: Access, source_access: Access | None = None) -> StagePlan:
@@ -55,9 +56,9 @@ def preview_stage(request: StageRequest, access: Access, source_access: Access |
         target = _open_existing(request.target, access)
         if target is None:
             choice = choose(source, request.machine, request.version, request.depth)
-            space = _space_above(request.target, access)
+            space, name = _space_above(request.target, access)
             return make_plan(choice, None, force=request.force, margin=request.margin, space=space,
-                             target_name=request.target.display())  # fmt: skip
+                             target_name=name)  # fmt: skip
         with target:
             refuse_alias(source, target)  # as the real run does, before it chooses the point
             choice = choose(source, request.machine, request.version, request.depth)
