@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from restore.demo.sample import PointSpec, write_machine
 from restore.staging.names import partial_name
 from restore.tree.find import inspect_location
 from share.connect import Access, open_backend, parse_location
-from tests.staging.stagesafe_lib import NEW, OLD, bmr, bmr_json, hashes, two_computers
+from tests.staging.stagesafe_lib import NEW, OLD, bmr, bmr_json, force_keeps_everything_else, hashes, two_computers
 
 SAME = [
     ("\\\\Files01\\Restore\\mabs", "smb://files01/restore/mabs/"),
@@ -94,29 +93,7 @@ def test_force_changes_nothing_outside_the_staged_computer(tmp_path: Path) -> No
     source = two_computers(tmp_path / "src", points=(NEW,))
     target = tmp_path / "dst"
     target.mkdir()
-    code, out = bmr("stage", str(source), str(target), "--machine", "FS01")
-    assert code == 0, out
-    write_machine(target / "WindowsImageBackup", "DC01", PointSpec(when=OLD))
-    (target / "notes").mkdir()
-    (target / "notes" / "readme.txt").write_text("the admin's own file")
-    src_before, dst_before = hashes(source), hashes(target)
-    code, data = bmr_json("stage", str(source), str(target), "--machine", "DC01", "--force")
-    assert code == 0, data
-    assert data["replaced"] == ["WindowsImageBackup/DC01/Backup 2020-10-04 174838"]
-    assert hashes(source) == src_before
-    after = hashes(target)
-    proofs = ("SHA256SUMS", "bmr-manifest.json")
-    outside = {k: v for k, v in dst_before.items() if not k.startswith("WindowsImageBackup/DC01") and k not in proofs}
-    assert {k: v for k, v in after.items() if k in outside} == outside  # every other file kept, unchanged
-    assert not [k for k in after if k.startswith("WindowsImageBackup/DC01/Backup 2020")]
-    # FS01's proofs survived: sha256sum -c checks both computers, verify passes with nothing "extra".
-    check = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=target, capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout + check.stderr
-    lines = (target / "SHA256SUMS").read_text().splitlines()
-    assert any("/FS01/" in line for line in lines) and any("/DC01/" in line for line in lines)
-    code, result = bmr_json("verify", str(target))
-    assert code == 0 and result["extra"] == [], result
-    assert result["unmanaged"] == []
+    force_keeps_everything_else(source, str(target), target)
 
 
 def test_each_computer_keeps_its_proofs_and_verify_checks_every_point(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.lib.servers import SambaServer, SshServer
-from tests.staging.stagesafe_lib import NEW, bmr, bmr_json, hashes, two_computers
+from tests.staging.stagesafe_lib import NEW, bmr, bmr_json, force_keeps_everything_else, hashes, two_computers
 
 FLAGS = [("--force",), (), ("--force", "--dry-run")]
 
@@ -83,6 +83,14 @@ def test_two_computers_on_one_share_keep_their_proofs(
     assert code == 0 and data["extra"] == [] and len(data["points"]) == 2, data  # type: ignore[arg-type]
     code, data = bmr_json("verify", url, "--machine", "FS01", "--password-env", password_env)
     assert code == 0 and data["points"] == ["FS01 10/04/2020-17:48"], data
+
+
+def test_force_over_smb_changes_nothing_outside_the_staged_computer(
+    tmp_path: Path, smb_folder: tuple[str, Path], password_env: str
+) -> None:
+    url, disk = smb_folder
+    source = two_computers(tmp_path / "src", points=(NEW,))
+    force_keeps_everything_else(source, url, disk, "--password-env", password_env)
 
 
 def test_verify_of_a_missing_smb_folder_says_so(samba: SambaServer, password_env: str) -> None:
