@@ -12,46 +12,15 @@ connected: a probe file created in the target (as the write test does, and remov
 from __future__ import annotations
 
 import contextlib
-import ipaddress
-import os
 import uuid
-from dataclasses import dataclass
 
 from share import errors
 from share.base import Backend
-from share.location import DEFAULT_PORTS, Location
+from share.location import Location, place_of
 
 
 class SameOrOverlapping(errors.UsageError):
     """Give a target folder that is neither the source, nor inside it, nor holding it."""
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a location's folder is: a server (None for this machine) and the folders from its root down."""
-
-    server: tuple[str, ...] | None
-    parts: tuple[str, ...]
-
-
-def _host(host: str | None) -> str:
-    text = (host or "").strip().rstrip(".").lower()
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        return text
-
-
-def place_of(location: Location) -> Place:
-    if location.scheme == "local":
-        resolved = os.path.normcase(os.path.realpath(location.path))
-        return Place(None, tuple(p for p in resolved.replace("\\", "/").split("/") if p))
-    parts = tuple(p for p in location.path.replace("\\", "/").split("/") if p and p != ".")
-    port = location.port or DEFAULT_PORTS.get(location.scheme, 0)
-    if location.scheme == "smb":
-        share = (location.share or "").lower()
-        return Place(("smb", _host(location.host), str(port), share), tuple(p.lower() for p in parts))
-    return Place((location.scheme, _host(location.host), str(port)), parts)
 
 
 def relation(source: Location, target: Location) -> str | None:
