@@ -218,6 +218,7 @@ def format_plan(plan: StagePlan) -> str:
 def format_verification(result: Verification, style: Callable[[str, str], str]) -> str:
     lines = [
         f"Verified {result.location} against {' and '.join(result.proofs)}",
+        f"  staged points checked: {', '.join(result.points) or 'none'}",
         f"  files read back: {result.checked}   bytes: {human_bytes(result.bytes_read)}   "
         f"missing: {len(result.missing)}   extra: {len(result.extra)}   differing: {len(result.differing)}",
     ]
