@@ -192,4 +192,6 @@ def place_of(location: Location) -> Place:
     if location.scheme == "smb":
         share = (location.share or "").lower()
         return Place(("smb", _host(location.host), str(port), share), tuple(p.lower() for p in parts))
+    if location.scheme == "memory" and not location.host:
+        return Place(("memory", f"unnamed-{id(location)}"), parts)  # a store with no name: like no other place
     return Place((location.scheme, _host(location.host), str(port)), parts)

@@ -247,3 +247,18 @@ def test_dry_run_and_run_agree_on_every_other_refusal(tmp_path: Path) -> None:
     (tmp_path / "fresh").mkdir()
     _agree(source, tmp_path / "fresh")  # an incomplete point: both refuse
     _agree(source, source / "inside")  # source and target overlapping: both exit 2
+
+
+def test_two_unnamed_memory_stores_are_apart_and_one_store_is_not() -> None:
+    """The memory backend of the fast tier: stores without a name are never taken for one another; one store
+    named twice, or one folder reached twice, is caught by the probe file."""
+    from restore.staging.overlap import SameOrOverlapping, refuse_alias, relation
+    from share.memory import MemoryBackend, MemoryStore
+
+    a, b = MemoryBackend(), MemoryBackend()
+    assert relation(a.location, b.location) is None
+    refuse_alias(a, b)
+    store = MemoryStore()
+    with pytest.raises(SameOrOverlapping):
+        refuse_alias(MemoryBackend(store), MemoryBackend(store))
+    assert not MemoryBackend(store).list("")  # the probe file is gone
