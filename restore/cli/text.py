@@ -208,6 +208,8 @@ def format_plan(plan: StagePlan) -> str:
         f"space needed: {human_bytes(plan.space_needed)}   "
         + (f"free: {human_bytes(plan.free)}" if plan.free is not None else f"free: not known ({plan.free_note})"),
     ]
+    if not plan.target_exists:
+        lines.append("  the target folder does not exist yet: the run creates it (free space of the folder above it)")
     lines += [f"  replace (after the new copy verified): {p}" for p in plan.replaced]
     for refusal in plan.refusals:
         lines += [f"  REFUSED: {refusal.message}", f"    what to do: {refusal.hint}"]
