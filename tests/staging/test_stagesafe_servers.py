@@ -93,6 +93,14 @@ def test_force_over_smb_changes_nothing_outside_the_staged_computer(
     force_keeps_everything_else(source, url, disk, "--password-env", password_env)
 
 
+def test_force_over_sftp_changes_nothing_outside_the_staged_computer(tmp_path: Path, sshd: SshServer) -> None:
+    source = two_computers(tmp_path / "src", points=(NEW,))
+    disk = tmp_path / "dst"
+    disk.mkdir()
+    ssh = ("--ssh-known-hosts", str(sshd.known_hosts), "--ssh-key", str(sshd.client_key))
+    force_keeps_everything_else(source, sshd.url(str(disk)), disk, *ssh)
+
+
 def test_verify_of_a_missing_smb_folder_says_so(samba: SambaServer, password_env: str) -> None:
     code, out = bmr("verify", samba.url("data", "no-such-folder"), "--password-env", password_env)
     assert code == 3 and "does not exist" in out, out
