@@ -206,7 +206,7 @@ def format_plan(plan: StagePlan) -> str:
         f"compare and reuse if equal: {plan.count('compare')}",
         f"  bytes to write: at most {human_bytes(plan.bytes_to_write)} of {human_bytes(plan.bytes_total)}   "
         f"space needed: {human_bytes(plan.space_needed)}   "
-        + (f"free: {human_bytes(plan.free)}" if plan.free is not None else f"free: not known ({plan.free_note})"),
+        + (f"free: {human_bytes(plan.free)}" if plan.free is not None else f"free: unknown ({plan.free_note})"),
     ]
     if not plan.target_exists:
         lines.append("  the target folder does not exist yet: the run creates it (free space of the folder above it)")
