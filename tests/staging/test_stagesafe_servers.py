@@ -5,6 +5,7 @@ both proofs; verify of a missing folder says so (exit 3); the dry run refuses fo
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,4 @@ def test_dry_run_refuses_for_space_like_the_run(tmp_path: Path, samba: SambaServ
     assert code_plan == code_run == 1, (plan, run)
     assert plan["refusals"][0] == run["error"]["message"], (plan, run)  # type: ignore[index]
     assert isinstance(plan["free"], int)
+    shutil.rmtree(samba.shares["small"].path / "new-folder")  # made by the run before it refused; other tests share it
