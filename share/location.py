@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,3 +162,36 @@ def split_url(text: str, default_port: int) -> tuple[str, int, str | None, str |
 def redact(text: str) -> str:
     """A location as it may be shown: without its user part."""
     return re.sub(r"//[^/@]*@", "//…@", text)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a location's folder is: a server (None for this machine) and the folders from its root down."""
+
+    server: tuple[str, ...] | None
+    parts: tuple[str, ...]
+
+
+def _host(host: str | None) -> str:
+    text = (host or "").strip().rstrip(".").lower()
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return text
+
+
+def place_of(location: Location) -> Place:
+    """The folder a location names, spelling aside: a local path resolved (symlinks, ``..``, case on Windows); an
+    SMB path as host, port, share and folders without case (SMB names are case-insensitive); an SFTP path as
+    host, port and folders. Two places are one folder, or one inside the other, when their parts say so."""
+    if location.scheme == "local":
+        resolved = os.path.normcase(os.path.realpath(location.path))
+        return Place(None, tuple(p for p in resolved.replace("\\", "/").split("/") if p))
+    parts = tuple(p for p in location.path.replace("\\", "/").split("/") if p and p != ".")
+    port = location.port or DEFAULT_PORTS.get(location.scheme, 0)
+    if location.scheme == "smb":
+        share = (location.share or "").lower()
+        return Place(("smb", _host(location.host), str(port), share), tuple(p.lower() for p in parts))
+    if location.scheme == "memory" and not location.host:
+        return Place(("memory", f"unnamed-{id(location)}"), parts)  # a store with no name: like no other place
+    return Place((location.scheme, _host(location.host), str(port)), parts)

@@ -68,6 +68,17 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
             None,
         )
     if len(trees) > 1:
+        # A tree bmr staged into a sub-folder (its manifest beside it names every computer in it) is a target of
+        # its own, never a stray copy: only the others can be copies.
+        own = [t for t in trees if t.staged and "/" in t.relative_path]
+        rest = [t for t in trees if t not in own]
+        if len(rest) == 1 or (not rest and len(own) == 1):
+            trees = tuple(rest or own)
+        elif not rest:
+            return ShareRoot(_staged_subfolders(location, host, own), None, None)
+        else:
+            trees = tuple(rest)
+    if len(trees) > 1:
         places = ", ".join(t.relative_path for t in trees)
         return ShareRoot(
             failed(
@@ -148,4 +159,21 @@ def _subfolder(location: Location, host: str, folder: str, what: str) -> Check:
         folder=folder,
         suggested_share=name,
         backup_target_after_fix=f"\\\\{host}\\{name}",
+    )
+
+
+def _staged_subfolders(location: Location, host: str, trees: list[Tree]) -> Check:
+    """Several points bmr staged, each in a sub-folder of its own: each sub-folder is a -backupTarget, this
+    folder is none."""
+    places = [
+        (holder_of(location, t) or "", ", ".join(m.name for m in t.machines)) for t in trees
+    ]  # fmt: skip
+    listed = "; ".join(f"{target_for(location, host, folder)} ({names})" for folder, names in places)
+    return failed(
+        "share-root",
+        f"{len(trees)} sub-folders each hold recovery points bmr staged ({listed}); a restore reads one of them, "
+        "not this folder",
+        "name the sub-folder of the computer to restore as the location (it is the -backupTarget:), and for the "
+        "WinRE wizard share that sub-folder as its own share",
+        targets=[target_for(location, host, folder) for folder, _ in places],
     )

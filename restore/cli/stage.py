@@ -31,15 +31,20 @@ def stage_command(
     ] = True,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Copy an incomplete point, or replace a different one already on the target."),
+        typer.Option(
+            "--force",
+            help="Copy an incomplete point, or replace this computer's different point already on the target "
+            "(nothing else). Source and target overlapping is refused all the same.",
+        ),
     ] = False,
     margin: Margin = 1.1,
     dry_run: Annotated[
         bool,
         typer.Option(
             "--dry-run",
-            help="Say what would be copied, resumed, compared and replaced, and the space needed; copy nothing. "
-            "The write test still runs (a small file created and deleted on the target).",
+            help="The real run's plan with writing switched off: what would be copied, resumed, compared and "
+            "replaced, the free space, every refusal and its exit code; copies nothing. The write test and the "
+            "same-folder probe still run (small files created and deleted on the target).",
         ),
     ] = False,
     bwlimit: Annotated[
@@ -59,7 +64,9 @@ def stage_command(
 ) -> None:
     """Copy a recovery point to the share a restore will use: resumable, and verified byte for byte.
 
-    The target's root gets WindowsImageBackup\\<Computer>\\... plus SHA256SUMS and bmr-manifest.json.
+    The target's root gets WindowsImageBackup\\<Computer>\\... plus this point's entries in SHA256SUMS and
+    bmr-manifest.json (other computers staged there keep theirs). Source and target must be apart: the same
+    folder, or one inside the other, is refused (exit 2) before anything is read or written.
     Rerun the same command after an interruption: it continues where it stopped, after checking that
     what is already there matches the source.
 

@@ -9,7 +9,7 @@ from restore.checks.check import Check, Status, overall
 from restore.checks.probe import ProbeResult
 from restore.drill.run import ServerResult
 from restore.plan.model import Plan
-from restore.staging.preview import StagePlan
+from restore.staging.plan import StagePlan
 from restore.staging.stage import StageResult
 from restore.staging.verify import Verification
 from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity
@@ -205,10 +205,14 @@ def format_plan(plan: StagePlan) -> str:
         f"  files: {len(plan.files)}   copy: {plan.count('copy')}   resume: {plan.count('resume')}   "
         f"compare and reuse if equal: {plan.count('compare')}",
         f"  bytes to write: at most {human_bytes(plan.bytes_to_write)} of {human_bytes(plan.bytes_total)}   "
-        f"space needed: {human_bytes(plan.space_needed)}   free: {human_bytes(plan.free)}",
+        f"space needed: {human_bytes(plan.space_needed)}   "
+        + (f"free: {human_bytes(plan.free)}" if plan.free is not None else f"free: unknown ({plan.free_note})"),
     ]
+    if not plan.target_exists:
+        lines.append("  the target folder does not exist yet: the run creates it (free space of the folder above it)")
     lines += [f"  replace (after the new copy verified): {p}" for p in plan.replaced]
-    lines += [f"  REFUSED: {r}" for r in plan.refusals]
+    for refusal in plan.refusals:
+        lines += [f"  REFUSED: {refusal.message}", f"    what to do: {refusal.hint}"]
     lines.append("Nothing was copied." + (" The real run would stop (see REFUSED)." if plan.refusals else ""))
     return "\n".join(lines)
 
@@ -216,6 +220,7 @@ def format_plan(plan: StagePlan) -> str:
 def format_verification(result: Verification, style: Callable[[str, str], str]) -> str:
     lines = [
         f"Verified {result.location} against {' and '.join(result.proofs)}",
+        f"  staged points checked: {', '.join(result.points) or 'none'}",
         f"  files read back: {result.checked}   bytes: {human_bytes(result.bytes_read)}   "
         f"missing: {len(result.missing)}   extra: {len(result.extra)}   differing: {len(result.differing)}",
     ]

@@ -8,7 +8,7 @@ import typer
 
 from restore.checks.junit import render_junit
 from restore.cli import text
-from restore.cli.options import ACCESS, Json, Junit, with_access
+from restore.cli.options import ACCESS, Json, Junit, Machine, Version, valid_version, with_access
 from restore.cli.output import finish, run, style
 from restore.cli.paths import output_file, write_output
 from restore.cli.progress import progress_bar
@@ -21,15 +21,19 @@ def verify(
     location: Annotated[
         str, typer.Argument(help="The staged target: the folder holding SHA256SUMS and bmr-manifest.json.")
     ],
+    machine: Machine = None,
+    version: Version = None,
     junit: Junit = None,
     as_json: Json = False,
     access: Access = ACCESS,
 ) -> None:
-    """Read a staged recovery point back and compare it with its SHA256SUMS and bmr-manifest.json.
+    """Read the staged recovery points back and compare them with SHA256SUMS and bmr-manifest.json.
 
-    Every file under WindowsImageBackup is read in full. Reports files missing, files the manifests do not
-    name (extra) and files whose size or SHA-256 differs. Exit 0 when all match, 1 when anything differs or
-    there is no manifest, 3 when the location cannot be reached. Nothing is written to the location.
+    Every point bmr staged there is checked (or only the one --machine/--version names): each of its files is
+    read in full. Reports files missing, files in a checked computer's folder the manifests do not name
+    (extra), files whose size or SHA-256 differs, and computers no manifest names (not checked). Exit 0 when
+    all match, 1 when anything differs or there is no manifest, 3 when the location cannot be reached or does
+    not exist. Nothing is written to the location.
 
     Examples:
 
@@ -41,12 +45,13 @@ def verify(
     """
     if junit is not None:
         output_file(junit, "--junit")
+    wanted = valid_version(version)
 
     def work() -> Verification:
         with progress_bar(phases=("verify",)) as tracker:
             return verify_staged(
-                parse_location(location), access, progress=tracker.progress, on_plan=tracker.on_plan,
-                on_file=tracker.on_file,
+                parse_location(location), access, machine=machine, version=wanted, progress=tracker.progress,
+                on_plan=tracker.on_plan, on_file=tracker.on_file,
             )  # fmt: skip
 
     result = run(as_json, work)

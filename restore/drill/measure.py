@@ -3,13 +3,12 @@ image, and the rate of the last ``bmr stage`` to that share (its bmr-manifest.js
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from typing import Any
 
 from restore.drill.estimate import LAST_STAGE, MEASURED, SAMPLE, Rate
-from restore.staging.manifest import MANIFEST_NAME
+from restore.staging.manifest import MANIFEST_NAME, UnreadableManifest, parse_points
 from share import errors
 from share.base import Backend
 
@@ -49,18 +48,20 @@ def read_rate(backend: Backend, path: str, seconds: float | None) -> Rate | None
 
 
 def last_stage_rate(backend: Backend, tree_path: str, machine: str) -> Rate | None:
-    """The rate of the last bmr stage of ``machine`` to this share, from the bmr-manifest.json beside the
-    WindowsImageBackup folder at ``tree_path``; None when there is none, it is unreadable or for another machine."""
+    """The rate of the last bmr stage of ``machine`` to this share, from its entry in the bmr-manifest.json beside
+    the WindowsImageBackup folder at ``tree_path``; None when there is none, it is unreadable or names no such
+    machine."""
     folder = tree_path.rsplit("/", 1)[0] if "/" in tree_path else ""
     path = f"{folder}/{MANIFEST_NAME}" if folder else MANIFEST_NAME
     try:
-        data: Any = json.loads(backend.read_bytes(path, 16 * 1024 * 1024).decode("utf-8"))
-        if str(data["machine"]).lower() != machine.lower():
+        points = parse_points(backend.read_bytes(path, 16 * 1024 * 1024).decode("utf-8"))
+        data: Any = next((p for p in points if p["machine"].lower() == machine.lower()), None)
+        if data is None:
             return None
         started = datetime.fromisoformat(data["started"])
         finished = datetime.fromisoformat(data["finished"])
         size = sum(int(f["size"]) for f in data["files"])
-    except (errors.BmrError, ValueError, KeyError, TypeError):
+    except (errors.BmrError, UnreadableManifest, ValueError, KeyError, TypeError):
         return None
     seconds = (finished - started).total_seconds()
     if seconds <= 0 or size <= 0:

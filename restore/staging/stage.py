@@ -19,34 +19,28 @@ from restore.checks import shareroot
 from restore.checks.check import Check, Status, failed, overall, passed, warned
 from restore.outcome import Outcome
 from restore.staging.lock import StageLock, stage_lock
-from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME, ManifestInfo, render_manifest, render_sums
-from restore.staging.names import PARTIAL_SUFFIX, partial_name, unfit_paths
+from restore.staging.manifest import (
+    MANIFEST_NAME,
+    SUMS_NAME,
+    ManifestInfo,
+    merge_manifest,
+    merge_sums,
+    point_entry,
+)
+from restore.staging.names import PARTIAL_SUFFIX
+from restore.staging.overlap import refuse_alias, refuse_overlap
+from restore.staging.plan import PlannedFile, choose, make_plan, measure, plan_copy, remaining_bytes
+from restore.staging.plan import StageRefused as StageRefused  # raised here, named by callers
 from restore.staging.transfer import FileJob, FileOutcome, Progress, Transfer
-from restore.tree.choose import Choice, choose_machine, choose_point
 from restore.tree.find import inspect_location
-from restore.tree.identifiers import looks_like_backup_folder
 from restore.tree.model import TREE_NAME as TREE
-from restore.tree.model import Inside
-from restore.tree.points import read_folder
 from restore.units import human_bytes
 from share import errors, paths
 from share.base import Backend, Kind
 from share.connect import Access, open_backend
 from share.location import Location
-from share.writetest import try_write
 
 log = logging.getLogger("bmr.stage")  # one record per file, for --log-file
-
-
-class StageRefused(errors.BmrError):
-    """Nothing was copied; the message says why."""
-
-
-@dataclass(frozen=True)
-class PlannedFile:
-    source_path: str  # in the source backend
-    target_path: str  # in the target backend: WindowsImageBackup/<Computer>/...
-    size: int
 
 
 @dataclass(frozen=True)
@@ -123,6 +117,7 @@ def stage(
 ) -> StageResult:
     """Connect to both sides (creating the target folder if needed) and stage. Raises the share errors, StageRefused,
     VerificationFailed, SourceChanged."""
+    refuse_overlap(request.source, request.target)  # before either side is opened or created
     with (
         open_backend(request.source, source_access or access.for_other(request.source)) as src,
         open_target(request.target, access) as dst,
@@ -142,9 +137,16 @@ def stage(
 def open_target(location: Location, access: Access) -> Backend:
     """Connect to the target folder, creating it (and only the missing folders of the path named) if needed."""
     try:
-        return open_backend(location, access)
+        backend = open_backend(location, access)
     except errors.NotFound:
         pass
+    else:
+        try:
+            backend.stat("")  # a local folder opens without being looked at
+        except errors.NotFound:
+            backend.close()
+        else:
+            return backend
     parts = [p for p in location.path.split("/") if p]
     for up in range(1, len(parts) + 1):
         base = location.parent(up)
@@ -157,56 +159,6 @@ def open_target(location: Location, access: Access) -> Backend:
             continue
         return open_backend(location, access)
     return open_backend(location, access)  # raises the original NotFound
-
-
-def plan_copy(choice: Choice) -> list[PlannedFile]:
-    """Every file of the chosen point, from its place in the source to WindowsImageBackup/<Computer>/... ."""
-    machine, point, tree = choice.machine, choice.point, choice.tree
-    planned = []
-    for relative, size in point.files:
-        # When the location is the Backup folder itself, its files sit at the root, without the folder name.
-        source = (
-            paths.join(*relative.split("/")[1:]) if tree.inside is Inside.BACKUP else paths.join(machine.path, relative)
-        )
-        planned.append(PlannedFile(source, paths.join(TREE, machine.name, relative), size))
-    return planned
-
-
-def choose(source: Backend, machine: str | None, version: str | None, depth: int) -> Choice:
-    inspection = inspect_location(source, depth)
-    tree, found = choose_machine(inspection, machine)
-    return Choice(tree, found, choose_point(found, version))
-
-
-def _other_points(target: Backend, machine: str, keep: str) -> list[str]:
-    """Backup folders of this computer already on the target, other than the one being staged."""
-    problems: list[Any] = []
-    try:
-        entries = read_folder(target, paths.join(TREE, machine), problems)
-    except errors.NotFound:
-        return []
-    return sorted(
-        paths.join(TREE, machine, e.name)
-        for e in entries.values()
-        if e.kind is Kind.DIR and looks_like_backup_folder(e.name) and e.name.lower() != keep.lower()
-    )
-
-
-def _remaining_bytes(target: Backend, planned: list[PlannedFile]) -> int:
-    """Bytes still to write: files not already there at full size, less what partial copies hold."""
-    remaining = 0
-    for item in planned:
-        try:
-            if target.stat(item.target_path).size == item.size:
-                continue
-        except errors.NotFound:
-            pass
-        try:
-            held = min(target.stat(partial_name(item.target_path)).size, item.size)
-        except errors.NotFound:
-            held = 0
-        remaining += item.size - held
-    return remaining
 
 
 def run_stage(
@@ -227,87 +179,46 @@ def run_stage(
 ) -> StageResult:
     started = datetime.now(UTC)
     clock = time.monotonic()
+    refuse_overlap(source.location, target.location)
+    refuse_alias(source, target)
     choice = choose(source, machine, version, depth)
-    point = choice.point
-    errors_ = point.errors
-    if errors_ and not force:
-        details = "; ".join(f"{p.code}: {p.message}" for p in errors_)
-        raise StageRefused(
-            f"the source point {point.folder} is incomplete: {details}",
-            hint="Copy a complete point (see bmr inspect); --force copies this one anyway, if you are sure.",
-        )
+    point, name = choice.point, choice.machine.name
+    plan = make_plan(choice, target, force=force, margin=margin, space=measure(target),
+                     target_name=target.describe())  # fmt: skip
+    if plan.refusals:
+        raise plan.refusals[0].error()
     planned = plan_copy(choice)
-    total = sum(p.size for p in planned)
-    unfit = unfit_paths([p.target_path for p in planned])
-    if unfit:
-        more = f" (and {len(unfit) - 10} more)" if len(unfit) > 10 else ""
-        raise StageRefused(
-            f"{len(unfit)} file name(s) of the point cannot be held by a Windows share or read by the restore; "
-            f"nothing was copied: {'; '.join(unfit[:10])}{more}"
-        )
-
-    writable, why = try_write(target)
-    if not writable:
-        raise errors.AccessDenied(f"cannot write to {target.describe()}: {why}")
-    others = _other_points(target, choice.machine.name, point.folder)
-    if others and not force:
-        raise StageRefused(
-            f"{target.describe()} already holds a different recovery point of {choice.machine.name} "
-            f"({', '.join(paths.name(o) for o in others)})",
-            hint="--force replaces it, only after the new copy verified; or stage into another folder.",
-        )
-    remaining = _remaining_bytes(target, planned)
-    free = _free_or_none(target)  # None: the server cannot say (an SFTP server without statvfs): a warning at the end
-    if free is not None:
-        need = int(remaining * margin)
-        if free < need:
-            raise StageRefused(
-                f"{target.describe()} has {human_bytes(free)} free; this copy needs {human_bytes(need)} "
-                f"({margin:g} x the {human_bytes(remaining)} still to write)",
-                hint="Free space on the target (or raise its quota), or stage to another share; --force does not "
-                "override this. --margin lowers the headroom asked for.",
-            )
-
     engine = transfer or Transfer(source, target, verify=verify, progress=progress, bwlimit=bwlimit)
     if on_plan is not None:  # past every refusal: progress starts here, never before a refusal
-        on_plan(len(planned), total)
+        on_plan(len(planned), plan.bytes_total)
     with stage_lock(target) as lock:
         engine.progress = _refreshing(lock, engine.progress)
+        _withdraw_certificates(target, name)
         outcomes = _copy_all(target, engine, planned, on_file)
-        for old in others:
+        for old in plan.replaced:
             _remove_tree(target, old)
-        if others:
-            _remove_stale_spp(target, choice.machine.name, {p.target_path.lower() for p in planned})
+        if plan.replaced:
+            _remove_stale_spp(target, name, {p.target_path.lower() for p in planned})
         manifest = _write_manifest(
             target,
             outcomes,
-            ManifestInfo(source.describe(), target.describe(), choice.machine.name, point.version, started,
-                         datetime.now(UTC), verify),
+            ManifestInfo(source.describe(), target.describe(), name, point.version, started, datetime.now(UTC),
+                         verify),
         )  # fmt: skip
-    checks = _caveat_checks(target) + _check_target(target, choice.machine.name, point.folder)
+    checks = _caveat_checks(target) + _check_target(target, name, point.folder)
     return StageResult(
         backup_target=_target_name(target),
-        machine=choice.machine.name,
+        machine=name,
         version=point.version,
         files=tuple(outcomes),
-        bytes_total=total,
+        bytes_total=plan.bytes_total,
         seconds=time.monotonic() - clock,
         verified=verify,
         manifest=manifest,
-        replaced=tuple(others),
+        replaced=plan.replaced,
         checks=checks,
         copy_seconds=engine.copy_seconds,
     )
-
-
-def _free_or_none(target: Backend) -> int | None:
-    """Free bytes on the target; None where the backend has no such answer or the server cannot give one."""
-    if not target.features.free_space:
-        return None
-    try:
-        return target.space().free
-    except errors.SpaceUnknown:
-        return None  # noted by the backend as a caveat: reported with the result
 
 
 def _caveat_checks(target: Backend) -> tuple[Check, ...]:
@@ -326,7 +237,6 @@ def _refreshing(lock: StageLock, progress: Progress) -> Progress:
 
 
 def _copy_all(target: Backend, engine: Transfer, planned: list[PlannedFile], on_file: Any) -> list[FileOutcome]:
-    _withdraw_certificates(target)
     for folder in sorted({paths.parent(p.target_path) for p in planned}):
         target.makedirs(folder)
     outcomes: list[FileOutcome] = []
@@ -348,7 +258,7 @@ def _copy_all(target: Backend, engine: Transfer, planned: list[PlannedFile], on_
 def _disk_full(target: Backend, planned: list[PlannedFile], exc: errors.DiskFull) -> errors.DiskFull:
     try:
         free = target.space().free
-        missing = max(_remaining_bytes(target, planned) - free, 0)
+        missing = max(remaining_bytes(target, planned) - free, 0)
         detail = f"{human_bytes(free)} free, about {human_bytes(missing)} more needed"
     except errors.ShareError:
         detail = str(exc)
@@ -378,22 +288,43 @@ def _remove_stale_spp(target: Backend, machine: str, keep: set[str]) -> None:
             target.remove(path)
 
 
-def _withdraw_certificates(target: Backend) -> None:
-    """An earlier run's SHA256SUMS and manifest go before anything on the target changes: if this run stops
-    (a changed source, a failure, Ctrl-C), nothing is left certifying files that are no longer what it lists."""
-    for name in (SUMS_NAME, MANIFEST_NAME):
-        with contextlib.suppress(errors.NotFound):
-            target.remove(name)
+def _withdraw_certificates(target: Backend, machine: str) -> None:
+    """This computer's entries in SHA256SUMS and the manifest go before anything on the target changes: if this run
+    stops (a changed source, a failure, Ctrl-C), nothing is left certifying files that are no longer what it lists.
+    Other computers' entries stay as they are."""
+    _rewrite_proofs(target, machine, None, None)
 
 
-def _write_manifest(target: Backend, outcomes: list[FileOutcome], info: ManifestInfo) -> str:
-    for name, text in ((SUMS_NAME, render_sums(outcomes)), (MANIFEST_NAME, render_manifest(info, outcomes))):
+def _rewrite_proofs(
+    target: Backend, machine: str, files: list[FileOutcome] | None, entry: dict[str, Any] | None
+) -> None:
+    """Replace ``machine``'s part of both proofs, each written whole under a temporary name and renamed over the
+    old one (the stage lock keeps two runs from doing this at once); a proof left empty is removed."""
+    sums = merge_sums(_read_text(target, SUMS_NAME), machine, files)
+    manifest = merge_manifest(_read_text(target, MANIFEST_NAME), machine, entry)
+    for name, text in ((SUMS_NAME, sums), (MANIFEST_NAME, manifest)):
+        if text is None:
+            with contextlib.suppress(errors.NotFound):
+                target.remove(name)
+            continue
         temporary = name + PARTIAL_SUFFIX
         with target.open_write(temporary) as stream:
             stream.write(text.encode("utf-8"))
         target.sync(temporary)
         target.rename(temporary, name, replace=True)
         target.sync("", folder=True)
+
+
+def _read_text(target: Backend, name: str) -> str | None:
+    try:
+        size = target.stat(name).size
+    except errors.NotFound:
+        return None
+    return target.read_bytes(name, size).decode("utf-8", errors="replace")
+
+
+def _write_manifest(target: Backend, outcomes: list[FileOutcome], info: ManifestInfo) -> str:
+    _rewrite_proofs(target, info.machine, outcomes, point_entry(info, outcomes))
     return target.describe(MANIFEST_NAME)
 
 

@@ -1,25 +1,26 @@
-"""`bmr verify`: read a staged point back and compare it with the proof `bmr stage` left beside it.
+"""`bmr verify`: read staged points back and compare them with the proof `bmr stage` left beside them.
 
-SHA256SUMS and bmr-manifest.json name every file with its SHA-256 (the manifest also with its size). Every file
-under WindowsImageBackup is read in full and hashed; the answer lists files missing, files not in the
-manifests (extra) and files that differ (size or content).
+SHA256SUMS and bmr-manifest.json name every file of every point staged on the share with its SHA-256 (the manifest
+also with its size). Every file of the points checked (all, or the one --machine/--version names) is read in full
+and hashed; the answer lists files missing, files in a checked computer's folder the manifests do not name (extra),
+files that differ (size or content), and computers on the share no manifest names (not checked, never "extra").
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from restore.checks.check import Check, failed, passed
+from restore.checks.check import Check, failed, passed, warned
 from restore.outcome import Outcome
-from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME
+from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME, UnreadableManifest, machine_of, parse_points, parse_sums
 from restore.staging.transfer import Progress
 from restore.tree.model import TREE_NAME
 from share import errors
-from share.base import Backend, walk_files
+from share.base import Backend, Kind, walk_files
 from share.connect import Access, open_backend
 from share.location import Location
 
@@ -51,6 +52,8 @@ class Verification:
     extra: tuple[str, ...]
     differing: tuple[Difference, ...]
     disagreements: tuple[str, ...]  # where SHA256SUMS and the manifest contradict each other
+    points: tuple[str, ...] = ()  # the staged points checked: "<Computer> <version>"
+    unmanaged: tuple[str, ...] = ()  # computer folders on the share no manifest names: not checked
 
     @property
     def ok(self) -> bool:
@@ -81,6 +84,9 @@ class Verification:
                    + listed(tuple(f"{d.path} ({d.reason})" for d in self.differing)), rerun)
             if self.differing
             else passed("contents", f"{self.checked} files read back, sizes and SHA-256 match"),
+            *((warned("unstaged", f"not staged by bmr, so not checked: {listed(self.unmanaged)}",
+                      "bmr verify checks what bmr stage copied; bmr inspect reads the others"),)
+              if self.unmanaged else ()),
         )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
@@ -94,6 +100,8 @@ class Verification:
             "extra": list(self.extra),
             "differing": [{"path": d.path, "reason": d.reason} for d in self.differing],
             "disagreements": list(self.disagreements),
+            "points": list(self.points),
+            "unmanaged": list(self.unmanaged),
             "checks": [c.to_json() for c in self.checks],
         }
 
@@ -106,31 +114,47 @@ def _read_text(backend: Backend, name: str) -> str | None:
     return backend.read_bytes(name, size).decode("utf-8", errors="replace")
 
 
-def _parse_sums(text: str) -> dict[str, str]:
-    sums = {}
-    for line in text.splitlines():
-        digest, _, path = line.partition("  ")
-        if digest and path:
-            sums[path.lstrip("*")] = digest.lower()
-    return sums
+@dataclass(frozen=True)
+class Proofs:
+    expected: dict[str, Expected]  # path -> what the proofs say
+    names: tuple[str, ...]  # which of SHA256SUMS and bmr-manifest.json were read
+    disagreements: tuple[str, ...]  # paths where the two proofs disagree
+    points: dict[str, str | None]  # computer (lowercased) -> its staged version, None when only SHA256SUMS names it
+    shown: dict[str, str]  # computer (lowercased) -> its name as staged
 
 
-def _parse_manifest(text: str, where: str) -> dict[str, Expected]:
-    try:
-        files = json.loads(text)["files"]
-        return {f["path"]: Expected(f["path"], str(f["sha256"]).lower(), int(f["size"])) for f in files}
-    except (ValueError, KeyError, TypeError) as exc:
-        raise NothingToVerify(f"{where} is not a manifest bmr can read ({type(exc).__name__})") from None
-
-
-def expected_files(backend: Backend) -> tuple[dict[str, Expected], tuple[str, ...], tuple[str, ...]]:
-    """What the proofs name: (path -> expected, proofs read, paths where the two proofs disagree)."""
+def read_proofs(backend: Backend, machine: str | None = None, version: str | None = None) -> Proofs:
+    """What the proofs name, for every staged point or only the one asked for."""
     sums_text, manifest_text = _read_text(backend, SUMS_NAME), _read_text(backend, MANIFEST_NAME)
     if sums_text is None and manifest_text is None:
         raise NothingToVerify(f"{backend.describe()} holds neither {SUMS_NAME} nor {MANIFEST_NAME}: nothing to compare")
-    sums = _parse_sums(sums_text) if sums_text is not None else {}
-    manifest = _parse_manifest(manifest_text, backend.describe(MANIFEST_NAME)) if manifest_text is not None else {}
-    proofs = tuple(n for n, t in ((SUMS_NAME, sums_text), (MANIFEST_NAME, manifest_text)) if t is not None)
+    sums = parse_sums(sums_text) if sums_text is not None else {}
+    manifest: dict[str, Expected] = {}
+    points: dict[str, str | None] = {}
+    shown: dict[str, str] = {}
+    if manifest_text is not None:
+        try:
+            entries = parse_points(manifest_text)
+        except UnreadableManifest as exc:
+            raise NothingToVerify(f"{backend.describe(MANIFEST_NAME)} is not a manifest bmr can read ({exc})") from None
+        for entry in entries:
+            key = str(entry["machine"]).lower()
+            points[key] = None if entry.get("version") is None else str(entry["version"])
+            shown[key] = str(entry["machine"])
+            manifest.update({f["path"]: Expected(f["path"], f["sha256"], f["size"]) for f in entry["files"]})
+    for path in sums:
+        owner = machine_of(path)
+        if owner is not None and owner not in points:
+            points[owner] = None
+            shown[owner] = path.split("/")[1]
+    chosen = _choose(points, shown, machine, version, backend.describe())
+
+    def mine(path: str) -> bool:
+        return machine_of(path) in chosen
+
+    sums = {p: d for p, d in sums.items() if mine(p)}
+    manifest = {p: e for p, e in manifest.items() if mine(p)}
+    names = tuple(n for n, t in ((SUMS_NAME, sums_text), (MANIFEST_NAME, manifest_text)) if t is not None)
     disagreements: list[str] = []
     if sums_text is not None and manifest_text is not None:
         disagreements = sorted(
@@ -138,7 +162,35 @@ def expected_files(backend: Backend) -> tuple[dict[str, Expected], tuple[str, ..
         )
     expected = {p: Expected(p, digest, None) for p, digest in sums.items()}
     expected.update(manifest)
-    return expected, proofs, tuple(disagreements)
+    return Proofs(expected, names, tuple(disagreements), {k: points[k] for k in chosen}, shown)
+
+
+def _choose(
+    points: dict[str, str | None], shown: dict[str, str], machine: str | None, version: str | None, where: str
+) -> set[str]:
+    chosen = set(points)
+    if machine is not None:
+        chosen = {k for k in chosen if k == machine.lower()}
+    if version is not None:
+        chosen = {k for k in chosen if points[k] == version}
+    if not chosen:
+        staged = ", ".join(f"{shown[k]} {points[k] or ''}".strip() for k in sorted(points)) or "none"
+        asked = " ".join(x for x in (machine, version) if x)
+        raise NothingToVerify(f"no staged point {asked} in the proofs of {where}; staged there: {staged}")
+    return chosen
+
+
+def expected_files(backend: Backend) -> tuple[dict[str, Expected], tuple[str, ...], tuple[str, ...]]:
+    """What the proofs name: (path -> expected, proofs read, paths where the two proofs disagree)."""
+    proofs = read_proofs(backend)
+    return proofs.expected, proofs.names, proofs.disagreements
+
+
+def _computers(backend: Backend) -> list[str]:
+    try:
+        return sorted(e.name for e in backend.list(TREE_NAME) if e.kind is Kind.DIR)
+    except errors.NotFound:
+        return []
 
 
 def _sha256(backend: Backend, path: str, progress: Progress) -> tuple[str, int]:
@@ -159,19 +211,40 @@ def verify_staged(
     location: Location,
     access: Access,
     *,
+    machine: str | None = None,
+    version: str | None = None,
     progress: Progress | None = None,
     on_plan: Callable[[int, int], None] | None = None,
     on_file: Callable[[str, int], None] | None = None,
 ) -> Verification:
-    """Read every file of a staged point back and compare it with SHA256SUMS and bmr-manifest.json.
-    Raises NothingToVerify, and the share errors of reaching the location."""
+    """Read every file of the staged points (all, or the one named) back and compare it with SHA256SUMS and
+    bmr-manifest.json. Raises NothingToVerify, and the share errors of reaching the location."""
     report = progress or (lambda phase, count: None)
-    with open_backend(location, access) as backend:
-        expected, proofs, disagreements = expected_files(backend)
+    absent = errors.NotFound(
+        f"{location.display()} does not exist", hint="Name the folder bmr stage copied to (its target)."
+    )
+    try:
+        backend = open_backend(location, access)
+    except errors.NotFound:
+        raise absent from None
+    with backend:
         try:
-            present = {path: entry.size for path, entry in walk_files(backend, TREE_NAME)}
+            backend.stat("")  # a local folder opens without being looked at
         except errors.NotFound:
-            present = {}
+            raise absent from None
+        proofs = read_proofs(backend, machine, version)
+        expected = proofs.expected
+        present: dict[str, int] = {}
+        for key in sorted(proofs.points):
+            with contextlib.suppress(errors.NotFound):
+                present.update(
+                    (path, entry.size) for path, entry in walk_files(backend, f"{TREE_NAME}/{proofs.shown[key]}")
+                )
+        # Files under a checked computer's folder but not named: "extra"; other computers are not looked into.
+        present = {p: size for p, size in present.items() if machine_of(p) in proofs.points}
+        unmanaged = tuple(
+            f"{TREE_NAME}/{name}" for name in _computers(backend) if name.lower() not in proofs.shown
+        ) if machine is None and version is None else ()  # fmt: skip
         missing = tuple(sorted(p for p in expected if p not in present))
         extra = tuple(sorted(p for p in present if p not in expected))
         todo = sorted(p for p in expected if p in present)
@@ -190,6 +263,8 @@ def verify_staged(
             read += size
             if digest != want.sha256:
                 differing.append(Difference(path, "SHA-256 differs"))
+        points = tuple(f"{proofs.shown[k]} {proofs.points[k] or ''}".strip() for k in sorted(proofs.points))
         return Verification(
-            backend.describe(), proofs, len(todo), read, missing, extra, tuple(differing), disagreements
-        )
+            backend.describe(), proofs.names, len(todo), read, missing, extra, tuple(differing),
+            proofs.disagreements, points, unmanaged,
+        )  # fmt: skip

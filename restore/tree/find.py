@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from restore.tree.identifiers import folder_time, looks_like_backup_folder
 from restore.tree.model import TREE_NAME, Inside, Inspection, Machine, Problem, Tree, error, up, warning
 from restore.tree.points import MAX_POINT_ENTRIES, inspect_lone_point, inspect_machine, read_folder
+from restore.tree.staged import staged_machines
 from share import paths
 from share.base import Backend, Kind
 from share.connect import Access, open_backend
@@ -180,6 +181,12 @@ def inspect_tree(backend: Backend, spot: Spot) -> Tree:
         if not machines:
             problems.append(error("no-computers", "the WindowsImageBackup folder holds no computer folder"))
     relative = up(spot.inside.levels_above - 1) if spot.inside else spot.path
+    staged = (
+        spot.inside is None
+        and is_tree_name(spot.folder_name)
+        and bool(machines)
+        and {m.name.lower() for m in machines} <= staged_machines(backend, paths.parent(spot.path))
+    )
     return Tree(
         location=location.display(),
         relative_path=relative,
@@ -188,6 +195,7 @@ def inspect_tree(backend: Backend, spot: Spot) -> Tree:
         path=spot.path,
         machines=tuple(machines),
         problems=tuple(problems),
+        staged=staged,
     )
 
 

@@ -173,6 +173,7 @@ class Tree:
     path: str  # backend-relative path of the tree folder ("" when the location is inside it)
     machines: tuple[Machine, ...]
     problems: tuple[Problem, ...] = ()
+    staged: bool = False  # bmr staged it: the bmr-manifest.json beside it names every computer in it
 
     @property
     def share_root(self) -> str:
@@ -191,6 +192,7 @@ class Tree:
             "share_root": self.share_root,
             "machines": [m.to_json() for m in self.machines],
             "problems": [p.to_json() for p in self.problems],
+            "staged": self.staged,
         }
 
 

@@ -137,5 +137,5 @@ def test_dry_run_writes_nothing_and_says_what_would_happen(sample: Path, tmp_pat
 def test_dry_run_names_what_the_real_run_would_refuse(sample: Path, samba: SambaServer, password_env: str) -> None:
     result = runner.invoke(app, ["stage", str(sample), samba.url("small"), "--dry-run", "--password-env", password_env])
     assert result.exit_code == 1, result.stdout + result.stderr
-    assert "REFUSED:" in result.stdout and "free space first" in result.stdout
+    assert "REFUSED:" in result.stdout and "free; this copy needs" in result.stdout
     assert not [p for p in samba.shares["small"].path.iterdir() if p.name != "lost+found"]

@@ -74,7 +74,7 @@ def test_local_to_smb(source_tree: Path, smb_folder: tuple[str, Path], password_
     }  # tombstone
     _same_tree(source_tree, disk)
     _sha256sum_ok(disk)
-    manifest = json.loads((disk / "bmr-manifest.json").read_text())
+    (manifest,) = json.loads((disk / "bmr-manifest.json").read_text())["points"]
     assert manifest["machine"] == "DC01" and len(manifest["files"]) == data["files"]
     assert not list(disk.rglob("*" + PARTIAL_SUFFIX))
     assert before == {p: p.stat().st_mtime_ns for p in source_tree.rglob("*")}  # the source is untouched
