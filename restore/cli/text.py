@@ -9,7 +9,7 @@ from restore.checks.check import Check, Status, overall
 from restore.checks.probe import ProbeResult
 from restore.drill.run import ServerResult
 from restore.plan.model import Plan
-from restore.staging.plan import StagePlan
+from restore.staging.planner import StagePlan
 from restore.staging.stage import StageResult
 from restore.staging.verify import Verification
 from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity

@@ -1,4 +1,4 @@
-"""`bmr stage --dry-run`: the plan the real run makes (restore.staging.plan), with writing switched off.
+"""`bmr stage --dry-run`: the plan the real run makes (restore.staging.planner), with writing switched off.
 
 The same refusals in the same order, the same exit code, the same files to copy, resume and compare. What the
 dry run cannot do the real run does first: a target folder that does not exist yet is created by the real run, so
@@ -9,7 +9,7 @@ write test (a small file created and deleted) runs on an existing target, as in 
 from __future__ import annotations
 
 from restore.staging.overlap import refuse_alias, refuse_overlap
-from restore.staging.plan import Space, StagePlan, choose, make_plan, measure
+from restore.staging.planner import Space, StagePlan, choose, make_plan, measure
 from restore.staging.stage import StageRequest
 from share import errors
 from share.base import Backend

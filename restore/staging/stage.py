@@ -29,8 +29,8 @@ from restore.staging.manifest import (
 )
 from restore.staging.names import PARTIAL_SUFFIX
 from restore.staging.overlap import refuse_alias, refuse_overlap
-from restore.staging.plan import PlannedFile, choose, make_plan, measure, plan_copy, remaining_bytes
-from restore.staging.plan import StageRefused as StageRefused  # raised here, named by callers
+from restore.staging.planner import PlannedFile, choose, make_plan, measure, plan_copy, remaining_bytes
+from restore.staging.planner import StageRefused as StageRefused  # raised here, named by callers
 from restore.staging.transfer import FileJob, FileOutcome, Progress, Transfer
 from restore.tree.find import inspect_location
 from restore.tree.model import TREE_NAME as TREE
