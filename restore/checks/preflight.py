@@ -16,14 +16,14 @@ from restore.checks.ids import ORDER
 from restore.checks.serverside import server_share_check
 from restore.tree.choose import Choice, NotInTree, choose_point
 from restore.tree.find import DEFAULT_DEPTH, inspect_location
-from restore.tree.model import Inspection, Machine, RecoveryPoint, Tree
+from restore.tree.model import TREE_NAME, Inspection, Machine, RecoveryPoint, Tree
 from restore.units import human_bytes
-from share import errors
+from share import errors, paths
 from share.base import Backend
 from share.connect import Access, negotiate, open_backend
 from share.credentials import Account
 from share.location import Location
-from share.writetest import try_write
+from share.writetest import write_test
 from winre.terms import Purpose
 
 # What is known (evidence.md, c-amie.co.uk notes on Windows Server Backup 2012 R2): a restore failed with 0x80070001
@@ -179,7 +179,7 @@ def _checks_on_share(
     except errors.AccessDenied as exc:
         run.add(failed("read", str(exc), "grant the account read access to the share and its folders"))
     if staging:
-        run.add(_write_check(backend))
+        run.add(_write_check(backend, request.machine))
         run.add(_free_space(backend, request.stage_size or 0, request.margin))
     target: str | None = None
     machine: Machine | None = None
@@ -360,11 +360,17 @@ def _auth_ok(location: Location, access: Access, user: str | None = None) -> Che
     return passed("auth", f"credentials accepted for {account.windows()} (not a guest session)")
 
 
-def _write_check(backend: Backend) -> Check:
-    ok, why = try_write(backend)
-    if ok:
-        return passed("write", f"created and deleted a file in {backend.describe()}")
-    return failed("write", why or "cannot write", "grant the account change (write) permission on the share")
+def _write_check(backend: Backend, machine: str | None) -> Check:
+    """What the stage writes, where it writes it: WindowsImageBackup\\<Computer> (WindowsImageBackup when the
+    computer is not named) and the lock beside it."""
+    folder = paths.join(TREE_NAME, machine or "")
+    result = write_test(backend, folder)
+    if result.ok:
+        return passed("write", f"wrote, renamed and deleted .vhdx and .xml files in {backend.describe(folder)}")
+    hint = result.hint or "grant the account change (write) permission on the share"
+    if result.refused_pattern:
+        return failed("write", result.why or "a file name is refused", hint, refused=result.refused_pattern)
+    return failed("write", result.why or "cannot write", hint)
 
 
 def _free_space(backend: Backend, size: int, margin: float) -> Check:

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from restore.outcome import Outcome
-from restore.staging.stage import PlannedFile, StageRequest, _other_points, choose, plan_copy
+from restore.staging.stage import PlannedFile, StageRequest, _other_points, choose, extensions_of, plan_copy
 from restore.staging.transfer import PARTIAL_SUFFIX
+from restore.tree.model import TREE_NAME as TREE
 from restore.units import human_bytes
 from share import errors, paths
 from share.base import Backend
 from share.connect import Access, open_backend
-from share.writetest import try_write
+from share.writetest import write_test
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,9 @@ def _plan(
     free = None
     others: list[str] = []
     if target is not None:
-        writable, why = try_write(target)
-        if not writable:
-            refusals.append(f"cannot write to {target.describe()}: {why}")
+        tested = write_test(target, paths.join(TREE, machine), extensions=extensions_of(planned))
+        if not tested.ok:
+            refusals.append(f"cannot write to {target.describe()}: {tested.why}")
         others = _other_points(target, machine, folder)
         if others and not request.force:
             refusals.append(

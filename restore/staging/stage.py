@@ -33,7 +33,7 @@ from share import errors, paths
 from share.base import Backend, Kind
 from share.connect import Access, open_backend
 from share.location import Location
-from share.writetest import try_write
+from share.writetest import write_test
 
 log = logging.getLogger("bmr.stage")  # one record per file, for --log-file
 
@@ -159,6 +159,12 @@ def open_target(location: Location, access: Access) -> Backend:
     return open_backend(location, access)  # raises the original NotFound
 
 
+def extensions_of(planned: list[PlannedFile]) -> list[str]:
+    """The name endings the copy will write (``.vhdx``, ``.xml``, ``""`` for none): what the write test tries."""
+    found = {paths.name(p.target_path).rpartition(".") for p in planned}
+    return sorted({dot + ext.lower() if dot else "" for _, dot, ext in found})[:8] or [".vhdx"]
+
+
 def plan_copy(choice: Choice) -> list[PlannedFile]:
     """Every file of the chosen point, from its place in the source to WindowsImageBackup/<Computer>/... ."""
     machine, point, tree = choice.machine, choice.point, choice.tree
@@ -246,9 +252,9 @@ def run_stage(
             f"nothing was copied: {'; '.join(unfit[:10])}{more}"
         )
 
-    writable, why = try_write(target)
-    if not writable:
-        raise errors.AccessDenied(f"cannot write to {target.describe()}: {why}")
+    write_test(target, paths.join(TREE, choice.machine.name), extensions=extensions_of(planned)).raise_for(
+        f"cannot write to {target.describe()}"
+    )
     others = _other_points(target, choice.machine.name, point.folder)
     if others and not force:
         raise StageRefused(
