@@ -58,6 +58,7 @@ class SessionFacts:
     cipher: str | None = None  # the negotiated cipher (SSH: e.g. aes256-gcm@openssh.com)
     mac: str | None = None  # the negotiated MAC; None where the cipher authenticates itself (AES-GCM)
     key_exchange: str | None = None  # the negotiated key exchange (SSH: e.g. curve25519-sha256)
+    signing_algorithm: str | None = None  # SMB: what signs the messages (e.g. AES-128-GMAC)
 
 
 @dataclass(frozen=True)

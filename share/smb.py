@@ -26,19 +26,33 @@ from smbprotocol.exceptions import (
     SMBResponseException,
 )
 from smbprotocol.file_info import FileAttributes
-from smbprotocol.session import SMB2SessionSetupRequest, SMB2SessionSetupResponse
+from smbprotocol.session import Session, SMB2SessionSetupRequest, SMB2SessionSetupResponse
 from smbprotocol.tree import TreeConnect
 
 from share import errors, ntlminfo, paths, smbbulk
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import Account, PasswordSource
-from share.location import DEFAULT_PORTS, Location, clean_parts, redact, split_url
+from share.location import (
+    DEFAULT_PORTS,
+    IPV6_LITERAL,
+    Location,
+    clean_parts,
+    host_from_windows,
+    redact,
+    split_url,
+    windows_host,
+)
 from share.smbbulk import CREDIT_BYTES, BulkChannel, ReadSlot
 
 # smbprotocol's receive thread reports a dropped or garbled connection with log.exception; with no handler
 # anywhere, Python's last-resort handler would print that traceback on stderr. The caller gets the mapped error;
 # the record still reaches any handler the application installs (it propagates).
 logging.getLogger("smbprotocol").addHandler(logging.NullHandler())
+
+# Every handle bmr opens lets others read, write and delete (rename) the file. After a link dies, the server keeps
+# the dead session's handles open until it notices (minutes); a handle that shared nothing would lock bmr's own
+# reconnect out of its partial file ("used by another process"). One stage at a time is the lock file's job.
+SHARING = "rwd"
 
 DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2", 0x0311: "3.1.1"}
 
@@ -68,6 +82,8 @@ _BY_STATUS: dict[int, type[errors.ShareError]] = {
     0xC000007F: errors.DiskFull,  # STATUS_DISK_FULL
     0xC0000044: errors.DiskFull,  # STATUS_QUOTA_EXCEEDED
     0xC00000B5: errors.TimedOut,  # STATUS_IO_TIMEOUT
+    0xC000009A: errors.ConnectionLimit,  # STATUS_INSUFFICIENT_RESOURCES: Samba's answer past `max connections`
+    0xC00000D0: errors.ConnectionLimit,  # STATUS_REQUEST_NOT_ACCEPTED: Windows, past a share's user limit
     0xC000020C: errors.ConnectionLost,  # STATUS_CONNECTION_DISCONNECTED
     0xC000023A: errors.ConnectionLost,  # STATUS_CONNECTION_ABORTED
     0xC0000418: errors.NtlmBlocked,  # STATUS_NTLM_BLOCKED (smbprotocol has no name for it: "UNKNOWN_ENUM")
@@ -83,6 +99,27 @@ _STATUS_NAMES = {
     0xC0000234: "account locked out",
     0xC0000418: "the server refuses NTLM, and WinRE can log on with nothing else",
 }
+
+
+_SIGNING_NAMES = {0: "HMAC-SHA256", 1: "AES-128-CMAC", 2: "AES-128-GMAC"}
+_CIPHER_NAMES = {1: "AES-128-CCM", 2: "AES-128-GCM", 3: "AES-256-CCM", 4: "AES-256-GCM"}
+
+
+def signing_algorithm(conn: Any) -> str:
+    """The algorithm that signs this connection's messages (MS-SMB2 3.1.4.1): HMAC-SHA256 for SMB 2.x, AES-128-CMAC
+    for 3.0 and 3.0.2, and for 3.1.1 what SIGNING_CAPABILITIES negotiated (AES-128-CMAC when it was not)."""
+    if conn.dialect < 0x0300:
+        return "HMAC-SHA256"
+    if conn.dialect >= 0x0311 and conn.signing_algorithm_id is not None:
+        return _SIGNING_NAMES.get(int(conn.signing_algorithm_id), hex(int(conn.signing_algorithm_id)))
+    return "AES-128-CMAC"
+
+
+def cipher(conn: Any) -> str:
+    """The encryption algorithm of this connection: negotiated in 3.1.1, AES-128-CCM in 3.0 and 3.0.2."""
+    if conn.dialect >= 0x0311 and conn.cipher_id:
+        return _CIPHER_NAMES.get(int(conn.cipher_id), hex(int(conn.cipher_id)))
+    return "AES-128-CCM"
 
 
 def _status_of(exc: BaseException) -> int | None:
@@ -118,7 +155,13 @@ class SmbBackend(Backend):
     # -- connection -------------------------------------------------------------------------------------------
 
     def connect(self) -> None:
-        """Open (or reopen after a drop) the connection and session, and check the share and path exist."""
+        """Open (or reopen after a drop) the connection and session, and check the share and path exist.
+
+        A reopen names the session it replaces (SESSION_SETUP's PreviousSessionId, as Windows clients do after a
+        reconnect): the server then closes that dead session at once, with its open files and its tree connects,
+        instead of holding them until it notices the link is gone (a share with `max connections = 1` would
+        refuse the reconnect until then)."""
+        previous = int(self._session.session_id or 0) if self._session is not None else 0
         self.close()
         secret = self._password.require(f"{self.account.windows()} on {self.describe()}")
         with self._mapped(""):
@@ -128,6 +171,8 @@ class SmbBackend(Backend):
             conn._receive_timeout = max(int(self.timeout), 1)
             _negotiate(conn, self.host, self.port, self.timeout)
             self._cache[f"{self.host.lower()}:{self.port}"] = conn
+            if previous:
+                _log_on_replacing(conn, self.account.windows(), secret.reveal(), previous)
             self._session = smbclient.register_session(
                 self.host,
                 username=self.account.windows(),
@@ -153,7 +198,8 @@ class SmbBackend(Backend):
         return "\\\\" + "\\".join(parts)
 
     def describe(self, path: str = "") -> str:
-        return self._unc(path)
+        """The UNC path as Windows writes it (an IPv6 host as its ipv6-literal.net name)."""
+        return "\\\\" + windows_host(self.host) + self._unc(path)[2 + len(self.host) :]
 
     @contextmanager
     def _mapped(self, path: str) -> Iterator[None]:
@@ -187,7 +233,7 @@ class SmbBackend(Backend):
 
     def open_read(self, path: str, offset: int = 0) -> Stream:
         with self._mapped(path):
-            raw = smbclient.open_file(self._unc(path), mode="rb", share_access="r", **self._kw)
+            raw = smbclient.open_file(self._unc(path), mode="rb", share_access=SHARING, **self._kw)
             if offset:
                 raw.seek(offset)
         return Stream(raw, self._mapped, path, forget)
@@ -195,8 +241,8 @@ class SmbBackend(Backend):
     def _open_for_writing(self, path: str, offset: int, **options: Any) -> Any:
         """Create ``path``, or keep its first ``offset`` bytes and drop the rest; positioned at ``offset``."""
         if not offset:
-            return smbclient.open_file(self._unc(path), mode="wb", **options, **self._kw)
-        raw = smbclient.open_file(self._unc(path), mode="r+b", **options, **self._kw)
+            return smbclient.open_file(self._unc(path), mode="wb", share_access=SHARING, **options, **self._kw)
+        raw = smbclient.open_file(self._unc(path), mode="r+b", share_access=SHARING, **options, **self._kw)
         raw.truncate(offset)
         raw.seek(offset)
         return raw
@@ -253,7 +299,7 @@ class SmbBackend(Backend):
 
     def open_source(self, path: str, offset: int = 0) -> Source:
         with self._mapped(path):
-            raw = smbclient.open_file(self._unc(path), mode="rb", share_access="r", buffering=0, **self._kw)
+            raw = smbclient.open_file(self._unc(path), mode="rb", share_access=SHARING, buffering=0, **self._kw)
             channel = self._channel_for(raw)
         if channel is None:
             raw.seek(offset)
@@ -269,7 +315,7 @@ class SmbBackend(Backend):
         if folder:
             return
         with self._mapped(path):
-            raw = smbclient.open_file(self._unc(path), mode="r+b", buffering=0, **self._kw)
+            raw = smbclient.open_file(self._unc(path), mode="r+b", share_access=SHARING, buffering=0, **self._kw)
             try:
                 raw.fd.flush()
             finally:
@@ -320,6 +366,8 @@ class SmbBackend(Backend):
             if conn is not None
             else None,
             share_encryption=self._share_encrypted if session is not None else None,
+            signing_algorithm=signing_algorithm(conn) if session is not None else None,
+            cipher=cipher(conn) if session is not None and (session.encrypt_data or self._share_encrypted) else None,
         )
 
     @property
@@ -541,6 +589,8 @@ def smb_errors(where: str, host: str, port: int, account: str | None, share: str
             raise cls(f"{account} was refused by {host}:{port} ({_STATUS_NAMES.get(status, 'logon failure')})") from exc
         if cls is errors.ShareNotFound:
             raise cls(f"no share '{share}' on {host}") from exc
+        if cls is errors.ConnectionLimit:
+            raise cls(f"{where}: the share refuses another connection (its connection limit is reached)") from exc
         raise cls(f"{where}: {reason}") from exc
     except SMBAuthenticationError as exc:
         raise errors.AuthenticationFailed(f"{account} was refused by {host}:{port}") from exc
@@ -587,6 +637,25 @@ class Negotiated:
     signing_required: bool
     encryption: bool
     server_names: ntlminfo.ServerNames | None = None  # from the NTLM CHALLENGE; None when the server gave none
+
+
+def _log_on_replacing(conn: Connection, username: str, password: str, previous: int) -> None:
+    """Log on over ``conn`` with PreviousSessionId = ``previous`` in the SESSION_SETUP requests (MS-SMB2 2.2.5,
+    3.3.5.5.3: the server closes that earlier session of the same user). smbprotocol has no parameter for it,
+    so its send is wrapped for the duration of the logon; register_session then finds this session."""
+    original = conn.send
+
+    def send(message: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(message, SMB2SessionSetupRequest):
+            message["previous_session_id"] = previous
+        return original(message, *args, **kwargs)
+
+    session = Session(conn, username=username, password=password, require_encryption=False)
+    conn.send = send
+    try:
+        session.connect()
+    finally:
+        del conn.send
 
 
 def _server_names(conn: Connection) -> ntlminfo.ServerNames | None:
@@ -682,13 +751,22 @@ _HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")  # a NetBIOS or DNS name
 
 
 def parse_unc(text: str) -> Location:
-    """``\\\\host\\share\\path`` as a location."""
+    """``\\\\host\\share\\path`` as a location; an IPv6 host as ``[::1]`` or ``--1.ipv6-literal.net`` (Windows'
+    form, with ``s<zone>``). A UNC path has no port: the smb:// form takes one."""
     parts = clean_parts(text[2:], text)
     if len(parts) < 2:
         raise errors.InvalidLocation(f"a UNC path needs a host and a share (\\\\host\\share): {text}")
-    if not _HOST_RE.match(parts[0]):
+    host = host_from_windows(parts[0])
+    if host is None and (parts[0].startswith("[") or parts[0].lower().endswith(IPV6_LITERAL)):
+        raise errors.InvalidLocation(f"'{parts[0]}' is not an IPv6 address in the UNC path {text}")
+    if host is None and ":" in parts[0] and _HOST_RE.match(parts[0].split(":", 1)[0]):
+        raise errors.InvalidLocation(
+            f"a UNC path has no port ('{parts[0]}' in {text}): Windows always uses 445 there; give another port as "
+            f"smb://user@{parts[0]}/{parts[1]}"
+        )
+    if host is None and not _HOST_RE.match(parts[0]):
         raise errors.InvalidLocation(f"'{parts[0]}' is not a host name or IP address in the UNC path {text}")
-    return Location("smb", "/".join(parts[2:]), host=parts[0], port=DEFAULT_PORTS["smb"], share=parts[1])
+    return Location("smb", "/".join(parts[2:]), host=host or parts[0], port=DEFAULT_PORTS["smb"], share=parts[1])
 
 
 def parse_url(text: str) -> Location:

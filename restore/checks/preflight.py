@@ -128,6 +128,7 @@ def run_preflight(
     ip = _check_connect(run, location, access.timeout)
     if ip is None:
         return Preflight(display, None, request.machine, request.version, run.finish("not reachable", wanted))
+    run.add(port_check(location, access.winre_port))
     _check_dialect(run, location, ip, access.timeout)
     run.add(_unc_name(location, ip))
     if backend is not None:
@@ -250,6 +251,26 @@ def _check_connect(run: _Run, location: Location, timeout: float) -> str | None:
         return None
     run.add(passed("connect", f"TCP {ip}:{port} answers"))
     return ip
+
+
+def port_check(location: Location, winre_port: int | None) -> Check:
+    """WinRE's net use reaches SMB on TCP 445 only: a UNC path has no port. bmr itself may use any."""
+    port = location.port or 445
+    restore_port = winre_port or port
+    if restore_port == 445:
+        if port == 445:
+            return passed("port", "TCP 445, the port WinRE's net use connects to")
+        return passed("port", f"bmr comes in on port {port}; WinRE will reach the file server on 445 (--winre-port)")
+    return failed(
+        "port",
+        f"the share is served on port {restore_port}; WinRE's net use connects to TCP 445 only (a UNC path has no "
+        "port; only Windows 11 24H2 and Server 2025 clients can name another one). bmr itself can stage through "
+        f"port {restore_port}",
+        "serve SMB on 445 for the restore (Samba: smb ports = 445; a NAS: its SMB port setting), or forward 445 "
+        f"to port {restore_port} on the file server; if WinRE already reaches the server on 445 and only bmr comes "
+        "in another way (a tunnel, a forward), say so with --winre-port 445",
+        port=restore_port,
+    )
 
 
 def _check_dialect(run: _Run, location: Location, ip: str, timeout: float) -> None:
