@@ -296,6 +296,12 @@ class Backend(ABC):
         """Like :meth:`open_read`, with read-ahead where the backend can. Raises what open_read raises."""
         return Source(self.open_read(path, offset))
 
+    def dfs_target(self, path: str = "") -> str | None:
+        """The UNC of folder ``path`` on the server that really holds it, when the location reaches it through a
+        DFS link (WinRE cannot resolve DFS namespaces, so a restore names that share); None elsewhere. Raises
+        nothing."""
+        return None
+
     def run(self, command: str) -> tuple[int, str]:
         """Run a shell command on the server; (exit status, stdout). Only where ``features.server_commands``.
         Raises Unsupported elsewhere, and the connection errors of the backend."""

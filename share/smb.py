@@ -29,9 +29,9 @@ from smbprotocol.file_info import FileAttributes
 from smbprotocol.session import Session, SMB2SessionSetupRequest, SMB2SessionSetupResponse
 from smbprotocol.tree import TreeConnect
 
-from share import errors, ntlminfo, paths, smbbulk
+from share import errors, ntlminfo, paths, smbbulk, smbdfs
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
-from share.credentials import Account, PasswordSource
+from share.credentials import Account, PasswordSource, Secret
 from share.location import (
     DEFAULT_PORTS,
     IPV6_LITERAL,
@@ -147,6 +147,9 @@ class SmbBackend(Backend):
         self._password = password
         self._cache: dict[str, Any] = {}
         self._session: Any = None
+        self._secret: Secret | None = None
+        self._dfs_tree: Any = None  # the tree connect of a DFS root share, for referrals
+        self._links: dict[str, smbdfs.Link] = {}
         self._channel: BulkChannel | None = None
         self._server_address: str | None = None
         self._share_encrypted: bool | None = None
@@ -164,6 +167,7 @@ class SmbBackend(Backend):
         previous = int(self._session.session_id or 0) if self._session is not None else 0
         self.close()
         secret = self._password.require(f"{self.account.windows()} on {self.describe()}")
+        self._secret = secret
         with self._mapped(""):
             self._server_address = _resolve(self.host, self.port)
             conn = Connection(uuid.uuid4(), self.host, self.port, require_signing=True)
@@ -186,12 +190,45 @@ class SmbBackend(Backend):
             tree = TreeConnect(self._session, f"\\\\{self.host}\\{self.location.share}")
             tree.connect()
             self._share_encrypted = bool(tree.encrypt_data)
-            tree.disconnect()
+            if tree.is_dfs_share:
+                self._dfs_tree = tree  # kept: the referrals of the links below are asked over it
+                if paths.split(self.location.path):
+                    self._follow(self._unc(""))
+            else:
+                tree.disconnect()
             smbclient.stat(self._unc(""), **self._kw)
 
     @property
     def _kw(self) -> dict[str, Any]:
-        return {"port": self.port, "connection_cache": self._cache}
+        # The credentials go with every call: smbclient logs on to a DFS link's target server with them (Windows
+        # uses the same credentials for every server of a namespace).
+        secret = self._secret.reveal() if self._secret is not None else None
+        return {
+            "port": self.port,
+            "connection_cache": self._cache,
+            "username": self.account.windows(),
+            "password": secret,
+            "connection_timeout": self.timeout,
+        }
+
+    def _follow(self, unc: str) -> smbdfs.Link | None:
+        """Resolve the DFS link at or above ``unc`` (first reachable target first); remembered for dfs_target."""
+        if self._dfs_tree is None:
+            return None
+        link = smbdfs.resolve(self._dfs_tree, unc, self.port, min(self.timeout, 5.0))
+        if link is not None:
+            self._links[link.path.lower()] = link
+        return link
+
+    def dfs_target(self, path: str = "") -> str | None:
+        """The UNC of ``path`` on the DFS target server in use, when ``path`` is at or below a link; else None.
+        WinRE cannot resolve domain-based namespaces: this is the share a restore must name."""
+        unc = self.describe(path)
+        lowered = unc.lower()
+        for key, link in self._links.items():
+            if lowered == key or lowered.startswith(key + "\\"):
+                return smbdfs.target_unc(link, unc)
+        return None
 
     def _unc(self, path: str) -> str:
         parts = [self.host, self.location.share or "", *paths.split(self.location.path), *paths.split(path)]
@@ -221,7 +258,10 @@ class SmbBackend(Backend):
             for item in smbclient.scandir(self._unc(path), **self._kw):
                 info = item.smb_info
                 attrs = info.file_attributes
-                if attrs & FileAttributes.FILE_ATTRIBUTE_REPARSE_POINT:
+                if attrs & FileAttributes.FILE_ATTRIBUTE_REPARSE_POINT and self._dfs_tree is not None:
+                    kind = Kind.DIR  # a DFS link: a folder on its target server, looked through as Windows does
+                    self._follow(self._unc(paths.join(path, item.name)))
+                elif attrs & FileAttributes.FILE_ATTRIBUTE_REPARSE_POINT:
                     kind = Kind.OTHER
                 elif attrs & FileAttributes.FILE_ATTRIBUTE_DIRECTORY:
                     kind = Kind.DIR
@@ -378,6 +418,7 @@ class SmbBackend(Backend):
     def close(self) -> None:
         cache, self._cache = self._cache, {}
         self._session = None
+        self._dfs_tree = None
         self._share_encrypted = None
         channel, self._channel = self._channel, None
         if cache:

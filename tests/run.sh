@@ -18,6 +18,7 @@ need mkfs.vfat dosfstools
 need mmd mtools
 # promtool checks the drill's Prometheus textfile.
 need promtool prometheus
+need ip iproute2
 need mkntfs ntfs-3g
 need hivexsh libhivex-bin
 # The MBR reader's real tables (extended and logical partitions) are written by sfdisk and parted.

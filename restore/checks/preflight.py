@@ -189,8 +189,14 @@ def _checks_on_share(
     if inspection is not None:
         if share is not None:
             root = shareroot.analyse(location, inspection, ip, staging=staging)
-            run.add(root.check)
             tree, target = root.tree, root.backup_target
+            held = backend.dfs_target(paths.parent(tree.path)) if tree and tree.inside is None else None
+            if held is not None and target is not None:
+                # WinRE cannot resolve a DFS namespace: the restore names the target server's own share.
+                run.add(_through_dfs(root.check, held))
+                target = held
+            else:
+                run.add(root.check)
         else:
             run.add(skipped("share-root", "no --share-unc: the share WinRE will use is not known"))
             tree = inspection.trees[0] if inspection.trees else None
@@ -227,6 +233,14 @@ def _checks_on_share(
         Choice(tree, machine, point) if tree is not None and machine is not None and point is not None else None,
         ip,
     )
+
+
+def _through_dfs(check: Check, held: str) -> Check:
+    """The share-root check of a tree reached through a DFS link: judged on the target server's share."""
+    note = f"through a DFS link: WinRE cannot resolve DFS namespaces, so the restore uses {held}"
+    if len([p for p in held.split("\\") if p]) == 2:  # the target's share root holds WindowsImageBackup
+        return passed("share-root", f"{held} holds WindowsImageBackup at its root ({note})", dfs_target=held)
+    return replace(check, message=f"{check.message}; {note}", details={**check.details, "dfs_target": held})
 
 
 def _check_connect(run: _Run, location: Location, timeout: float) -> str | None:
