@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
-import socket
-import struct
 import uuid
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import smbclient
 from smbprotocol.connection import Connection, SecurityMode
-from smbprotocol.exceptions import (
-    MoreProcessingRequired,
-    SMBAuthenticationError,
-    SMBConnectionClosed,
-    SMBException,
-    SMBOSError,
-    SMBResponseException,
-)
 from smbprotocol.file_info import FileAttributes
-from smbprotocol.session import Session, SMB2SessionSetupRequest, SMB2SessionSetupResponse
 from smbprotocol.tree import TreeConnect
 
-from share import errors, ntlminfo, paths, smbbulk, smbdfs
+from share import errors, paths, smbbulk, smbdfs
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import Account, PasswordSource, Secret
 from share.location import (
@@ -43,6 +30,19 @@ from share.location import (
     windows_host,
 )
 from share.smbbulk import CREDIT_BYTES, BulkChannel, ReadSlot
+from share.smberrors import smb_errors
+from share.smbnegotiate import (
+    DIALECTS,
+    Negotiated,
+    _log_on_replacing,
+    _negotiate,
+    _resolve,
+    cipher,
+    negotiate,
+    signing_algorithm,
+)
+
+__all__ = ["DIALECTS", "Negotiated", "SmbBackend", "negotiate", "parse_unc", "parse_url", "smb_errors"]
 
 # smbprotocol's receive thread reports a dropped or garbled connection with log.exception; with no handler
 # anywhere, Python's last-resort handler would print that traceback on stderr. The caller gets the mapped error;
@@ -53,80 +53,6 @@ logging.getLogger("smbprotocol").addHandler(logging.NullHandler())
 # the dead session's handles open until it notices (minutes); a handle that shared nothing would lock bmr's own
 # reconnect out of its partial file ("used by another process"). One stage at a time is the lock file's job.
 SHARING = "rwd"
-
-DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2", 0x0311: "3.1.1"}
-
-# NTSTATUS -> our class. smbprotocol's own classes are not OSError subclasses (or are, with errno 0),
-# so the status code is the only reliable thing to classify by.
-_BY_STATUS: dict[int, type[errors.ShareError]] = {
-    0xC000006D: errors.AuthenticationFailed,  # STATUS_LOGON_FAILURE
-    0xC000006A: errors.AuthenticationFailed,  # STATUS_WRONG_PASSWORD
-    0xC000006E: errors.AuthenticationFailed,  # STATUS_ACCOUNT_RESTRICTION
-    0xC0000071: errors.AuthenticationFailed,  # STATUS_PASSWORD_EXPIRED
-    0xC0000072: errors.AuthenticationFailed,  # STATUS_ACCOUNT_DISABLED
-    0xC0000193: errors.AuthenticationFailed,  # STATUS_ACCOUNT_EXPIRED
-    0xC0000234: errors.AuthenticationFailed,  # STATUS_ACCOUNT_LOCKED_OUT
-    0xC0000022: errors.AccessDenied,  # STATUS_ACCESS_DENIED
-    0xC00000A2: errors.AccessDenied,  # STATUS_MEDIA_WRITE_PROTECTED
-    0xC0000061: errors.AccessDenied,  # STATUS_PRIVILEGE_NOT_HELD
-    0xC0000043: errors.InUse,  # STATUS_SHARING_VIOLATION: often our own dead session still holds the file
-    0xC00000CC: errors.ShareNotFound,  # STATUS_BAD_NETWORK_NAME
-    0xC000000F: errors.NotFound,  # STATUS_NO_SUCH_FILE
-    0xC0000034: errors.NotFound,  # STATUS_OBJECT_NAME_NOT_FOUND
-    0xC000003A: errors.NotFound,  # STATUS_OBJECT_PATH_NOT_FOUND
-    0xC0000056: errors.NotFound,  # STATUS_DELETE_PENDING
-    0xC0000225: errors.NotFound,  # STATUS_NOT_FOUND
-    0xC0000035: errors.AlreadyExists,  # STATUS_OBJECT_NAME_COLLISION
-    0xC0000101: errors.AlreadyExists,  # STATUS_DIRECTORY_NOT_EMPTY
-    0xC0000103: errors.NotADirectory,  # STATUS_NOT_A_DIRECTORY
-    0xC000007F: errors.DiskFull,  # STATUS_DISK_FULL
-    0xC0000044: errors.DiskFull,  # STATUS_QUOTA_EXCEEDED
-    0xC00000B5: errors.TimedOut,  # STATUS_IO_TIMEOUT
-    0xC000009A: errors.ConnectionLimit,  # STATUS_INSUFFICIENT_RESOURCES: Samba's answer past `max connections`
-    0xC00000D0: errors.ConnectionLimit,  # STATUS_REQUEST_NOT_ACCEPTED: Windows, past a share's user limit
-    0xC000020C: errors.ConnectionLost,  # STATUS_CONNECTION_DISCONNECTED
-    0xC000023A: errors.ConnectionLost,  # STATUS_CONNECTION_ABORTED
-    0xC0000418: errors.NtlmBlocked,  # STATUS_NTLM_BLOCKED (smbprotocol has no name for it: "UNKNOWN_ENUM")
-}
-
-_STATUS_NAMES = {
-    0xC000006D: "unknown user name or bad password",
-    0xC000006A: "wrong password",
-    0xC000006E: "account restriction",
-    0xC0000071: "password expired",
-    0xC0000072: "account disabled",
-    0xC0000193: "account expired",
-    0xC0000234: "account locked out",
-    0xC0000418: "the server refuses NTLM, and WinRE can log on with nothing else",
-}
-
-
-_SIGNING_NAMES = {0: "HMAC-SHA256", 1: "AES-128-CMAC", 2: "AES-128-GMAC"}
-_CIPHER_NAMES = {1: "AES-128-CCM", 2: "AES-128-GCM", 3: "AES-256-CCM", 4: "AES-256-GCM"}
-
-
-def signing_algorithm(conn: Any) -> str:
-    """The algorithm that signs this connection's messages (MS-SMB2 3.1.4.1): HMAC-SHA256 for SMB 2.x, AES-128-CMAC
-    for 3.0 and 3.0.2, and for 3.1.1 what SIGNING_CAPABILITIES negotiated (AES-128-CMAC when it was not)."""
-    if conn.dialect < 0x0300:
-        return "HMAC-SHA256"
-    if conn.dialect >= 0x0311 and conn.signing_algorithm_id is not None:
-        return _SIGNING_NAMES.get(int(conn.signing_algorithm_id), hex(int(conn.signing_algorithm_id)))
-    return "AES-128-CMAC"
-
-
-def cipher(conn: Any) -> str:
-    """The encryption algorithm of this connection: negotiated in 3.1.1, AES-128-CCM in 3.0 and 3.0.2."""
-    if conn.dialect >= 0x0311 and conn.cipher_id:
-        return _CIPHER_NAMES.get(int(conn.cipher_id), hex(int(conn.cipher_id)))
-    return "AES-128-CCM"
-
-
-def _status_of(exc: BaseException) -> int | None:
-    status = getattr(exc, "ntstatus", None)
-    if status is None:
-        status = getattr(exc, "status", None)
-    return int(status) if isinstance(status, int) else None
 
 
 class SmbBackend(Backend):
@@ -613,179 +539,6 @@ def forget(raw: Any) -> None:
     except Exception:  # noqa: BLE001 - the first error is the one being reported
         with contextlib.suppress(AttributeError):
             raw.fd._connected = False
-
-
-@contextmanager
-def smb_errors(where: str, host: str, port: int, account: str | None, share: str | None) -> Iterator[None]:
-    """Translate smbprotocol's exceptions into share.errors; the only place they are caught."""
-    try:
-        yield
-    except errors.BmrError:
-        raise
-    except (SMBOSError, SMBResponseException) as exc:
-        status = _status_of(exc) or 0
-        cls = _BY_STATUS.get(status, errors.ShareError)
-        reason = errors.in_words(getattr(exc, "strerror", None) or _first_line(exc))
-        if issubclass(cls, errors.AuthenticationFailed):
-            raise cls(f"{account} was refused by {host}:{port} ({_STATUS_NAMES.get(status, 'logon failure')})") from exc
-        if cls is errors.ShareNotFound:
-            raise cls(f"no share '{share}' on {host}") from exc
-        if cls is errors.ConnectionLimit:
-            raise cls(f"{where}: the share refuses another connection (its connection limit is reached)") from exc
-        raise cls(f"{where}: {reason}") from exc
-    except SMBAuthenticationError as exc:
-        raise errors.AuthenticationFailed(f"{account} was refused by {host}:{port}") from exc
-    except SMBConnectionClosed as exc:
-        raise errors.ConnectionLost(f"the connection to {host}:{port} dropped") from exc
-    except SMBException as exc:
-        text = _first_line(exc)
-        if "guest" in text.lower():
-            # Samba's `map to guest = Bad User` (a common default) turns a name it does not know into a guest: the
-            # usual cause is a mistyped user or domain name, not a guest-only share.
-            raise errors.GuestRefused(
-                f"{host} logged {account} on as a guest instead: the server does not know that account (a mistyped "
-                "user or domain name?) or maps failed logons to guest; Windows and WinRE refuse insecure guest "
-                "logons"
-            ) from exc
-        if "timeout" in text.lower():
-            raise errors.TimedOut(f"{where}: {text}") from exc
-        raise errors.ProtocolError(f"{where}: {text}") from exc
-    except ValueError as exc:  # smbprotocol reports TCP connect failures as ValueError
-        text = str(exc)
-        if not text.startswith("Failed to connect"):
-            # Its parsers raise ValueError for values outside their enums (non-conforming servers).
-            raise errors.ProtocolError(f"{where}: the server sent something smbprotocol cannot parse ({text})") from exc
-        cls2: type[errors.ShareError] = errors.TimedOut if "timed out" in text else errors.CannotConnect
-        raise cls2(f"cannot connect to {host}:{port}: {errors.in_words(text.split(': ', 1)[-1])}") from exc
-    except (struct.error, KeyError) as exc:  # smbprotocol's parsers, on messages of non-conforming servers
-        raise errors.ProtocolError(
-            f"{where}: the server sent something smbprotocol cannot parse ({type(exc).__name__}: {exc})"
-        ) from exc
-    except TimeoutError as exc:
-        raise errors.TimedOut(f"{where}: no answer in time") from exc
-    except OSError as exc:  # socket-level failures outside smbprotocol's wrapping
-        raise errors.CannotConnect(
-            f"cannot connect to {host}:{port}: {errors.in_words(exc.strerror or str(exc))}"
-        ) from exc
-
-
-@dataclass(frozen=True)
-class Negotiated:
-    """What an SMB server offers before anyone logs on."""
-
-    dialect: str
-    signing_enabled: bool
-    signing_required: bool
-    encryption: bool
-    server_names: ntlminfo.ServerNames | None = None  # from the NTLM CHALLENGE; None when the server gave none
-
-
-def _log_on_replacing(conn: Connection, username: str, password: str, previous: int) -> None:
-    """Log on over ``conn`` with PreviousSessionId = ``previous`` in the SESSION_SETUP requests (MS-SMB2 2.2.5,
-    3.3.5.5.3: the server closes that earlier session of the same user). smbprotocol has no parameter for it,
-    so its send is wrapped for the duration of the logon; register_session then finds this session."""
-    original = conn.send
-
-    def send(message: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(message, SMB2SessionSetupRequest):
-            message["previous_session_id"] = previous
-        return original(message, *args, **kwargs)
-
-    session = Session(conn, username=username, password=password, require_encryption=False)
-    conn.send = send
-    try:
-        session.connect()
-    finally:
-        del conn.send
-
-
-def _server_names(conn: Connection) -> ntlminfo.ServerNames | None:
-    """Send a bare NTLM NEGOTIATE (no credential) and read the server's names from its CHALLENGE."""
-    request = SMB2SessionSetupRequest()
-    request["security_mode"] = conn.client_security_mode
-    request["buffer"] = ntlminfo.NEGOTIATE
-    sent = conn.send(request, credit_request=1)
-    try:
-        response = conn.receive(sent)
-    except MoreProcessingRequired as exc:  # the CHALLENGE comes with STATUS_MORE_PROCESSING_REQUIRED
-        response = exc.header
-    except SMBResponseException:  # no NTLM here (Kerberos only): no names
-        return None
-    setup = SMB2SessionSetupResponse()
-    setup.unpack(response["data"].get_value())
-    return ntlminfo.names_from_challenge(setup["buffer"].get_value())
-
-
-def negotiate(host: str, port: int = 445, timeout: float = 5.0) -> Negotiated:
-    """Negotiate only (no logon): the dialect and signing the server offers, and its NetBIOS names from an NTLM
-    CHALLENGE (no credential is sent). Raises CannotConnect, TimedOut."""
-    where = f"{host}:{port}"
-    with smb_errors(where, host, port, None, None):
-        conn = Connection(uuid.uuid4(), host, port, require_signing=False)
-        conn._receive_timeout = max(int(timeout), 1)
-        _negotiate(conn, host, port, timeout)
-        try:
-            mode = int(conn.server_security_mode or 0)
-            return Negotiated(
-                dialect=DIALECTS.get(conn.dialect, hex(conn.dialect)),
-                signing_enabled=bool(mode & SecurityMode.SMB2_NEGOTIATE_SIGNING_ENABLED),
-                signing_required=bool(mode & SecurityMode.SMB2_NEGOTIATE_SIGNING_REQUIRED),
-                encryption=bool(conn.supports_encryption),
-                server_names=_server_names(conn),
-            )
-        finally:
-            conn.disconnect()
-
-
-def _negotiate(conn: Connection, host: str, port: int, timeout: float) -> None:
-    """``conn.connect``; when the server drops the SMB2 negotiate, find out whether it speaks only SMB1."""
-    try:
-        conn.connect(timeout=timeout)
-    except (SMBConnectionClosed, SMBException) as exc:
-        if _speaks_only_smb1(host, port, timeout):
-            raise errors.Smb1Only(
-                f"{host}:{port} speaks only SMB1 (it dropped the SMB2 negotiate and answered an SMB1 one); "
-                "WinRE has no SMB1 client"
-            ) from exc
-        raise
-
-
-def _speaks_only_smb1(host: str, port: int, timeout: float) -> bool:
-    """Send an SMB1 NEGOTIATE offering only "NT LM 0.12"; True when the answer is an SMB1 message."""
-    header = struct.pack(
-        "<4sBIBHH8sHHHHH", b"\xffSMB", 0x72, 0, 0x18, 0xC853, 0, b"\0" * 8, 0, 0xFFFF, os.getpid() & 0xFFFF, 0, 0
-    )
-    dialects = b"\x02NT LM 0.12\x00"
-    message = header + struct.pack("<BH", 0, len(dialects)) + dialects
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            sock.sendall(struct.pack(">I", len(message)) + message)
-            reply = b""
-            while len(reply) < 8:
-                chunk = sock.recv(8 - len(reply))
-                if not chunk:
-                    return False
-                reply += chunk
-    except OSError:
-        return False
-    return reply[4:8] == b"\xffSMB"
-
-
-def _resolve(host: str, port: int) -> str:
-    try:
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise errors.CannotConnect(
-            f"cannot resolve '{host}': {exc.strerror}",
-            hint="Use the file server's IP address (WinRE usually has no DNS either).",
-        ) from exc
-    return str(info[0][4][0])
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0]
 
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")  # a NetBIOS or DNS name, or an IPv4 address
