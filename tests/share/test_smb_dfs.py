@@ -77,6 +77,9 @@ def test_inspect_at_the_root_looks_through_a_link_to_another_server(namespace: N
     trees = {t["relative_path"] for t in data["trees"]}
     assert "restore/WindowsImageBackup" in trees and "failover/WindowsImageBackup" in trees, data
     assert "--depth" not in json.dumps(data)
+    restore = next(t for t in data["trees"] if t["relative_path"] == "restore/WindowsImageBackup")
+    codes = {p["code"]: p["message"] for p in restore["problems"]}
+    assert "nested-tree" not in codes and f"\\\\{FAR}\\images" in codes["dfs-link"], codes
 
 
 def test_a_link_with_a_dead_first_target_fails_over_to_the_next(
