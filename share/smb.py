@@ -122,6 +122,7 @@ class SmbBackend(Backend):
                     self._follow(self._unc(""))
             else:
                 tree.disconnect()
+        with self._mapped(""):  # anew: below a DFS link, what fails now is the target server's
             smbclient.stat(self._unc(""), **self._kw)
 
     @property
@@ -166,7 +167,10 @@ class SmbBackend(Backend):
 
     @contextmanager
     def _mapped(self, path: str) -> Iterator[None]:
-        with smb_errors(self.describe(path), self.host, self.port, self.account.windows(), self.location.share):
+        # Below a DFS link, a refusal comes from the link's target server: name that one.
+        target = self.dfs_target(path) if self._links else None
+        host = next(p for p in target.split("\\") if p) if target else self.host
+        with smb_errors(self.describe(path), host, self.port, self.account.windows(), self.location.share):
             yield
 
     # -- operations --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from restore.cli.app import app
+from restore.demo import localsamba
 from restore.demo.localsamba import free_port
 from tests.lib.servers import SMB_PASSWORD, SambaServer
 from tests.lib.treebuilder import ImageCache, bmr_dc, write_tree
@@ -24,12 +25,14 @@ pytestmark = pytest.mark.servers
 runner = CliRunner()
 FAR = "127.0.0.2"  # the second file server
 DEAD = "127.0.0.3"  # a target server that is down (nothing listens there)
+STRANGER = "127.0.0.4"  # a target server that does not know the account
 
 
 @dataclass
 class Namespace:
     root: SambaServer
     far: SambaServer
+    stranger: localsamba.SambaServer
 
 
 def _has_address(address: str) -> bool:
@@ -39,9 +42,9 @@ def _has_address(address: str) -> bool:
 
 @pytest.fixture(scope="module")
 def namespace(tmp_path_factory: pytest.TempPathFactory, images: ImageCache) -> Iterator[Namespace]:
-    added = not _has_address(FAR)
-    if added:  # smbd binds only to addresses an interface has: give loopback a second one for the test
-        subprocess.run(["ip", "addr", "add", f"{FAR}/32", "dev", "lo"], check=True)
+    added = [a for a in (FAR, STRANGER) if not _has_address(a)]
+    for address in added:  # smbd binds only to addresses an interface has: give loopback more for the test
+        subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"], check=True)
     base = tmp_path_factory.mktemp("dfs")
     port = free_port()
     far = SambaServer(base / "far", address=FAR, port=port, netbios_name="FAR")
@@ -51,15 +54,21 @@ def namespace(tmp_path_factory: pytest.TempPathFactory, images: ImageCache) -> I
     write_tree(root.add_share("spare"), {"DC01": bmr_dc()}, images)
     os.symlink(f"msdfs:{FAR}\\images", folder / "restore")
     os.symlink(f"msdfs:{DEAD}\\images,127.0.0.1\\spare", folder / "failover")
+    other = root.add_share("other", **{"msdfs root": "yes"})
+    os.symlink(f"msdfs:{STRANGER}\\images", other / "elsewhere")
+    stranger = localsamba.SambaServer(base / "stranger", address=STRANGER, port=port, netbios_name="STRANGER")
+    stranger.add_share("images")
     far.start()
     root.start()
+    stranger.start()
     try:
-        yield Namespace(root, far)
+        yield Namespace(root, far, stranger)
     finally:
         root.stop()
         far.stop()
-        if added:
-            subprocess.run(["ip", "addr", "del", f"{FAR}/32", "dev", "lo"], check=False)
+        stranger.stop()
+        for address in added:
+            subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], check=False)
 
 
 def _cli(*args: str) -> tuple[int, dict[str, Any]]:
@@ -98,3 +107,9 @@ def test_preflight_and_commands_name_the_target_server_s_own_share(namespace: Na
     code, data = _cli("commands", namespace.root.url("dfs/restore"), "--machine", "DC01")
     lines = "\n".join(data["lines"])
     assert code == 0 and f"net use \\\\{FAR}\\images " in lines and "\\dfs" not in lines, lines
+
+
+def test_a_refusal_by_a_target_server_names_that_server(namespace: Namespace, password_env: str) -> None:
+    code, data = _cli("probe", namespace.root.url("other/elsewhere"))
+    assert code == 3 and data["error"]["type"] == "AuthenticationFailed", data
+    assert f"refused by {STRANGER}:" in data["error"]["message"], data
