@@ -58,6 +58,7 @@ class SessionFacts:
     cipher: str | None = None  # the negotiated cipher (SSH: e.g. aes256-gcm@openssh.com)
     mac: str | None = None  # the negotiated MAC; None where the cipher authenticates itself (AES-GCM)
     key_exchange: str | None = None  # the negotiated key exchange (SSH: e.g. curve25519-sha256)
+    signing_algorithm: str | None = None  # SMB: what signs the messages (e.g. AES-128-GMAC)
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,12 @@ class Backend(ABC):
     def open_source(self, path: str, offset: int = 0) -> Source:
         """Like :meth:`open_read`, with read-ahead where the backend can. Raises what open_read raises."""
         return Source(self.open_read(path, offset))
+
+    def dfs_target(self, path: str = "") -> str | None:
+        """The UNC of folder ``path`` on the server that really holds it, when the location reaches it through a
+        DFS link (WinRE cannot resolve DFS namespaces, so a restore names that share); None elsewhere. Raises
+        nothing."""
+        return None
 
     def run(self, command: str) -> tuple[int, str]:
         """Run a shell command on the server; (exit status, stdout). Only where ``features.server_commands``.

@@ -27,6 +27,9 @@ class Access:
     ssh: SshOptions = field(default_factory=SshOptions)
     user: str | None = None
     timeout: float = 15.0
+    # The TCP port WinRE's net use will reach the file server on, when bmr's own way in is another (a tunnel, a port
+    # forward, a test server); None: the location's own port. Only preflight's port check reads it.
+    winre_port: int | None = None
 
     def for_other(self, location: Location) -> Access:
         """This access for a command's second location (a copy's source, the file server over SSH): --user fills in

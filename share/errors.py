@@ -17,6 +17,7 @@
         ├── HostKeyRejected        SSH host key unknown or different from the pinned one
         ├── AccessDenied
         ├── InUse                  the file is held open by another connection (often our own dead one) (retryable)
+        ├── ConnectionLimit        the share takes no more connections (max connections, a user limit) (retryable)
         ├── ShareNotFound
         ├── NotFound
         ├── AlreadyExists
@@ -126,6 +127,13 @@ class AccessDenied(ShareError):
 class InUse(ShareError):
     """Another connection holds the file open, most often bmr's own earlier one after the link died: the server lets
     go when it notices (minutes; at once after a restart of the file server's service). Rerun then: the copy resumes."""
+
+    retryable = True
+
+
+class ConnectionLimit(ShareError):
+    """The share takes no more connections (Samba `max connections`, a Windows share's user limit): wait until
+    others disconnect, or raise the limit. bmr's own dropped connection counts until the server lets it go."""
 
     retryable = True
 

@@ -46,11 +46,12 @@ class Location:
         return self.host is not None and _is_ip(self.host)
 
     def unc(self, host: str | None = None, subpath: str = "") -> str:
-        """The Windows form of an SMB location (or of a folder below it), e.g. ``\\\\10.0.0.5\\restore``."""
+        """The Windows form of an SMB location (or of a folder below it), e.g. ``\\\\10.0.0.5\\restore``; an IPv6
+        address in the form Windows parses (``\\\\--1.ipv6-literal.net\\restore``). A UNC path has no port."""
         if self.scheme != "smb":
             raise ValueError("only SMB locations have a UNC form")
         parts = [p for p in (self.path + "/" + subpath).split("/") if p]
-        return "\\\\" + "\\".join([host or self.host or "", self.share or "", *parts])
+        return "\\\\" + "\\".join([windows_host(host or self.host or ""), self.share or "", *parts])
 
     def child(self, subpath: str) -> Location:
         """This location moved down to ``subpath`` (relative, '/'-separated)."""
@@ -87,7 +88,7 @@ class Location:
         user = ""
         if self.user:
             user = (f"{self.domain};" if self.domain else "") + self.user + "@"
-        host = f"[{self.host}]" if self.host and ":" in self.host else (self.host or "")
+        host = f"[{self.host.replace('%', '%25')}]" if self.host and ":" in self.host else (self.host or "")
         port = f":{self.port}" if self.port and self.port != DEFAULT_PORTS[self.scheme] else ""
         if self.scheme == "smb":
             tail = "/".join(p for p in [self.share or "", self.path] if p)
@@ -98,9 +99,46 @@ class Location:
         return self.display()
 
 
+IPV6_LITERAL = ".ipv6-literal.net"
+
+
+def windows_host(host: str) -> str:
+    """A host as Windows takes it in a UNC path: an IPv6 address becomes its ``ipv6-literal.net`` name
+    (``::1`` -> ``--1.ipv6-literal.net``, ``fe80::1%4`` -> ``fe80--1s4.ipv6-literal.net``); anything else as is."""
+    address, _, zone = host.partition("%")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return host
+    if ip.version != 6:
+        return host
+    return address.replace(":", "-") + (f"s{zone}" if zone else "") + IPV6_LITERAL
+
+
+def host_from_windows(text: str) -> str | None:
+    """The address an IPv6 host written the Windows way names (``[::1]``, ``--1.ipv6-literal.net``,
+    ``fe80--1s4.ipv6-literal.net``), as ``::1`` or ``fe80::1%4``; None when ``text`` is neither form."""
+    if text.startswith("[") and text.endswith("]"):
+        candidate = unquote(text[1:-1])
+    elif text.lower().endswith(IPV6_LITERAL) and len(text) > len(IPV6_LITERAL):
+        name = text[: -len(IPV6_LITERAL)]
+        address, _, zone = name.partition("s")
+        candidate = address.replace("-", ":") + (f"%{zone}" if zone else "")
+    else:
+        return None
+    address, _, zone = candidate.partition("%")
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        return None
+    if zone and not re.fullmatch(r"[A-Za-z0-9_.-]+", zone):
+        return None
+    return str(ip) + (f"%{zone}" if zone else "")
+
+
 def _is_ip(host: str) -> bool:
     try:
-        ipaddress.ip_address(host)
+        ipaddress.ip_address(host.partition("%")[0])
     except ValueError:
         return False
     return True
@@ -154,8 +192,11 @@ def split_url(text: str, default_port: int) -> tuple[str, int, str | None, str |
     # urlsplit lowercases the host; keep it as typed (a UNC path and its smb:// form must name the same host).
     typed = url.netloc.rsplit("@", 1)[-1]
     host = typed[1:].split("]", 1)[0] if typed.startswith("[") else typed.rsplit(":", 1)[0] if url.port else typed
-    if host.lower() != url.hostname:
+    if typed.startswith("["):
+        host = host_from_windows(typed[: typed.index("]") + 1]) or host
+    elif host.lower() != url.hostname:
         host = url.hostname
+    host = host_from_windows(host) or host
     return host, port or default_port, user, domain, clean_parts(unquote(url.path), text)
 
 

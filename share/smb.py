@@ -4,92 +4,55 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
-import socket
-import struct
 import uuid
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import smbclient
 from smbprotocol.connection import Connection, SecurityMode
-from smbprotocol.exceptions import (
-    MoreProcessingRequired,
-    SMBAuthenticationError,
-    SMBConnectionClosed,
-    SMBException,
-    SMBOSError,
-    SMBResponseException,
-)
 from smbprotocol.file_info import FileAttributes
-from smbprotocol.session import SMB2SessionSetupRequest, SMB2SessionSetupResponse
 from smbprotocol.tree import TreeConnect
 
-from share import errors, ntlminfo, paths, smbbulk
+from share import errors, paths, smbbulk, smbdfs
 from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
-from share.credentials import Account, PasswordSource
-from share.location import DEFAULT_PORTS, Location, clean_parts, redact, split_url
+from share.credentials import Account, PasswordSource, Secret
+from share.location import (
+    DEFAULT_PORTS,
+    IPV6_LITERAL,
+    Location,
+    clean_parts,
+    host_from_windows,
+    redact,
+    split_url,
+    windows_host,
+)
 from share.smbbulk import CREDIT_BYTES, BulkChannel, ReadSlot
+from share.smberrors import smb_errors
+from share.smbnegotiate import (
+    DIALECTS,
+    Negotiated,
+    _log_on_replacing,
+    _negotiate,
+    _resolve,
+    cipher,
+    negotiate,
+    signing_algorithm,
+)
+
+__all__ = ["DIALECTS", "Negotiated", "SmbBackend", "negotiate", "parse_unc", "parse_url", "smb_errors"]
 
 # smbprotocol's receive thread reports a dropped or garbled connection with log.exception; with no handler
 # anywhere, Python's last-resort handler would print that traceback on stderr. The caller gets the mapped error;
 # the record still reaches any handler the application installs (it propagates).
 logging.getLogger("smbprotocol").addHandler(logging.NullHandler())
 
-DIALECTS = {0x0202: "2.0.2", 0x0210: "2.1", 0x0300: "3.0", 0x0302: "3.0.2", 0x0311: "3.1.1"}
-
-# NTSTATUS -> our class. smbprotocol's own classes are not OSError subclasses (or are, with errno 0),
-# so the status code is the only reliable thing to classify by.
-_BY_STATUS: dict[int, type[errors.ShareError]] = {
-    0xC000006D: errors.AuthenticationFailed,  # STATUS_LOGON_FAILURE
-    0xC000006A: errors.AuthenticationFailed,  # STATUS_WRONG_PASSWORD
-    0xC000006E: errors.AuthenticationFailed,  # STATUS_ACCOUNT_RESTRICTION
-    0xC0000071: errors.AuthenticationFailed,  # STATUS_PASSWORD_EXPIRED
-    0xC0000072: errors.AuthenticationFailed,  # STATUS_ACCOUNT_DISABLED
-    0xC0000193: errors.AuthenticationFailed,  # STATUS_ACCOUNT_EXPIRED
-    0xC0000234: errors.AuthenticationFailed,  # STATUS_ACCOUNT_LOCKED_OUT
-    0xC0000022: errors.AccessDenied,  # STATUS_ACCESS_DENIED
-    0xC00000A2: errors.AccessDenied,  # STATUS_MEDIA_WRITE_PROTECTED
-    0xC0000061: errors.AccessDenied,  # STATUS_PRIVILEGE_NOT_HELD
-    0xC0000043: errors.InUse,  # STATUS_SHARING_VIOLATION: often our own dead session still holds the file
-    0xC00000CC: errors.ShareNotFound,  # STATUS_BAD_NETWORK_NAME
-    0xC000000F: errors.NotFound,  # STATUS_NO_SUCH_FILE
-    0xC0000034: errors.NotFound,  # STATUS_OBJECT_NAME_NOT_FOUND
-    0xC000003A: errors.NotFound,  # STATUS_OBJECT_PATH_NOT_FOUND
-    0xC0000056: errors.NotFound,  # STATUS_DELETE_PENDING
-    0xC0000225: errors.NotFound,  # STATUS_NOT_FOUND
-    0xC0000035: errors.AlreadyExists,  # STATUS_OBJECT_NAME_COLLISION
-    0xC0000101: errors.AlreadyExists,  # STATUS_DIRECTORY_NOT_EMPTY
-    0xC0000103: errors.NotADirectory,  # STATUS_NOT_A_DIRECTORY
-    0xC000007F: errors.DiskFull,  # STATUS_DISK_FULL
-    0xC0000044: errors.DiskFull,  # STATUS_QUOTA_EXCEEDED
-    0xC00000B5: errors.TimedOut,  # STATUS_IO_TIMEOUT
-    0xC000020C: errors.ConnectionLost,  # STATUS_CONNECTION_DISCONNECTED
-    0xC000023A: errors.ConnectionLost,  # STATUS_CONNECTION_ABORTED
-    0xC0000418: errors.NtlmBlocked,  # STATUS_NTLM_BLOCKED (smbprotocol has no name for it: "UNKNOWN_ENUM")
-}
-
-_STATUS_NAMES = {
-    0xC000006D: "unknown user name or bad password",
-    0xC000006A: "wrong password",
-    0xC000006E: "account restriction",
-    0xC0000071: "password expired",
-    0xC0000072: "account disabled",
-    0xC0000193: "account expired",
-    0xC0000234: "account locked out",
-    0xC0000418: "the server refuses NTLM, and WinRE can log on with nothing else",
-}
-
-
-def _status_of(exc: BaseException) -> int | None:
-    status = getattr(exc, "ntstatus", None)
-    if status is None:
-        status = getattr(exc, "status", None)
-    return int(status) if isinstance(status, int) else None
+# Every handle bmr opens lets others read, write and delete (rename) the file. After a link dies, the server keeps
+# the dead session's handles open until it notices (minutes); a handle that shared nothing would lock bmr's own
+# reconnect out of its partial file ("used by another process"). One stage at a time is the lock file's job.
+SHARING = "rwd"
 
 
 class SmbBackend(Backend):
@@ -110,6 +73,9 @@ class SmbBackend(Backend):
         self._password = password
         self._cache: dict[str, Any] = {}
         self._session: Any = None
+        self._secret: Secret | None = None
+        self._dfs_tree: Any = None  # the tree connect of a DFS root share, for referrals
+        self._links: dict[str, smbdfs.Link] = {}
         self._channel: BulkChannel | None = None
         self._server_address: str | None = None
         self._share_encrypted: bool | None = None
@@ -118,9 +84,16 @@ class SmbBackend(Backend):
     # -- connection -------------------------------------------------------------------------------------------
 
     def connect(self) -> None:
-        """Open (or reopen after a drop) the connection and session, and check the share and path exist."""
+        """Open (or reopen after a drop) the connection and session, and check the share and path exist.
+
+        A reopen names the session it replaces (SESSION_SETUP's PreviousSessionId, as Windows clients do after a
+        reconnect): the server then closes that dead session at once, with its open files and its tree connects,
+        instead of holding them until it notices the link is gone (a share with `max connections = 1` would
+        refuse the reconnect until then)."""
+        previous = int(self._session.session_id or 0) if self._session is not None else 0
         self.close()
         secret = self._password.require(f"{self.account.windows()} on {self.describe()}")
+        self._secret = secret
         with self._mapped(""):
             self._server_address = _resolve(self.host, self.port)
             conn = Connection(uuid.uuid4(), self.host, self.port, require_signing=True)
@@ -128,6 +101,8 @@ class SmbBackend(Backend):
             conn._receive_timeout = max(int(self.timeout), 1)
             _negotiate(conn, self.host, self.port, self.timeout)
             self._cache[f"{self.host.lower()}:{self.port}"] = conn
+            if previous:
+                _log_on_replacing(conn, self.account.windows(), secret.reveal(), previous)
             self._session = smbclient.register_session(
                 self.host,
                 username=self.account.windows(),
@@ -141,23 +116,61 @@ class SmbBackend(Backend):
             tree = TreeConnect(self._session, f"\\\\{self.host}\\{self.location.share}")
             tree.connect()
             self._share_encrypted = bool(tree.encrypt_data)
-            tree.disconnect()
+            if tree.is_dfs_share:
+                self._dfs_tree = tree  # kept: the referrals of the links below are asked over it
+                if paths.split(self.location.path):
+                    self._follow(self._unc(""))
+            else:
+                tree.disconnect()
+        with self._mapped(""):  # anew: below a DFS link, what fails now is the target server's
             smbclient.stat(self._unc(""), **self._kw)
 
     @property
     def _kw(self) -> dict[str, Any]:
-        return {"port": self.port, "connection_cache": self._cache}
+        # The credentials go with every call: smbclient logs on to a DFS link's target server with them (Windows
+        # uses the same credentials for every server of a namespace).
+        secret = self._secret.reveal() if self._secret is not None else None
+        return {
+            "port": self.port,
+            "connection_cache": self._cache,
+            "username": self.account.windows(),
+            "password": secret,
+            "connection_timeout": self.timeout,
+        }
+
+    def _follow(self, unc: str) -> smbdfs.Link | None:
+        """Resolve the DFS link at or above ``unc`` (first reachable target first); remembered for dfs_target."""
+        if self._dfs_tree is None:
+            return None
+        link = smbdfs.resolve(self._dfs_tree, unc, self.port, min(self.timeout, 5.0))
+        if link is not None:
+            self._links[link.path.lower()] = link
+        return link
+
+    def dfs_target(self, path: str = "") -> str | None:
+        """The UNC of ``path`` on the DFS target server in use, when ``path`` is at or below a link; else None.
+        WinRE cannot resolve domain-based namespaces: this is the share a restore must name."""
+        unc = self.describe(path)
+        lowered = unc.lower()
+        for key, link in self._links.items():
+            if lowered == key or lowered.startswith(key + "\\"):
+                return smbdfs.target_unc(link, unc)
+        return None
 
     def _unc(self, path: str) -> str:
         parts = [self.host, self.location.share or "", *paths.split(self.location.path), *paths.split(path)]
         return "\\\\" + "\\".join(parts)
 
     def describe(self, path: str = "") -> str:
-        return self._unc(path)
+        """The UNC path as Windows writes it (an IPv6 host as its ipv6-literal.net name)."""
+        return "\\\\" + windows_host(self.host) + self._unc(path)[2 + len(self.host) :]
 
     @contextmanager
     def _mapped(self, path: str) -> Iterator[None]:
-        with smb_errors(self.describe(path), self.host, self.port, self.account.windows(), self.location.share):
+        # Below a DFS link, a refusal comes from the link's target server: name that one.
+        target = self.dfs_target(path) if self._links else None
+        host = next(p for p in target.split("\\") if p) if target else self.host
+        with smb_errors(self.describe(path), host, self.port, self.account.windows(), self.location.share):
             yield
 
     # -- operations --------------------------------------------------------------------------------------------
@@ -175,7 +188,10 @@ class SmbBackend(Backend):
             for item in smbclient.scandir(self._unc(path), **self._kw):
                 info = item.smb_info
                 attrs = info.file_attributes
-                if attrs & FileAttributes.FILE_ATTRIBUTE_REPARSE_POINT:
+                if attrs & FileAttributes.FILE_ATTRIBUTE_REPARSE_POINT and self._dfs_tree is not None:
+                    kind = Kind.DIR  # a DFS link: a folder on its target server, looked through as Windows does
+                    self._follow(self._unc(paths.join(path, item.name)))
+                elif attrs & FileAttributes.FILE_ATTRIBUTE_REPARSE_POINT:
                     kind = Kind.OTHER
                 elif attrs & FileAttributes.FILE_ATTRIBUTE_DIRECTORY:
                     kind = Kind.DIR
@@ -187,7 +203,7 @@ class SmbBackend(Backend):
 
     def open_read(self, path: str, offset: int = 0) -> Stream:
         with self._mapped(path):
-            raw = smbclient.open_file(self._unc(path), mode="rb", share_access="r", **self._kw)
+            raw = smbclient.open_file(self._unc(path), mode="rb", share_access=SHARING, **self._kw)
             if offset:
                 raw.seek(offset)
         return Stream(raw, self._mapped, path, forget)
@@ -195,8 +211,8 @@ class SmbBackend(Backend):
     def _open_for_writing(self, path: str, offset: int, **options: Any) -> Any:
         """Create ``path``, or keep its first ``offset`` bytes and drop the rest; positioned at ``offset``."""
         if not offset:
-            return smbclient.open_file(self._unc(path), mode="wb", **options, **self._kw)
-        raw = smbclient.open_file(self._unc(path), mode="r+b", **options, **self._kw)
+            return smbclient.open_file(self._unc(path), mode="wb", share_access=SHARING, **options, **self._kw)
+        raw = smbclient.open_file(self._unc(path), mode="r+b", share_access=SHARING, **options, **self._kw)
         raw.truncate(offset)
         raw.seek(offset)
         return raw
@@ -253,7 +269,7 @@ class SmbBackend(Backend):
 
     def open_source(self, path: str, offset: int = 0) -> Source:
         with self._mapped(path):
-            raw = smbclient.open_file(self._unc(path), mode="rb", share_access="r", buffering=0, **self._kw)
+            raw = smbclient.open_file(self._unc(path), mode="rb", share_access=SHARING, buffering=0, **self._kw)
             channel = self._channel_for(raw)
         if channel is None:
             raw.seek(offset)
@@ -269,7 +285,7 @@ class SmbBackend(Backend):
         if folder:
             return
         with self._mapped(path):
-            raw = smbclient.open_file(self._unc(path), mode="r+b", buffering=0, **self._kw)
+            raw = smbclient.open_file(self._unc(path), mode="r+b", share_access=SHARING, buffering=0, **self._kw)
             try:
                 raw.fd.flush()
             finally:
@@ -320,6 +336,8 @@ class SmbBackend(Backend):
             if conn is not None
             else None,
             share_encryption=self._share_encrypted if session is not None else None,
+            signing_algorithm=signing_algorithm(conn) if session is not None else None,
+            cipher=cipher(conn) if session is not None and (session.encrypt_data or self._share_encrypted) else None,
         )
 
     @property
@@ -330,6 +348,7 @@ class SmbBackend(Backend):
     def close(self) -> None:
         cache, self._cache = self._cache, {}
         self._session = None
+        self._dfs_tree = None
         self._share_encrypted = None
         channel, self._channel = self._channel, None
         if cache:
@@ -526,169 +545,26 @@ def forget(raw: Any) -> None:
             raw.fd._connected = False
 
 
-@contextmanager
-def smb_errors(where: str, host: str, port: int, account: str | None, share: str | None) -> Iterator[None]:
-    """Translate smbprotocol's exceptions into share.errors; the only place they are caught."""
-    try:
-        yield
-    except errors.BmrError:
-        raise
-    except (SMBOSError, SMBResponseException) as exc:
-        status = _status_of(exc) or 0
-        cls = _BY_STATUS.get(status, errors.ShareError)
-        reason = errors.in_words(getattr(exc, "strerror", None) or _first_line(exc))
-        if issubclass(cls, errors.AuthenticationFailed):
-            raise cls(f"{account} was refused by {host}:{port} ({_STATUS_NAMES.get(status, 'logon failure')})") from exc
-        if cls is errors.ShareNotFound:
-            raise cls(f"no share '{share}' on {host}") from exc
-        raise cls(f"{where}: {reason}") from exc
-    except SMBAuthenticationError as exc:
-        raise errors.AuthenticationFailed(f"{account} was refused by {host}:{port}") from exc
-    except SMBConnectionClosed as exc:
-        raise errors.ConnectionLost(f"the connection to {host}:{port} dropped") from exc
-    except SMBException as exc:
-        text = _first_line(exc)
-        if "guest" in text.lower():
-            # Samba's `map to guest = Bad User` (a common default) turns a name it does not know into a guest: the
-            # usual cause is a mistyped user or domain name, not a guest-only share.
-            raise errors.GuestRefused(
-                f"{host} logged {account} on as a guest instead: the server does not know that account (a mistyped "
-                "user or domain name?) or maps failed logons to guest; Windows and WinRE refuse insecure guest "
-                "logons"
-            ) from exc
-        if "timeout" in text.lower():
-            raise errors.TimedOut(f"{where}: {text}") from exc
-        raise errors.ProtocolError(f"{where}: {text}") from exc
-    except ValueError as exc:  # smbprotocol reports TCP connect failures as ValueError
-        text = str(exc)
-        if not text.startswith("Failed to connect"):
-            # Its parsers raise ValueError for values outside their enums (non-conforming servers).
-            raise errors.ProtocolError(f"{where}: the server sent something smbprotocol cannot parse ({text})") from exc
-        cls2: type[errors.ShareError] = errors.TimedOut if "timed out" in text else errors.CannotConnect
-        raise cls2(f"cannot connect to {host}:{port}: {errors.in_words(text.split(': ', 1)[-1])}") from exc
-    except (struct.error, KeyError) as exc:  # smbprotocol's parsers, on messages of non-conforming servers
-        raise errors.ProtocolError(
-            f"{where}: the server sent something smbprotocol cannot parse ({type(exc).__name__}: {exc})"
-        ) from exc
-    except TimeoutError as exc:
-        raise errors.TimedOut(f"{where}: no answer in time") from exc
-    except OSError as exc:  # socket-level failures outside smbprotocol's wrapping
-        raise errors.CannotConnect(
-            f"cannot connect to {host}:{port}: {errors.in_words(exc.strerror or str(exc))}"
-        ) from exc
-
-
-@dataclass(frozen=True)
-class Negotiated:
-    """What an SMB server offers before anyone logs on."""
-
-    dialect: str
-    signing_enabled: bool
-    signing_required: bool
-    encryption: bool
-    server_names: ntlminfo.ServerNames | None = None  # from the NTLM CHALLENGE; None when the server gave none
-
-
-def _server_names(conn: Connection) -> ntlminfo.ServerNames | None:
-    """Send a bare NTLM NEGOTIATE (no credential) and read the server's names from its CHALLENGE."""
-    request = SMB2SessionSetupRequest()
-    request["security_mode"] = conn.client_security_mode
-    request["buffer"] = ntlminfo.NEGOTIATE
-    sent = conn.send(request, credit_request=1)
-    try:
-        response = conn.receive(sent)
-    except MoreProcessingRequired as exc:  # the CHALLENGE comes with STATUS_MORE_PROCESSING_REQUIRED
-        response = exc.header
-    except SMBResponseException:  # no NTLM here (Kerberos only): no names
-        return None
-    setup = SMB2SessionSetupResponse()
-    setup.unpack(response["data"].get_value())
-    return ntlminfo.names_from_challenge(setup["buffer"].get_value())
-
-
-def negotiate(host: str, port: int = 445, timeout: float = 5.0) -> Negotiated:
-    """Negotiate only (no logon): the dialect and signing the server offers, and its NetBIOS names from an NTLM
-    CHALLENGE (no credential is sent). Raises CannotConnect, TimedOut."""
-    where = f"{host}:{port}"
-    with smb_errors(where, host, port, None, None):
-        conn = Connection(uuid.uuid4(), host, port, require_signing=False)
-        conn._receive_timeout = max(int(timeout), 1)
-        _negotiate(conn, host, port, timeout)
-        try:
-            mode = int(conn.server_security_mode or 0)
-            return Negotiated(
-                dialect=DIALECTS.get(conn.dialect, hex(conn.dialect)),
-                signing_enabled=bool(mode & SecurityMode.SMB2_NEGOTIATE_SIGNING_ENABLED),
-                signing_required=bool(mode & SecurityMode.SMB2_NEGOTIATE_SIGNING_REQUIRED),
-                encryption=bool(conn.supports_encryption),
-                server_names=_server_names(conn),
-            )
-        finally:
-            conn.disconnect()
-
-
-def _negotiate(conn: Connection, host: str, port: int, timeout: float) -> None:
-    """``conn.connect``; when the server drops the SMB2 negotiate, find out whether it speaks only SMB1."""
-    try:
-        conn.connect(timeout=timeout)
-    except (SMBConnectionClosed, SMBException) as exc:
-        if _speaks_only_smb1(host, port, timeout):
-            raise errors.Smb1Only(
-                f"{host}:{port} speaks only SMB1 (it dropped the SMB2 negotiate and answered an SMB1 one); "
-                "WinRE has no SMB1 client"
-            ) from exc
-        raise
-
-
-def _speaks_only_smb1(host: str, port: int, timeout: float) -> bool:
-    """Send an SMB1 NEGOTIATE offering only "NT LM 0.12"; True when the answer is an SMB1 message."""
-    header = struct.pack(
-        "<4sBIBHH8sHHHHH", b"\xffSMB", 0x72, 0, 0x18, 0xC853, 0, b"\0" * 8, 0, 0xFFFF, os.getpid() & 0xFFFF, 0, 0
-    )
-    dialects = b"\x02NT LM 0.12\x00"
-    message = header + struct.pack("<BH", 0, len(dialects)) + dialects
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            sock.sendall(struct.pack(">I", len(message)) + message)
-            reply = b""
-            while len(reply) < 8:
-                chunk = sock.recv(8 - len(reply))
-                if not chunk:
-                    return False
-                reply += chunk
-    except OSError:
-        return False
-    return reply[4:8] == b"\xffSMB"
-
-
-def _resolve(host: str, port: int) -> str:
-    try:
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise errors.CannotConnect(
-            f"cannot resolve '{host}': {exc.strerror}",
-            hint="Use the file server's IP address (WinRE usually has no DNS either).",
-        ) from exc
-    return str(info[0][4][0])
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0]
-
-
 _HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")  # a NetBIOS or DNS name, or an IPv4 address
 
 
 def parse_unc(text: str) -> Location:
-    """``\\\\host\\share\\path`` as a location."""
+    """``\\\\host\\share\\path`` as a location; an IPv6 host as ``[::1]`` or ``--1.ipv6-literal.net`` (Windows'
+    form, with ``s<zone>``). A UNC path has no port: the smb:// form takes one."""
     parts = clean_parts(text[2:], text)
     if len(parts) < 2:
         raise errors.InvalidLocation(f"a UNC path needs a host and a share (\\\\host\\share): {text}")
-    if not _HOST_RE.match(parts[0]):
+    host = host_from_windows(parts[0])
+    if host is None and (parts[0].startswith("[") or parts[0].lower().endswith(IPV6_LITERAL)):
+        raise errors.InvalidLocation(f"'{parts[0]}' is not an IPv6 address in the UNC path {text}")
+    if host is None and ":" in parts[0] and _HOST_RE.match(parts[0].split(":", 1)[0]):
+        raise errors.InvalidLocation(
+            f"a UNC path has no port ('{parts[0]}' in {text}): Windows always uses 445 there; give another port as "
+            f"smb://user@{parts[0]}/{parts[1]}"
+        )
+    if host is None and not _HOST_RE.match(parts[0]):
         raise errors.InvalidLocation(f"'{parts[0]}' is not a host name or IP address in the UNC path {text}")
-    return Location("smb", "/".join(parts[2:]), host=parts[0], port=DEFAULT_PORTS["smb"], share=parts[1])
+    return Location("smb", "/".join(parts[2:]), host=host or parts[0], port=DEFAULT_PORTS["smb"], share=parts[1])
 
 
 def parse_url(text: str) -> Location:

@@ -573,7 +573,7 @@ class BulkChannel:
             and length >= 80
             and data_offset >= 80
             and data_length <= len(slot.buffer)
-            and data_offset + data_length == length
+            and data_offset + data_length <= length
         )
         if not fits:
             if not self._drain(length - head, timeout):
@@ -587,15 +587,22 @@ class BulkChannel:
                 slot.error = errors.ProtocolError("a READ response did not fit its request")
             slot.done.set()
             return
+        # DataOffset is honoured both ways (MS-SMB2 2.2.20): padding may stand before the data, and some servers
+        # (impacket's) pad the message after it to 8 bytes; both are read, and signed, as part of the message.
         pad = bytearray(data_offset - 80)
         target = slot.buffer[:data_length]
-        if not (self._read_exact(memoryview(pad), timeout) and self._read_exact(target, timeout)):
+        tail = bytearray(length - data_offset - data_length)
+        if not (
+            self._read_exact(memoryview(pad), timeout)
+            and self._read_exact(target, timeout)
+            and self._read_exact(memoryview(tail), timeout)
+        ):
             self._fail_reads(errors.ConnectionLost("the SMB connection closed"))
             return
         if self.signer.key:
             header = bytes(prefix[4:52]) + b"\0" * 16
             body = memoryview(prefix)[68:84]
-            expected = self.signer.signature([header, body, pad, target], message_id, response=True)
+            expected = self.signer.signature([header, body, pad, target, tail], message_id, response=True)
             if not flags & FLAG_SIGNED or not hmac.compare_digest(expected, bytes(prefix[52:68])):
                 slot.error = errors.ProtocolError("a READ response failed its signature check")
         slot.length = data_length

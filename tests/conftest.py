@@ -45,6 +45,13 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def winre_on_445(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's smbd listen on free ports and stand for file servers that WinRE reaches on 445 (what
+    --winre-port says); the port check's own tests remove this."""
+    monkeypatch.setenv("BMR_WINRE_PORT", "445")
+
+
 @pytest.fixture
 def password_env(monkeypatch: pytest.MonkeyPatch) -> str:
     """The test password in an environment variable of its own, as a user would give it."""

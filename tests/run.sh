@@ -18,6 +18,7 @@ need mkfs.vfat dosfstools
 need mmd mtools
 # promtool checks the drill's Prometheus textfile.
 need promtool prometheus
+need ip iproute2
 need mkntfs ntfs-3g
 need hivexsh libhivex-bin
 # The MBR reader's real tables (extended and logical partitions) are written by sfdisk and parted.
@@ -35,6 +36,9 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# impacket (a second SMB server for the tests) installs its example scripts into .venv/bin, smbclient.py among
+# them: beside .venv/bin/bmr that file would shadow smbprotocol's smbclient package for the bmr command.
+rm -f .venv/bin/smbclient.py
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 CHECKS: dict[str, str] = {
     "connect": "the server's SMB port answers over TCP",
+    "port": "the server is reached on TCP 445, the only port WinRE's net use connects to",
     "dialect": "the server speaks SMB 2 or 3 (WinRE has no SMB1)",
     "signing": "the server offers SMB signing",
     "auth": "the account logs on, not as a guest, in a form WinRE accepts",

@@ -16,14 +16,14 @@ from restore.checks.ids import ORDER
 from restore.checks.serverside import server_share_check
 from restore.tree.choose import Choice, NotInTree, choose_point
 from restore.tree.find import DEFAULT_DEPTH, inspect_location
-from restore.tree.model import Inspection, Machine, RecoveryPoint, Tree
+from restore.tree.model import TREE_NAME, Inspection, Machine, RecoveryPoint, Tree
 from restore.units import human_bytes
-from share import errors
+from share import errors, paths
 from share.base import Backend
 from share.connect import Access, negotiate, open_backend
 from share.credentials import Account
 from share.location import Location
-from share.writetest import try_write
+from share.writetest import write_test
 from winre.terms import Purpose
 
 # What is known (evidence.md, c-amie.co.uk notes on Windows Server Backup 2012 R2): a restore failed with 0x80070001
@@ -128,6 +128,7 @@ def run_preflight(
     ip = _check_connect(run, location, access.timeout)
     if ip is None:
         return Preflight(display, None, request.machine, request.version, run.finish("not reachable", wanted))
+    run.add(port_check(location, access.winre_port))
     _check_dialect(run, location, ip, access.timeout)
     run.add(_unc_name(location, ip))
     if backend is not None:
@@ -179,7 +180,7 @@ def _checks_on_share(
     except errors.AccessDenied as exc:
         run.add(failed("read", str(exc), "grant the account read access to the share and its folders"))
     if staging:
-        run.add(_write_check(backend))
+        run.add(_write_check(backend, request.machine))
         run.add(_free_space(backend, request.stage_size or 0, request.margin))
     target: str | None = None
     machine: Machine | None = None
@@ -188,8 +189,14 @@ def _checks_on_share(
     if inspection is not None:
         if share is not None:
             root = shareroot.analyse(location, inspection, ip, staging=staging)
-            run.add(root.check)
             tree, target = root.tree, root.backup_target
+            held = backend.dfs_target(paths.parent(tree.path)) if tree and tree.inside is None else None
+            if held is not None and target is not None:
+                # WinRE cannot resolve a DFS namespace: the restore names the target server's own share.
+                run.add(_through_dfs(root.check, held))
+                target = held
+            else:
+                run.add(root.check)
         else:
             run.add(skipped("share-root", "no --share-unc: the share WinRE will use is not known"))
             tree = inspection.trees[0] if inspection.trees else None
@@ -228,6 +235,14 @@ def _checks_on_share(
     )
 
 
+def _through_dfs(check: Check, held: str) -> Check:
+    """The share-root check of a tree reached through a DFS link: judged on the target server's share."""
+    note = f"through a DFS link: WinRE cannot resolve DFS namespaces, so the restore uses {held}"
+    if len([p for p in held.split("\\") if p]) == 2:  # the target's share root holds WindowsImageBackup
+        return passed("share-root", f"{held} holds WindowsImageBackup at its root ({note})", dfs_target=held)
+    return replace(check, message=f"{check.message}; {note}", details={**check.details, "dfs_target": held})
+
+
 def _check_connect(run: _Run, location: Location, timeout: float) -> str | None:
     host, port = location.host or "", location.port or 445
     try:
@@ -250,6 +265,26 @@ def _check_connect(run: _Run, location: Location, timeout: float) -> str | None:
         return None
     run.add(passed("connect", f"TCP {ip}:{port} answers"))
     return ip
+
+
+def port_check(location: Location, winre_port: int | None) -> Check:
+    """WinRE's net use reaches SMB on TCP 445 only: a UNC path has no port. bmr itself may use any."""
+    port = location.port or 445
+    restore_port = winre_port or port
+    if restore_port == 445:
+        if port == 445:
+            return passed("port", "TCP 445, the port WinRE's net use connects to")
+        return passed("port", f"bmr comes in on port {port}; WinRE will reach the file server on 445 (--winre-port)")
+    return failed(
+        "port",
+        f"the share is served on port {restore_port}; WinRE's net use connects to TCP 445 only (a UNC path has no "
+        "port; only Windows 11 24H2 and Server 2025 clients can name another one). bmr itself can stage through "
+        f"port {restore_port}",
+        "serve SMB on 445 for the restore (Samba: smb ports = 445; a NAS: its SMB port setting), or forward 445 "
+        f"to port {restore_port} on the file server; if WinRE already reaches the server on 445 and only bmr comes "
+        "in another way (a tunnel, a forward), say so with --winre-port 445",
+        port=restore_port,
+    )
 
 
 def _check_dialect(run: _Run, location: Location, ip: str, timeout: float) -> None:
@@ -360,11 +395,17 @@ def _auth_ok(location: Location, access: Access, user: str | None = None) -> Che
     return passed("auth", f"credentials accepted for {account.windows()} (not a guest session)")
 
 
-def _write_check(backend: Backend) -> Check:
-    ok, why = try_write(backend)
-    if ok:
-        return passed("write", f"created and deleted a file in {backend.describe()}")
-    return failed("write", why or "cannot write", "grant the account change (write) permission on the share")
+def _write_check(backend: Backend, machine: str | None) -> Check:
+    """What the stage writes, where it writes it: WindowsImageBackup\\<Computer> (WindowsImageBackup when the
+    computer is not named) and the lock beside it."""
+    folder = paths.join(TREE_NAME, machine or "")
+    result = write_test(backend, folder)
+    if result.ok:
+        return passed("write", f"wrote, renamed and deleted .vhdx and .xml files in {backend.describe(folder)}")
+    hint = result.hint or "grant the account change (write) permission on the share"
+    if result.refused_pattern:
+        return failed("write", result.why or "a file name is refused", hint, refused=result.refused_pattern)
+    return failed("write", result.why or "cannot write", hint)
 
 
 def _free_space(backend: Backend, size: int, margin: float) -> Check:

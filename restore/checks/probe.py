@@ -37,6 +37,7 @@ class ProbeResult:
             "dialect": facts["dialect"],
             "signing": facts["signing"],
             "encryption": facts["encryption"],
+            "signing_algorithm": facts["signing_algorithm"],
             "share_encryption": facts["share_encryption"],
             "user": facts["user"],
             "cipher": facts["cipher"],

@@ -13,7 +13,7 @@ from restore.tree.choose import holder_location
 from restore.tree.find import is_tree_name
 from restore.tree.model import Inside, Inspection, Tree
 from share import paths
-from share.location import Location
+from share.location import Location, windows_host
 
 
 def holder_of(location: Location, tree: Tree) -> str | None:
@@ -25,7 +25,7 @@ def holder_of(location: Location, tree: Tree) -> str | None:
 def target_for(location: Location, host: str, folder: str = "") -> str:
     """The UNC of a folder given relative to the SHARE (not to the location's path): ``\\\\host\\share[\\folder]``."""
     parts = [p for p in folder.split("/") if p]
-    return "\\\\" + "\\".join([host, location.share or "", *parts])
+    return "\\\\" + "\\".join([windows_host(host), location.share or "", *parts])
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def analyse(location: Location, inspection: Inspection, host: str, *, staging: b
         else:
             problems.append(f"WindowsImageBackup sits in {where}, not at the share root or the named folder")
         name = _suggested_share(holder)
-        target = "\\\\" + f"{host}\\{name}"
+        target = "\\\\" + f"{windows_host(host)}\\{name}"
         fixes.append(
             f"share the folder {where} as its own share (for example '{name}'), then use -backupTarget:{target}"
         )
@@ -155,10 +155,10 @@ def _subfolder(location: Location, host: str, folder: str, what: str) -> Check:
         f"{what} in the sub-folder '{folder}' of share '{location.share}': wbadmin accepts "
         f"-backupTarget:{unc}, but WinRE's 'Search for a system image on the network' needs a share root",
         f"for a restore from the WinRE wizard, share '{folder}' as its own share (for example '{name}') "
-        f"and use \\\\{host}\\{name}",
+        f"and use \\\\{windows_host(host)}\\{name}",
         folder=folder,
         suggested_share=name,
-        backup_target_after_fix=f"\\\\{host}\\{name}",
+        backup_target_after_fix=f"\\\\{windows_host(host)}\\{name}",
     )
 
 

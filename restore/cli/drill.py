@@ -11,7 +11,7 @@ import typer
 
 from restore.checks.check import Status
 from restore.cli import logs, text
-from restore.cli.options import HostKey, Json, Junit, KnownHosts, SshKey, Timeout
+from restore.cli.options import HostKey, Json, Junit, KnownHosts, SshKey, Timeout, WinrePort
 from restore.cli.output import finish, run, style
 from restore.cli.paths import input_file, output_file, output_folder
 from restore.cli.progress import ServerProgress
@@ -58,6 +58,7 @@ def drill(
     ssh_host_key: HostKey = None,
     ssh_key: SshKey = None,
     timeout: Timeout = 10.0,
+    winre_port: WinrePort = None,
     rpo: Rpo = None,
     ledger: Annotated[
         str | None,
@@ -142,6 +143,7 @@ def drill(
             concurrency=concurrency,
             server_timeout=server_timeout,
             timeout=timeout,
+            winre_port=winre_port,
             ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
             measure_read=measure_read,
         )

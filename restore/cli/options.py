@@ -66,6 +66,19 @@ Timeout = Annotated[
 ]
 
 
+WinrePort = Annotated[
+    int | None,
+    typer.Option(
+        "--winre-port",
+        envvar="BMR_WINRE_PORT",
+        min=1,
+        max=65535,
+        help="The port WinRE will reach the file server on, when bmr comes in through another (a tunnel or a port "
+        "forward). Default: the location's own port.",
+    ),
+]
+
+
 Junit = Annotated[
     Path | None,
     typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.", dir_okay=False, writable=True),
@@ -116,6 +129,7 @@ _ACCESS_OPTIONS: dict[str, tuple[Any, Any]] = {
     "ssh_host_key": (HostKey, None),
     "ssh_key": (SshKey, None),
     "timeout": (Timeout, 15.0),
+    "winre_port": (WinrePort, None),
 }
 
 
@@ -135,6 +149,7 @@ def build_access(
     ssh_host_key: str | None,
     ssh_key: list[Path] | None,
     timeout: float,
+    winre_port: int | None = None,
 ) -> Access:
     """How to reach a location, from the options every command shares. Prompts only on a terminal."""
     for option, given in (("--password-file", [password_file]), ("--ssh-known-hosts", [ssh_known_hosts]),
@@ -148,6 +163,7 @@ def build_access(
         ssh=SshOptions(known_hosts=ssh_known_hosts, host_key=ssh_host_key, key_files=tuple(ssh_key or ())),
         user=user,
         timeout=timeout,
+        winre_port=winre_port,
     )
 
 

@@ -28,7 +28,8 @@ def _yes_no(value: bool | None) -> str:
 
 def _negotiated(facts: SessionFacts) -> list[tuple[str, str]]:
     """The algorithms the session agreed on, where the protocol names them (SSH: cipher, MAC, key exchange)."""
-    named = (("Cipher", facts.cipher), ("MAC", facts.mac), ("Key exchange", facts.key_exchange))
+    named = (("Cipher", facts.cipher), ("MAC", facts.mac), ("Key exchange", facts.key_exchange),
+             ("Signing algorithm", facts.signing_algorithm))  # fmt: skip
     return [(name, value) for name, value in named if value]
 
 
@@ -38,6 +39,7 @@ def format_probe(result: ProbeResult) -> str:
         ("Location", result.location),
         ("Protocol", facts.protocol),
         ("Server address", facts.server_address or "-"),
+        ("Port", str(facts.port) if facts.port else "-"),
         ("Dialect", facts.dialect or "-"),
         ("Signing", _yes_no(facts.signing)),
         ("Encryption", _yes_no(facts.encryption)),

@@ -38,18 +38,20 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+def free_port(address: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as sock:
+        sock.bind((address, 0))
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, seconds: float = 15.0) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes], log: Path, seconds: float = 15.0, address: str = "127.0.0.1"
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with contextlib.suppress(OSError), socket.create_connection((address, port), timeout=0.5):
             return
         time.sleep(0.05)
     raise RuntimeError(f"port {port} did not open within {seconds} s:\n{log.read_text(errors='replace')[-3000:]}")
@@ -81,12 +83,17 @@ class SambaServer:
         extra_global: dict[str, str] | None = None,
         user: str | None = None,
         password: str | None = None,
+        address: str = "127.0.0.1",
+        port: int | None = None,
+        netbios_name: str = SMB_DOMAIN,
     ) -> None:
         self.base = base
+        self.address = address  # a loopback address: 127.0.0.x or ::1
+        self.netbios_name = netbios_name
         self.user = user or getpass.getuser()
         self.password = password or secrets.token_urlsafe(18)
         self.extra_global = {"map to guest": "never", **(extra_global or {})}
-        self.port = free_port()
+        self.port = port or free_port(address)
         self.conf = base / "smb.conf"
         self.log = base / "smbd.log"
         self.min_protocol = min_protocol
@@ -121,9 +128,9 @@ class SambaServer:
             "[global]",
             "server role = standalone server",
             "workgroup = BMRTEST",
-            f"netbios name = {SMB_DOMAIN}",
+            f"netbios name = {self.netbios_name}",
             f"smb ports = {self.port}",
-            "interfaces = 127.0.0.1",
+            f"interfaces = {self.address}",
             "bind interfaces only = yes",
             "disable netbios = yes",
             f"private dir = {b / 'private'}",
@@ -171,7 +178,7 @@ class SambaServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_for_port(self.port, self.proc, self.base / "smbd.out")
+        wait_for_port(self.port, self.proc, self.base / "smbd.out", address=self.address)
         return self
 
     def reload(self) -> None:
@@ -192,4 +199,5 @@ class SambaServer:
     def url(self, share: str, path: str = "", user: str | None = None) -> str:
         """An smb:// URL for a share, with the account qualified by the server's name, as WinRE needs it."""
         tail = f"/{path}" if path else ""
-        return f"smb://{user or SMB_DOMAIN + ';' + self.user}@127.0.0.1:{self.port}/{share}{tail}"
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"smb://{user or self.netbios_name + ';' + self.user}@{host}:{self.port}/{share}{tail}"

@@ -110,8 +110,10 @@ def _share(folder: Path, use_samba: bool) -> Iterator[tuple[str, Access, SambaSe
     samba.start()
     secret = samba.password
     try:
-        # The throwaway server's password never leaves this process: it is handed over, not printed or set.
-        yield samba.url("restore"), Access(password=PasswordSource(env="", prompt=lambda _: secret)), samba
+        # The throwaway server's password never leaves this process: it is handed over, not printed or set. It
+        # listens on a free port and stands for a file server on 445, which the restore would reach.
+        access = Access(password=PasswordSource(env="", prompt=lambda _: secret), winre_port=445)
+        yield samba.url("restore"), access, samba
     finally:
         samba.stop()
         shutil.rmtree(folder / ".samba-state", ignore_errors=True)

@@ -92,6 +92,7 @@ class DrillOptions:
     timeout: float = 10.0
     ssh: SshOptions = field(default_factory=SshOptions)
     measure_read: float | None = None  # seconds of reading the biggest image; None: a small sample only
+    winre_port: int | None = None  # see Access.winre_port
 
 
 def run_drill(
@@ -209,6 +210,7 @@ def _access(entry: ServerEntry, options: DrillOptions) -> Access:
         ssh=options.ssh,
         user=entry.user,
         timeout=entry.timeout or options.timeout,
+        winre_port=options.winre_port,
     )
 
 

@@ -17,6 +17,7 @@ from restore.tree.model import Inside, RecoveryPoint
 from restore.tree.zones import point_zone
 from share import errors
 from share.connect import Access
+from share.location import windows_host
 from winre.runbook import CheckLine, Disk, ImageContents, PreflightSummary, RunbookInput, Value
 from winre.terms import Purpose, Scenario
 from winre.wbadmin import Restore, backup_time_text, restore_commands, subfolder_of
@@ -101,7 +102,8 @@ def runbook_input(
     wizard = None
     if folder is not None:  # the WinRE wizard needs the folder that holds WindowsImageBackup shared on its own
         name = suggested_share(folder.replace("\\", "/"))
-        wizard = Value(f"\\\\{g.server_ip.text}\\{name}", f"a share to create on the file server for '{folder}'")
+        unc = f"\\\\{windows_host(g.server_ip.text)}\\{name}"
+        wizard = Value(unc, f"a share to create on the file server for '{folder}'")
     return RunbookInput(
         location=location,
         machine=Value(machine.name, "the computer folder in WindowsImageBackup"),

@@ -139,6 +139,8 @@ def _values(request: PlanRequest, result: Preflight, access: Access, given_ip: s
         return None
     if request.share_unc is not None:
         target = Value(parse_location(request.share_unc).unc(ip.text), "--share-unc")
+    elif location.windows_share and (held := _dfs_target(result)) is not None:
+        target = Value(held, DFS_NOTE)
     elif location.windows_share:
         unc = backup_target(location, choice.tree, ip.text)
         if unc is None:
@@ -150,6 +152,19 @@ def _values(request: PlanRequest, result: Preflight, access: Access, given_ip: s
     several = result.inspection is not None and len(machines_of(result.inspection)) > 1
     hint = _account_hint(location, account.text, ip.text, access.timeout)
     return RestoreValues(target, account, ip, several, hint)
+
+
+DFS_NOTE = (
+    "the DFS link's target server's own share: WinRE cannot resolve DFS namespaces (\\\\domain\\dfs), so the "
+    "restore names the server that holds the files"
+)
+
+
+def _dfs_target(result: Preflight) -> str | None:
+    """The target server's share preflight found the tree on, when the location reaches it through a DFS link."""
+    found = next((c for c in result.checks if c.id == "share-root"), None)
+    held = found.details.get("dfs_target") if found is not None else None
+    return str(held) if held else None
 
 
 def _account(location: Location, user: str | None) -> Value:

@@ -23,7 +23,7 @@ from restore.tree.points import read_folder
 from restore.units import human_bytes
 from share import errors, paths
 from share.base import Backend, Kind
-from share.writetest import try_write
+from share.writetest import write_test
 
 
 class StageRefused(errors.BmrError):
@@ -51,11 +51,11 @@ class Refusal:
 
     message: str
     hint: str
-    unreachable: bool = False  # AccessDenied (exit 3) rather than StageRefused (exit 1)
+    raises: type[errors.ShareError] | None = None  # the share error the run raises (exit 3), else StageRefused (1)
 
     def error(self) -> errors.BmrError:
-        if self.unreachable:
-            return errors.AccessDenied(self.message, hint=self.hint)
+        if self.raises is not None:
+            return self.raises(self.message, hint=self.hint)
         return StageRefused(self.message, hint=self.hint)
 
 
@@ -79,7 +79,7 @@ class StagePlan:
     def outcome(self) -> Outcome:
         if not self.refusals:
             return Outcome.OK
-        return Outcome.UNREACHABLE if self.refusals[0].unreachable else Outcome.FAILED
+        return Outcome.UNREACHABLE if self.refusals[0].raises is not None else Outcome.FAILED
 
     def count(self, action: str) -> int:
         return sum(1 for f in self.files if f.action == action)
@@ -120,6 +120,12 @@ def plan_copy(choice: Choice) -> list[PlannedFile]:
         )
         planned.append(PlannedFile(source, paths.join(TREE, machine.name, relative), size))
     return planned
+
+
+def extensions_of(planned: list[PlannedFile]) -> list[str]:
+    """The name endings the copy will write (``.vhdx``, ``.xml``, ``""`` for none): what the write test tries."""
+    found = {paths.name(p.target_path).rpartition(".") for p in planned}
+    return sorted({dot + ext.lower() if dot else "" for _, dot, ext in found})[:8] or [".vhdx"]
 
 
 def other_points(target: Backend, machine: str, keep: str) -> list[str]:
@@ -210,10 +216,14 @@ def make_plan(
         )
     others: list[str] = []
     if target is not None:
-        writable, why = try_write(target)
-        if not writable:
+        tested = write_test(target, paths.join(TREE, choice.machine.name), extensions=extensions_of(planned))
+        if not tested.ok:
             refusals.append(
-                Refusal(f"cannot write to {target.describe()}: {why}", "Check the share and folder permissions.", True)
+                Refusal(
+                    f"cannot write to {target.describe()}: {tested.why}",
+                    tested.hint or "Check the share and folder permissions.",
+                    tested.error or errors.AccessDenied,
+                )
             )
         others = other_points(target, choice.machine.name, point.folder)
         if others and not force:

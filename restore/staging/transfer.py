@@ -412,9 +412,13 @@ class Transfer:
     def _stream(self, job: FileJob, partial: str, hashes: _Hashes, start: int) -> int:
         """Copy source[start:] to the partial file. On a failure, ``_confirmed_at_failure`` holds the last offset the
         target acknowledged (where the next attempt resumes)."""
+        # Buffers no larger than what is left to copy: 32 MiB allocated (and zeroed) for a 100-byte file cost more
+        # than the copy itself, and a point may hold thousands of small files.
+        left = max(job.size - start, 1)
+        size = min(CHUNK, left)
         free: queue.Queue[bytearray] = queue.Queue()
-        for _ in range(POOL):
-            free.put(bytearray(CHUNK))
+        for _ in range(min(POOL, -(-left // size))):
+            free.put(bytearray(size))
         hashes.mark()
         worker = _HashWorker(hashes, free)
         sink = self.target.open_sink(partial, start)
@@ -425,7 +429,7 @@ class Transfer:
             source = self.source.open_source(job.source_path, start)
             while offset < job.size:
                 buffer = free.get()
-                want = min(CHUNK, job.size - offset)
+                want = min(len(buffer), job.size - offset)
                 count = _fill(source, memoryview(buffer)[:want])
                 if count == 0:
                     free.put(buffer)

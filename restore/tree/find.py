@@ -122,7 +122,7 @@ def find_trees(
     return spots, problems
 
 
-def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
+def _tree_problems(spot: Spot, location: Location, held: str | None = None) -> list[Problem]:
     problems: list[Problem] = []
     if spot.inside is not None:
         holder = up(spot.inside.levels_above)
@@ -154,7 +154,16 @@ def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
         problems.append(
             error("misnamed-tree", f"the tree folder is named '{spot.folder_name}', not 'WindowsImageBackup'")
         )
-    if spot.inside is None and "/" in spot.path:
+    if held is not None:
+        # Through a DFS link: the folder is a share on the link's target server, which is what WinRE must name.
+        problems.append(
+            warning(
+                "dfs-link",
+                f"the tree is reached through a DFS link; WinRE cannot resolve DFS namespaces, so the restore names "
+                f"the target server's share: {held}",
+            )
+        )
+    elif spot.inside is None and "/" in spot.path:
         problems.append(
             warning(
                 "nested-tree",
@@ -168,7 +177,8 @@ def _tree_problems(spot: Spot, location: Location) -> list[Problem]:
 def inspect_tree(backend: Backend, spot: Spot) -> Tree:
     location = backend.location
     machines: list[Machine] = []
-    problems = _tree_problems(spot, location)
+    held = backend.dfs_target(paths.parent(spot.path)) if spot.inside is None and "/" in spot.path else None
+    problems = _tree_problems(spot, location, held)
     if spot.inside is Inside.BACKUP:
         machines.append(inspect_lone_point(backend, location_parent_name(location) or "unknown"))
     elif spot.inside is Inside.COMPUTER:

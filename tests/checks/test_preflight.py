@@ -94,7 +94,7 @@ def test_good_share_is_green(samba: SambaServer, shares: dict[str, Path], passwo
     assert data["machine"] == "DC01" and data["version"] == "10/04/2020-17:48"
     ids = [c["id"] for c in data["checks"]]
     assert ids == [
-        "connect", "dialect", "signing", "auth", "share", "unc-name", "read", "share-root", "machine",
+        "connect", "port", "dialect", "signing", "auth", "share", "unc-name", "read", "share-root", "machine",
         "recovery-point", "path-length",
     ]  # fmt: skip
     assert "3.1.1" in _check(data, "dialect")["message"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import getpass
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from restore.demo.localsamba import SMB_DOMAIN, free_port, require_binary, stop_
 
 SMB_USER = getpass.getuser()
 SMB_PASSWORD = "Bmr-t3st-Passw0rd!"  # a test secret: the suite checks it never appears in any output
-__all__ = ["SMB_DOMAIN", "SMB_PASSWORD", "SMB_USER", "SambaServer", "SshServer"]
+__all__ = ["SMB_DOMAIN", "SMB_PASSWORD", "SMB_USER", "ImpacketServer", "SambaServer", "SshServer"]
 
 
 class SambaServer(localsamba.SambaServer):
@@ -22,6 +23,51 @@ class SambaServer(localsamba.SambaServer):
 
     def __init__(self, base: Path, **kwargs: Any) -> None:
         super().__init__(base, user=SMB_USER, password=SMB_PASSWORD, **kwargs)
+
+
+IMPACKET_SERVER = """
+import binascii, sys
+from impacket import ntlm, smbserver
+port, folder, user, password = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+server = smbserver.SimpleSMBServer(listenAddress="127.0.0.1", listenPort=int(port))
+server.addShare("SHARE", folder, "")
+server.setSMB2Support(True)
+nthash = binascii.hexlify(ntlm.compute_nthash(password)).decode()
+server.addCredential(user, 0, "aad3b435b51404eeaad3b435b51404ee", nthash)
+server.start()
+"""
+
+
+class ImpacketServer:
+    """impacket's smbserver (a second SMB implementation, SMB 2.0.2, not always by the spec) on 127.0.0.1,
+    serving ``folder`` as SHARE to the suite's test account."""
+
+    def __init__(self, base: Path, folder: Path) -> None:
+        self.base = base
+        self.folder = folder
+        self.port = free_port()
+        self.user = "tester"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ImpacketServer:
+        self.base.mkdir(parents=True, exist_ok=True)
+        log = self.base / "impacket.log"
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", IMPACKET_SERVER, str(self.port), str(self.folder), self.user, SMB_PASSWORD],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        wait_for_port(self.port, self.proc, log)
+        return self
+
+    def url(self, path: str = "") -> str:
+        tail = f"/{path}" if path else ""
+        return f"smb://WORKGROUP;{self.user}@127.0.0.1:{self.port}/SHARE{tail}"
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+            self.proc = None
 
 
 class SshServer:
