@@ -153,10 +153,8 @@ def _walk(
     if system is None:
         return _no_system_partition(chain, facts, places, bare_metal)
     fs_kind = "efi" if system.part.partition.kind == "efi" else "ntfs"
-    chain.ok(
-        "system partition",
-        f"{system.label}: {system.part.partition.kind}, {system.part.file_system and system.part.file_system.kind}",
-    )
+    fs_name = system.part.file_system.kind if system.part.file_system else "?"
+    chain.ok("system partition", f"{system.label}: {system.part.partition.kind}, {fs_name}")
     volume = opener.volume(system)
     data = _read_file(volume, BCD_PATHS[fs_kind], MAX_BCD)
     if data is None:

@@ -34,7 +34,7 @@ class Service:
 
     @property
     def driver_file(self) -> str:
-        """The driver's path on the Windows volume (\\Windows\\System32\\drivers\\<name>.sys when ImagePath is unset)."""
+        """The driver's path on the Windows volume (System32\\drivers\\<name>.sys without an ImagePath)."""
         return driver_path(self.name, self.image_path)
 
     def to_json(self) -> dict[str, Any]:
