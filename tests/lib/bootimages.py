@@ -10,13 +10,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import struct
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from restore.demo.sample import PointSpec, VolumeSpec, write_machine
+from restore.tree import writers as known
+from restore.tree.deep import deep_inspect
+from restore.tree.deep.bootchain import BootChain, read_boot_chain
+from restore.tree.points import inspect_machine
+from share.base import Backend
+from share.connect import parse_location
+from share.local import LocalBackend
 from tests.lib.diskimages import (
     BASIC_DATA_TYPE,
     EFI_TYPE,
@@ -288,13 +298,13 @@ class BootImages:
             _mbr(raw, 100, mbr, scratch)
 
 
-def _fat(files: dict[str, bytes] | None):  # type: ignore[no-untyped-def]
+def _fat(files: dict[str, bytes] | None) -> Callable[[Path, int, int], None] | None:
     if files is None:
         return None
     return lambda path, size, start: make_fat32(path, size, files)
 
 
-def _ntfs(files: dict[str, bytes] | None, label: str = "System"):  # type: ignore[no-untyped-def]
+def _ntfs(files: dict[str, bytes] | None, label: str = "System") -> Callable[[Path, int, int], None] | None:
     if files is None:
         return None
     return lambda path, size, start: make_ntfs(path, size, start, files, label)
@@ -317,3 +327,36 @@ def _mbr(raw: Path, size_mib: int, parts: list[Part], scratch: Path) -> None:
     from tests.lib.diskimages import mbr_disk
 
     mbr_disk(raw, size_mib, parts, SIGNATURE, scratch)
+
+
+WRITERS = [known.ASR, known.SYSTEM]
+
+
+def place_point(root: Path, images: list[tuple[Path, str, str]], *, bare_metal: bool = True) -> str:
+    volumes = [VolumeSpec(access, label) for _, access, label in images]
+    writers = WRITERS if bare_metal else []
+    spec = PointSpec(writers=writers, volumes=volumes, image_format=images[0][0].suffix[1:])
+
+    def place(target: Path, _fmt: str, _mb: int, index: int) -> None:
+        try:
+            os.link(images[index][0], target)
+        except OSError:
+            shutil.copyfile(images[index][0], target)
+
+    point = write_machine(root / "WindowsImageBackup", "SRV01", spec, place)
+    return point.relative_to(root).as_posix()
+
+
+def chain_of(backend: Backend, point_path: str, *, bare_metal: bool = True) -> BootChain:
+    machine_path = point_path.rsplit("/", 1)[0]
+    machine = inspect_machine(backend, machine_path, "SRV01")
+    (point,) = machine.recovery_points
+    volumes = [(v.image, v.access_path) for v in point.volumes if v.image]
+    facts = deep_inspect(backend, point_path, volumes, "SRV01", set(), needs_system=bare_metal)
+    return read_boot_chain(backend, point_path, facts, bare_metal=bare_metal)
+
+
+def local_chain(tmp_path: Path, images: list[tuple[Path, str, str]], *, bare_metal: bool = True) -> BootChain:
+    point = place_point(tmp_path, images, bare_metal=bare_metal)
+    with LocalBackend(parse_location(str(tmp_path))) as backend:
+        return chain_of(backend, point, bare_metal=bare_metal)

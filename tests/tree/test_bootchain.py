@@ -3,61 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from restore.demo.sample import PointSpec, VolumeSpec, write_machine
-from restore.tree import writers as known
-from restore.tree.deep import deep_inspect
 from restore.tree.deep.bcd import decode_device
-from restore.tree.deep.bootchain import BootChain, read_boot_chain
-from restore.tree.points import inspect_machine
-from share.base import Backend
+from restore.tree.deep.bootchain import BootChain
 from share.connect import Access, open_backend, parse_location
-from share.local import LocalBackend
-from tests.lib.bootimages import DISK_GUID, SIGNATURE, BootImages, BootSpec, Driver, device_element
-
-WRITERS = [known.ASR, known.SYSTEM]
-
-
-@pytest.fixture(scope="session")
-def boots(tmp_path_factory: pytest.TempPathFactory) -> BootImages:
-    if os.geteuid() != 0:
-        raise RuntimeError("the boot-chain images need root (ntfs-3g mounts them through FUSE): run as root")
-    return BootImages(tmp_path_factory.mktemp("boot-images"))
-
-
-def place_point(root: Path, images: list[tuple[Path, str, str]], *, bare_metal: bool = True) -> str:
-    volumes = [VolumeSpec(access, label) for _, access, label in images]
-    writers = WRITERS if bare_metal else []
-    spec = PointSpec(writers=writers, volumes=volumes, image_format=images[0][0].suffix[1:])
-
-    def place(target: Path, _fmt: str, _mb: int, index: int) -> None:
-        try:
-            os.link(images[index][0], target)
-        except OSError:
-            shutil.copyfile(images[index][0], target)
-
-    point = write_machine(root / "WindowsImageBackup", "SRV01", spec, place)
-    return point.relative_to(root).as_posix()
-
-
-def chain_of(backend: Backend, point_path: str, *, bare_metal: bool = True) -> BootChain:
-    machine_path = point_path.rsplit("/", 1)[0]
-    machine = inspect_machine(backend, machine_path, "SRV01")
-    (point,) = machine.recovery_points
-    volumes = [(v.image, v.access_path) for v in point.volumes if v.image]
-    facts = deep_inspect(backend, point_path, volumes, "SRV01", set(), needs_system=bare_metal)
-    return read_boot_chain(backend, point_path, facts, bare_metal=bare_metal)
-
-
-def local_chain(tmp_path: Path, images: list[tuple[Path, str, str]], *, bare_metal: bool = True) -> BootChain:
-    point = place_point(tmp_path, images, bare_metal=bare_metal)
-    with LocalBackend(parse_location(str(tmp_path))) as backend:
-        return chain_of(backend, point, bare_metal=bare_metal)
+from tests.lib.bootimages import (
+    DISK_GUID,
+    SIGNATURE,
+    BootImages,
+    BootSpec,
+    Driver,
+    chain_of,
+    device_element,
+    local_chain,
+    place_point,
+)
 
 
 def codes(chain: BootChain) -> set[str]:
