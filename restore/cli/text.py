@@ -19,7 +19,9 @@ from share import errors
 from share.base import SessionFacts
 
 if TYPE_CHECKING:  # the image readers load only when --deep asks for them
+    from restore.tree.deep.bootchain import BootChain
     from restore.tree.deep.facts import DeepFacts
+    from restore.tree.hardware import HardwareVerdict
 
 
 def _yes_no(value: bool | None) -> str:
@@ -107,6 +109,29 @@ def _contents_lines(facts: DeepFacts, indent: str) -> list[str]:
             for p in image.partitions
         )
         lines.append(f"{indent}  {image.image}: {image.partition_style or '?'}: {parts or 'no partitions read'}")
+    if facts.boot_chain is not None:
+        lines += [f"{indent}  {line}" for line in boot_chain_lines(facts.boot_chain)]
+    return lines
+
+
+def boot_chain_lines(chain: BootChain) -> list[str]:
+    """The boot chain, one line per link, with the fix under a broken one."""
+    marks = {True: "ok", False: "BROKEN", None: "-"}
+    lines = [f"boot chain: {chain.state}" + (f" (firmware {chain.firmware})" if chain.firmware else "")]
+    for link in chain.links:
+        lines.append(f"  {marks[link.ok]:<6} {link.name}: {link.detail}")
+        if link.fix and link.ok is False:
+            lines.append(f"         fix: {link.fix}")
+    return lines
+
+
+def hardware_lines(verdict: HardwareVerdict) -> list[str]:
+    """The target-hardware verdict: profile, verdict, and the fix lines to type in WinRE."""
+    lines = [f"target hardware: {verdict.profile} ({verdict.title}): {verdict.status.upper()}: {verdict.message}"]
+    lines += [f"  {state.describe()}" for state in verdict.drivers]
+    if verdict.fix:
+        lines.append("  fix, in WinRE before the first boot:")
+        lines += [f"    {line}" for line in verdict.fix]
     return lines
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from restore.tree.deep.hardware import PROFILES, assess
 from restore.tree.deep.services import Service, SystemServices, driver_path
+from restore.tree.hardware import PROFILES, assess
 from tests.lib.bootimages import BootImages, BootSpec, Driver, local_chain
 
 REG = "reg add HKLM\\OFFLINE\\ControlSet001\\Services\\{} /v Start /t REG_DWORD /d 0 /f"

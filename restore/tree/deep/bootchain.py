@@ -8,7 +8,6 @@ partition and the Windows volume again, through the same bounded readers, on any
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -485,13 +484,3 @@ class _Opener:
             self._stack.callback(reader.release, handle)
             self._volumes[key] = handle
         return self._volumes[key]
-
-
-def chain_lines(chain: BootChain) -> Iterator[str]:
-    """The chain as lines of text, one per link (for inspect, preflight and the checklist)."""
-    marks = {True: "ok", False: "BROKEN", None: "-"}
-    yield f"boot chain: {chain.state}" + (f" (firmware {chain.firmware})" if chain.firmware else "")
-    for link in chain.links:
-        yield f"  {marks[link.ok]:<6} {link.name}: {link.detail}"
-        if link.fix and link.ok is False:
-            yield f"         fix: {link.fix}"

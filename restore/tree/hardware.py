@@ -10,9 +10,12 @@ guest. A missing service, file or boot start predicts STOP 0x7B (INACCESSIBLE_BO
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from restore.tree.deep.services import BOOT_START, Service, SystemServices
+if TYPE_CHECKING:  # the CLI imports the profiles; the hive readers load only when --deep asks for them
+    from restore.tree.deep.services import Service, SystemServices
+
+BOOT_START = 0
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,11 @@ class HardwareVerdict:
 
 def profile_names() -> tuple[str, ...]:
     return tuple(PROFILES)
+
+
+def wanted_services() -> frozenset[str]:
+    """Every service a profile looks at: the boot chain looks their driver files up while the volume is open."""
+    return frozenset(n.service.lower() for p in PROFILES.values() for n in p.drivers + p.also)
 
 
 def _state(services: SystemServices, need: DriverNeed) -> DriverState:
