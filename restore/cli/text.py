@@ -19,6 +19,7 @@ from share import errors
 from share.base import SessionFacts
 
 if TYPE_CHECKING:  # the image readers load only when --deep asks for them
+    from restore.boottest.run import BootTest
     from restore.tree.deep.bootchain import BootChain
     from restore.tree.deep.facts import DeepFacts
     from restore.tree.hardware import HardwareVerdict
@@ -285,4 +286,26 @@ def format_drill(results: list[ServerResult], style: Callable[[str, str], str]) 
     lines.append(
         f"{len(results)} servers: {counts[Status.PASS]} pass, {counts[Status.WARN]} warn, {counts[Status.FAIL]} fail"
     )
+    return "\n".join(lines)
+
+
+def format_boot_test(result: BootTest) -> str:
+    """What the boot test saw: the stage, its evidence, how it ran."""
+    from restore.boottest.stages import STAGE_MEANING
+
+    run = result.run
+    lines = [
+        f"Boot test of {result.machine} {result.version or ''} ({result.image}"
+        + (", staged locally)" if result.staged else ")"),
+        f"  firmware {result.firmware}, disk on {result.controller}, {result.accelerator.upper()} "
+        f"({result.accelerator_reason}), {run.seconds:.1f} s, stopped: {run.stopped}",
+        f"  reached: {run.stage}: {STAGE_MEANING[run.stage]}",
+    ]
+    lines += [f"    {s.source}: {s.stage}: {s.evidence}" for s in run.sightings]
+    if result.evidence_dir:
+        lines.append(
+            f"  evidence: {result.evidence_dir} ({len(run.screenshots)} screenshots, serial.log, firmware.log)"
+        )
+    lines += [f"  note: {note}" for note in (*result.notes, *run.notes)]
+    lines.append(f"Result: {result.verdict}")
     return "\n".join(lines)

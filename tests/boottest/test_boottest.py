@@ -1,0 +1,142 @@
+"""The boot-test harness against disks that fail in known ways, booted for real under QEMU (TCG here: no KVM)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from restore.boottest.png import png, ppm_to_png, read_ppm
+from restore.boottest.run import BootTestRequest, boot_test_at
+from restore.boottest.stages import classify, screen_text
+from restore.cli.app import app
+from share.connect import Access, parse_location
+from tests.lib.bootimages import place_point
+from tests.lib.bootsectors import empty_gpt_disk, message_disk, zero_disk
+
+runner = CliRunner()
+qemu = pytest.mark.servers  # starts QEMU
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_classify_orders_stages_and_keeps_evidence() -> None:
+    stage, seen = classify({"serial": "\x1b[1mSeaBIOS (version 1.16)\nBOOTMGR is missing\r\n", "screen-text": ""})
+    assert stage == "boot-manager-error"
+    assert [(s.stage, s.source) for s in seen] == [("firmware", "serial"), ("boot-manager-error", "serial")]
+    assert classify({"serial": "STOP: 0x0000007B (0xF789EA94,...)"})[0] == "kernel-reached"
+    assert classify({"serial": ""}) == ("no-output", ())
+    assert classify({"serial": "garbage"})[0] == "firmware"
+
+
+def test_screen_text_reads_vga_cells() -> None:
+    dump = "00000000000b8000: 0x0742 0x074f 0x074f 0x0754\n"
+    assert screen_text(dump) == "BOOT"
+
+
+def test_ppm_to_png_round_trip() -> None:
+    ppm = b"P6\n# comment\n2 1\n255\n" + bytes([255, 0, 0, 0, 0, 255])
+    assert read_ppm(ppm) == (2, 1, bytes([255, 0, 0, 0, 0, 255]))
+    data = ppm_to_png(ppm)
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and data == png(2, 1, bytes([255, 0, 0, 0, 0, 255]))
+
+
+def _run(tmp_path: Path, image: Path, *, timeout: float = 60, evidence: Path | None = None, **kw: object) -> object:
+    root = tmp_path / "share"
+    place_point(root, [(image, "C:", "System")])
+    request = BootTestRequest(parse_location(str(root)), timeout=timeout, interval=1.0, evidence_dir=evidence,
+                              memory_mib=256, **kw)  # type: ignore[arg-type]  # fmt: skip
+    return boot_test_at(request, Access())
+
+
+@qemu
+def test_boot_sector_message_is_a_boot_manager_error_and_the_source_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = message_disk(tmp_path)
+    before = sha256(image)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    evidence = tmp_path / "evidence"
+    result = _run(tmp_path, image, evidence=evidence)
+    assert result.run.stage == "boot-manager-error", result.to_json()
+    assert result.firmware == "BIOS" and result.accelerator in ("kvm", "tcg") and result.accelerator_reason
+    sources = {s.source for s in result.run.sightings if s.stage == "boot-manager-error"}
+    assert sources == {"serial", "screen-text"}  # COM1 and the VGA text screen both show it
+    assert result.run.stopped == "final-stage" and result.verdict == "does-not-boot"
+    assert sha256(image) == before  # the boot sector wrote to its disk: the overlay took it
+    assert list(scratch.iterdir()) == []  # the overlay's folder is gone
+    assert (evidence / "serial.log").read_bytes().startswith(b"BOOTMGR is missing")
+    shots = sorted(evidence.glob("screen-*.png"))
+    assert shots and shots[0].read_bytes().startswith(b"\x89PNG")
+
+
+@qemu
+def test_silent_disk_times_out_as_inconclusive(tmp_path: Path) -> None:
+    result = _run(tmp_path, message_disk(tmp_path, b"", "silent"), timeout=6)
+    assert result.run.stopped == "timeout" and 6 <= result.run.seconds < 20
+    assert result.run.stage == "firmware" and result.verdict == "inconclusive"
+
+
+@qemu
+def test_no_bootable_device_under_seabios(tmp_path: Path) -> None:
+    result = _run(tmp_path, zero_disk(tmp_path))
+    assert result.firmware == "BIOS" and result.run.stage == "no-boot-device", result.to_json()
+    assert any("bootable" in s.evidence for s in result.run.sightings)
+
+
+@qemu
+def test_no_bootable_device_under_ovmf(tmp_path: Path) -> None:
+    result = _run(tmp_path, empty_gpt_disk(tmp_path), timeout=120)
+    assert result.firmware == "UEFI" and result.run.stage == "no-boot-device", result.to_json()
+
+
+@qemu
+@pytest.mark.parametrize(
+    "profile", ["kvm-virtio-blk", "kvm-virtio-scsi", "vmware-pvscsi", "vmware-lsisas", "hyperv-gen1"]
+)
+def test_the_profile_puts_the_disk_on_its_controller(tmp_path: Path, profile: str) -> None:
+    result = _run(tmp_path, message_disk(tmp_path), target_hardware=profile)
+    assert result.run.stage == "boot-manager-error", result.to_json()
+
+
+@qemu
+def test_a_uefi_profile_shows_a_bios_point_cannot_boot(tmp_path: Path) -> None:
+    """nvme boots UEFI: the BIOS boot sector is never run, OVMF finds nothing (the firmware-mismatch FAIL, live)."""
+    result = _run(tmp_path, message_disk(tmp_path), target_hardware="nvme", timeout=120)
+    assert result.firmware == "UEFI" and result.controller == "NVMe"
+    assert result.run.stage == "no-boot-device", result.to_json()
+
+
+@qemu
+def test_point_on_smb_is_staged_locally(tmp_path: Path, smb_folder: tuple[str, Path], smb_access: Access) -> None:
+    url, disk = smb_folder
+    image = message_disk(tmp_path)
+    place_point(disk, [(image, "C:", "System")])
+    result = boot_test_at(BootTestRequest(parse_location(url), timeout=60, interval=1.0, memory_mib=256), smb_access)
+    assert result.staged and result.run.stage == "boot-manager-error"
+
+
+@qemu
+def test_cli_json_and_exit_code(tmp_path: Path) -> None:
+    place_point(tmp_path, [(message_disk(tmp_path), "C:", "System")])
+    args = ["boot-test", str(tmp_path), "--json", "--boot-timeout", "60", "--interval", "1", "--memory", "256"]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 1, out.output
+    data = json.loads(out.stdout)
+    assert data["stage"] == "boot-manager-error" and data["verdict"] == "does-not-boot"
+    assert data["accelerator"] in ("kvm", "tcg")
+
+
+def test_missing_qemu_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = runner.invoke(app, ["boot-test", str(tmp_path), "--json"])
+    assert out.exit_code != 0
+    assert "qemu-system-x86" in out.stdout and "qemu-utils" in out.stdout
