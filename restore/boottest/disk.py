@@ -115,6 +115,8 @@ def merge_region(
          f"count={region.size // block}", f"if={source}", f"of={piece}"],
         "reading the partition from its image",
     )  # fmt: skip
+    with open(piece, "r+b") as out:  # qemu-img dd leaves trailing zeros unwritten; qemu-io would repeat the file
+        out.truncate(region.size)
     _tool(
         [qemu_io, "-f", "qcow2", "-c", f"write -q -s {piece} {region.offset} {region.size}", str(overlay)],
         "writing the partition into the overlay",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from restore.boottest.run import BootTestRequest, boot_test_at
 from restore.boottest.stages import classify, screen_text
 from restore.cli.app import app
 from share.connect import Access, parse_location
-from tests.lib.bootimages import place_point
+from tests.lib.bootimages import BootImages, BootSpec, place_point
 from tests.lib.bootsectors import empty_gpt_disk, message_disk, zero_disk
+from tests.lib.diskimages import MIB
 
 runner = CliRunner()
 qemu = pytest.mark.servers  # starts QEMU
@@ -140,3 +142,58 @@ def test_missing_qemu_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     out = runner.invoke(app, ["boot-test", str(tmp_path), "--json"])
     assert out.exit_code != 0
     assert "qemu-system-x86" in out.stdout and "qemu-utils" in out.stdout
+
+
+@qemu
+def test_drill_boot_test_keeps_screenshots_in_the_report(
+    tmp_path: Path, smb_folder: tuple[str, Path], password_env: str
+) -> None:
+    url, disk = smb_folder
+    place_point(disk, [(message_disk(tmp_path), "C:", "System")])
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text(
+        f'[[server]]\nname = "SRV01"\nlocation = "{url}"\npurpose = "bmr"\npassword_env = "{password_env}"\n'
+        'boot_test = true\nboot_timeout = 60\ntarget_hardware = "ahci"\n'
+    )
+    report = tmp_path / "report"
+    result = runner.invoke(app, ["drill", str(inventory), "--report-dir", str(report), "--json"])
+    (server,) = json.loads(result.stdout)["servers"]
+    checks = {c["id"]: c for c in server["checks"]}
+    assert checks["boot-test"]["status"] == "fail" and "boot-manager-error" in checks["boot-test"]["message"]
+    assert checks["boot-test"]["details"]["run"]["screenshots"]
+    assert "hardware" in checks and "boot-chain" in checks
+    assert list((report / "boot-tests" / "SRV01").glob("screen-*.png"))
+
+
+def test_split_images_merge_the_other_volume_into_the_overlay(tmp_path: Path, boots: BootImages) -> None:
+    """Windows Server Backup writes one image per volume: the overlay of the C: image gets the EFI partition's bytes
+    from the other image, so the disk QEMU boots has both (the source images unchanged)."""
+    from restore.boottest.disk import make_overlay, merge_region, plan_disk
+    from restore.boottest.tools import find_tools
+    from tests.lib.bootimages import deep_facts
+
+    images = boots.build(BootSpec(split=True))
+    point = place_point(tmp_path / "share", images)
+    facts = deep_facts(tmp_path / "share", point)
+    plan = plan_disk(facts, None)
+    (region,) = plan.regions
+    assert plan.firmware == "UEFI" and region.offset == 1 * MIB and region.size == 36 * MIB
+    tools, _ = find_tools()
+    assert tools is not None
+    folder = tmp_path / "share" / point
+    before = {p.name: sha256(p) for p in folder.glob("*.vhdx")}
+    overlay = tmp_path / "overlay.qcow2"
+    make_overlay(tools.qemu_img, folder / plan.image, plan.container, overlay)
+    merge_region(tools.qemu_img, tools.qemu_io, folder / region.image, plan.container, region, overlay, tmp_path)
+    merged = tmp_path / "merged.raw"
+    subprocess.run([tools.qemu_img, "convert", "-O", "raw", str(overlay), str(merged)], check=True, timeout=60)
+    efi_raw = tmp_path / "efi.raw"
+    subprocess.run([tools.qemu_img, "convert", "-O", "raw", str(folder / region.image), str(efi_raw)], check=True,
+                   timeout=60)  # fmt: skip
+    with open(merged, "rb") as a, open(efi_raw, "rb") as b:
+        a.seek(region.offset)
+        b.seek(region.offset)
+        assert a.read(region.size) == b.read(region.size)
+        a.seek(37 * MIB)
+        assert a.read(4096)[3:11] == b"NTFS    "  # C: stays the C: image's own
+    assert {p.name: sha256(p) for p in folder.glob("*.vhdx")} == before

@@ -23,6 +23,7 @@ from restore.demo.sample import PointSpec, VolumeSpec, write_machine
 from restore.tree import writers as known
 from restore.tree.deep import deep_inspect
 from restore.tree.deep.bootchain import BootChain, read_boot_chain
+from restore.tree.deep.facts import DeepFacts
 from restore.tree.points import inspect_machine
 from share.base import Backend
 from share.connect import parse_location
@@ -345,6 +346,15 @@ def place_point(root: Path, images: list[tuple[Path, str, str]], *, bare_metal: 
 
     point = write_machine(root / "WindowsImageBackup", "SRV01", spec, place)
     return point.relative_to(root).as_posix()
+
+
+def deep_facts(root: Path, point_path: str) -> DeepFacts:
+    """Deep inspection of a point placed under ``root`` (the local backend)."""
+    with LocalBackend(parse_location(str(root))) as backend:
+        machine = inspect_machine(backend, point_path.rsplit("/", 1)[0], "SRV01")
+        (point,) = machine.recovery_points
+        volumes = [(v.image, v.access_path) for v in point.volumes if v.image]
+        return deep_inspect(backend, point_path, volumes, "SRV01", set())
 
 
 def chain_of(backend: Backend, point_path: str, *, bare_metal: bool = True) -> BootChain:
