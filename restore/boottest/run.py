@@ -40,6 +40,7 @@ class BootTestRequest:
     evidence_dir: Path | None = None  # user-named: screenshots (PNG), serial and firmware logs, result.json
     memory_mib: int = 2048
     depth: int = DEFAULT_DEPTH
+    accelerator: str = "auto"  # auto (KVM when usable, else TCG), kvm, tcg
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ def boot_test_at(
         raise errors.UsageError(f"--timeout must be between 1 and {MAX_TIMEOUT:g} seconds")
     profile = PROFILES[request.target_hardware] if request.target_hardware else None
     kvm, reason = kvm_usable()
+    if request.accelerator == "tcg":
+        kvm, reason = False, "TCG asked for (--accel tcg)"
+    elif request.accelerator == "kvm" and not kvm:
+        raise errors.Unsupported(f"--accel kvm: {reason}")
     notes: list[str] = []
     with open_backend(request.location, access) as backend:
         inspection = inspect_location(backend, request.depth)

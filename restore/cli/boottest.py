@@ -44,6 +44,9 @@ def boot_test(
         typer.Option("--evidence-dir", help="Keep the screenshots (PNG) and the serial and firmware logs here."),
     ] = None,
     memory: Annotated[int, typer.Option("--memory", min=256, max=65536, metavar="MIB", help="The VM's memory.")] = 2048,
+    accel: Annotated[
+        str, typer.Option("--accel", metavar="auto|kvm|tcg", help="auto: KVM when /dev/kvm works, else TCG.")
+    ] = "auto",
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
     access: Access = ACCESS,
@@ -71,11 +74,13 @@ def boot_test(
     if evidence_dir is not None:
         output_folder(evidence_dir, "--evidence-dir")
     profile = valid_profile(target_hardware)
+    if accel not in ("auto", "kvm", "tcg"):
+        raise typer.BadParameter("auto, kvm or tcg", param_hint="--accel")
 
     def work() -> BootTest:
         request = BootTestRequest(
             parse_location(location), machine, valid_version(version), profile, boot_timeout, interval, evidence_dir,
-            memory, depth,
+            memory, depth, accel,
         )  # fmt: skip
         return boot_test_at(request, access)
 
