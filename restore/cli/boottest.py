@@ -41,7 +41,12 @@ def boot_test(
     ] = 5.0,
     evidence_dir: Annotated[
         Path | None,
-        typer.Option("--evidence-dir", help="Keep the screenshots (PNG) and the serial and firmware logs here."),
+        typer.Option(
+            "--evidence-dir",
+            metavar="DIR",
+            help="Keep the screenshots (PNG) and the serial and firmware logs here.",
+            file_okay=False,
+        ),
     ] = None,
     memory: Annotated[int, typer.Option("--memory", min=256, max=65536, metavar="MIB", help="The VM's memory.")] = 2048,
     accel: Annotated[
