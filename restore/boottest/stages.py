@@ -32,7 +32,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("boot-manager-error", r"BOOTMGR is (missing|compressed|corrupt)|An operating system wasn't found"),
         ("boot-manager-error", r"Missing operating system|Invalid partition table|Error loading operating system"),
         ("boot-manager-error", r"Windows Boot Manager[\s\S]*Status: *0x[0-9a-f]{8}|Windows failed to start"),
-        ("loader-started", r"Windows is loading files|Starting Windows|Windows Boot Loader|winload\.(efi|exe)"),
+        # winload's name alone is no sign: the boot manager's error screen names the file it could not load.
+        ("loader-started", r"Windows is loading files|Starting Windows|Windows Boot Loader"),
         ("kernel-reached", r"INACCESSIBLE_BOOT_DEVICE|STOP: 0x[0-9a-f]{8}|0x0000007B|\*\*\* STOP|bugcheck"),
         ("logon-screen", r"SAC>|Computer is booting, SAC started|The CMD command is now available"),
     )

@@ -35,6 +35,8 @@ def test_classify_orders_stages_and_keeps_evidence() -> None:
     assert classify({"serial": "STOP: 0x0000007B (0xF789EA94,...)"})[0] == "kernel-reached"
     assert classify({"serial": ""}) == ("no-output", ())
     assert classify({"serial": "garbage"})[0] == "firmware"
+    error = "Windows Boot Manager\nFile: \\Windows\\system32\\winload.efi\nStatus: 0xc000000e"
+    assert classify({"serial": error})[0] == "boot-manager-error"  # naming winload is not starting it
 
 
 def test_screen_text_reads_vga_cells() -> None:
@@ -197,3 +199,21 @@ def test_split_images_merge_the_other_volume_into_the_overlay(tmp_path: Path, bo
         a.seek(37 * MIB)
         assert a.read(4096)[3:11] == b"NTFS    "  # C: stays the C: image's own
     assert {p.name: sha256(p) for p in folder.glob("*.vhdx")} == before
+
+
+@qemu
+def test_uefi_loader_on_the_efi_image_runs_through_the_merged_overlay(tmp_path: Path, boots: BootImages) -> None:
+    """A split UEFI point (EFI partition and C: in two images): OVMF boots the C: image's overlay, finds the EFI
+    partition merged in from the other image, runs its loader (a real UEFI application printing a boot manager
+    error), and the stage says so."""
+    message = "Windows Boot Manager\r\nFile: \\Windows\\system32\\winload.efi\r\nStatus: 0xc000000e\r\n"
+    images = boots.build(BootSpec(split=True, efi_message=message))
+    before = [sha256(path) for path, _, _ in images]
+    root = tmp_path / "share"
+    place_point(root, images)
+    request = BootTestRequest(parse_location(str(root)), timeout=120, interval=1.0, memory_mib=512)
+    result = boot_test_at(request, Access())
+    assert result.firmware == "UEFI" and any("taken from" in note for note in result.notes)
+    assert result.run.stage == "boot-manager-error", result.to_json()
+    assert any("Status: 0xc000000e" in s.evidence or "Windows Boot Manager" in s.evidence for s in result.run.sightings)
+    assert [sha256(path) for path, _, _ in images] == before

@@ -28,6 +28,7 @@ from restore.tree.points import inspect_machine
 from share.base import Backend
 from share.connect import parse_location
 from share.local import LocalBackend
+from tests.lib.bootsectors import efi_application
 from tests.lib.diskimages import (
     BASIC_DATA_TYPE,
     EFI_TYPE,
@@ -91,6 +92,7 @@ class BootSpec:
     kernel: bool = True
     drivers: dict[str, Driver] = field(default_factory=lambda: {"storahci": Driver()})
     split: bool = False  # one image per volume, as Windows Server Backup writes them
+    efi_message: str = ""  # a real UEFI application printing this is the EFI partition's boot loader (boot tests)
 
     def key(self) -> str:
         text = json.dumps(asdict(self), sort_keys=True)
@@ -245,8 +247,9 @@ def boot_files(spec: BootSpec, scratch: Path) -> dict[str, bytes]:
     folder = "EFI/Microsoft/Boot" if spec.style == "gpt" else "Boot"
     files: dict[str, bytes] = {}
     if spec.style == "gpt":
-        files["EFI/Microsoft/Boot/bootmgfw.efi"] = b"MZ" + os.urandom(4094)
-        files["EFI/Boot/bootx64.efi"] = b"MZ" + os.urandom(4094)
+        loader = efi_application(spec.efi_message) if spec.efi_message else b"MZ" + os.urandom(4094)
+        files["EFI/Microsoft/Boot/bootmgfw.efi"] = loader
+        files["EFI/Boot/bootx64.efi"] = loader
     else:
         files["bootmgr"] = b"BOOTMGR" + os.urandom(4089)
     if spec.bcd == "ok":

@@ -77,3 +77,33 @@ def zero_disk(folder: Path) -> Path:
     with open(raw, "wb") as out:
         out.truncate(16 * MIB)
     return _vhdx(raw, folder / "zero.vhdx")
+
+
+def efi_application(message: str) -> bytes:
+    """A minimal x64 UEFI application (PE32+, one section, no relocations needed: the code is RIP-relative) that
+    writes ``message`` with ConOut->OutputString (OVMF mirrors its console to the serial port) and then spins."""
+    import struct
+
+    text = (message + "\0").encode("utf-16-le")
+    # sub rsp,0x28; mov rcx,[rdx+0x40] (SystemTable->ConOut); lea rdx,[rip+msg]; call [rcx+8] (OutputString);
+    # spin: jmp spin
+    code = bytes.fromhex("4883EC28 488B4A40 488D15") + struct.pack("<i", 5) + bytes.fromhex("FF5108 EBFE")
+    body = code + text
+    assert len(body) <= 0x200
+    section = body + b"\0" * (0x200 - len(body))
+    dos = bytearray(0x40)
+    dos[0:2] = b"MZ"
+    struct.pack_into("<I", dos, 0x3C, 0x40)
+    coff = struct.pack("<HHIIIHH", 0x8664, 1, 0, 0, 0, 0xF0, 0x0022)
+    optional = struct.pack(
+        "<HBBIIIIIQIIHHHHHHIIIIHHQQQQII",
+        0x20B, 0, 0, 0x200, 0, 0, 0x1000, 0x1000,  # magic, linker, code/data sizes, entry point, base of code
+        0x10000000, 0x1000, 0x200,  # image base, section and file alignment
+        0, 0, 0, 0, 0, 0, 0,  # versions, Win32VersionValue
+        0x2000, 0x200, 0, 10, 0,  # size of image and headers, checksum, subsystem EFI application, DLL flags
+        0x10000, 0x1000, 0x10000, 0x1000, 0, 16,  # stack and heap, loader flags, 16 data directories
+    )  # fmt: skip
+    optional += b"\0" * (16 * 8)
+    header = struct.pack("<8sIIIIIIHHI", b".text", 0x200, 0x1000, 0x200, 0x200, 0, 0, 0, 0, 0x60000020)
+    headers = bytes(dos) + b"PE\0\0" + coff + optional + header
+    return headers + b"\0" * (0x200 - len(headers)) + section
