@@ -19,6 +19,7 @@ from share.connect import Access, parse_location
 from tests.lib.bootimages import BootImages, BootSpec, place_point
 from tests.lib.bootsectors import empty_gpt_disk, message_disk, zero_disk
 from tests.lib.diskimages import MIB
+from tests.lib.servers import SshServer
 
 runner = CliRunner()
 qemu = pytest.mark.servers  # starts QEMU
@@ -120,6 +121,15 @@ def test_a_uefi_profile_shows_a_bios_point_cannot_boot(tmp_path: Path) -> None:
 
 
 @qemu
+def test_point_on_sftp_is_staged_locally(tmp_path: Path, sshd: SshServer, ssh_access: Access) -> None:
+    share = tmp_path / "sftp"
+    place_point(share, [(message_disk(tmp_path), "C:", "System")])
+    request = BootTestRequest(parse_location(sshd.url(str(share))), timeout=60, interval=1.0, memory_mib=256)
+    result = boot_test_at(request, ssh_access)
+    assert result.staged and result.run.stage == "boot-manager-error"
+
+
+@qemu
 def test_point_on_smb_is_staged_locally(tmp_path: Path, smb_folder: tuple[str, Path], smb_access: Access) -> None:
     url, disk = smb_folder
     image = message_disk(tmp_path)
@@ -137,6 +147,9 @@ def test_cli_json_and_exit_code(tmp_path: Path) -> None:
     data = json.loads(out.stdout)
     assert data["stage"] == "boot-manager-error" and data["verdict"] == "does-not-boot"
     assert data["accelerator"] in ("kvm", "tcg")
+    text = runner.invoke(app, [a for a in args if a != "--json"]).stdout
+    assert "reached: boot-manager-error" in text and "serial: boot-manager-error: BOOTMGR is missing" in text
+    assert "Result: does-not-boot" in text
 
 
 def test_missing_qemu_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

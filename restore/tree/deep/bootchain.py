@@ -17,7 +17,6 @@ import pyfsntfs
 from restore.tree.deep.bcd import (
     APPLICATION_DEVICE,
     APPLICATION_PATH,
-    BOOTMGR,
     DESCRIPTION,
     OS_DEVICE,
     SYSTEM_ROOT,
@@ -136,6 +135,10 @@ def read_boot_chain(
             chain.broken("reading", exc.code, str(exc), "see bmr inspect --deep for the image's own problems")
         except errors.ShareError as exc:
             chain.broken("reading", "image-unreadable", str(exc), "check the share and run again")
+        except Exception as exc:  # noqa: BLE001 - whatever a hostile image makes a reader raise ends as a broken link
+            chain.broken(
+                "reading", "inspection-failed", f"{type(exc).__name__}: {exc}", "see bmr inspect --deep for the images"
+            )
     return BootChain("broken", facts.firmware, tuple(chain.links), tuple(chain.problems))
 
 
@@ -317,8 +320,6 @@ def _default_entry(chain: _Chain, store: BcdStore, rebuild: str) -> str | None:
         return None
     name = store.string(entry, DESCRIPTION) or "no description"
     chain.ok("default entry", f"{entry} ({name}), from the {{bootmgr}} {source}")
-    if BOOTMGR not in store.objects:  # default_entry() returned None then: kept for clarity
-        return None
     return entry
 
 
