@@ -29,6 +29,7 @@ from restore.tree.deep.bcd import (
 from restore.tree.deep.disk import DiskError, open_container
 from restore.tree.deep.facts import DeepFacts, ImageFacts, PartitionFacts
 from restore.tree.deep.reader import MIB, BoundedReader, Limits, ReadLimitError, Window
+from restore.tree.deep.replayed import replayed_source
 from restore.tree.deep.services import SystemServices, read_services
 from restore.tree.deep.volume import kind_of
 from restore.tree.model import Problem, error, warning
@@ -462,7 +463,8 @@ class _Opener:
             size = self._backend.stat(path).size
             reader = BoundedReader(self._backend, path, size, self._limits)
             self._stack.callback(reader.close)
-            disk = open_container(reader, image)
+            source, _note = replayed_source(reader, image)  # a pending VHDX log: read as Windows would mount it
+            disk = open_container(reader, image, source)
             self._stack.callback(reader.release, disk)
             self._readers[image] = (reader, disk)
         return self._readers[image]
