@@ -3,6 +3,7 @@ what it reached. The point is never written: QEMU opens its image only as the ov
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -152,8 +153,11 @@ def boot_test_at(
             notes.append(f"boot watched for {time.monotonic() - started:.1f} s ({plan.note}: {plan.image})")
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    return BootTest(
+    test = BootTest(
         request.location.display(), machine.name, point.version, plan.image, staged, plan.firmware,
         CONTROLLERS[controller][0], spec.accelerator, reason, request.target_hardware, result,
         str(evidence) if evidence else None, tuple(notes),
     )  # fmt: skip
+    if evidence is not None:  # the verdict beside its screenshots
+        (evidence / "result.json").write_text(json.dumps(test.to_json(), indent=2), encoding="utf-8")
+    return test

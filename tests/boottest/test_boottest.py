@@ -79,6 +79,7 @@ def test_boot_sector_message_is_a_boot_manager_error_and_the_source_is_unchanged
     assert sha256(image) == before  # the boot sector wrote to its disk: the overlay took it
     assert list(scratch.iterdir()) == []  # the overlay's folder is gone
     assert (evidence / "serial.log").read_bytes().startswith(b"BOOTMGR is missing")
+    assert json.loads((evidence / "result.json").read_text())["stage"] == "boot-manager-error"
     shots = sorted(evidence.glob("screen-*.png"))
     assert shots and shots[0].read_bytes().startswith(b"\x89PNG")
 
