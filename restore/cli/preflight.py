@@ -57,7 +57,7 @@ def _preflight(
     ] = None,
     junit: Junit = None,
     deep: Annotated[
-        bool, typer.Option("--deep", help="Also read inside the point's images (the contents check).")
+        bool, typer.Option("--deep", help="Also read inside the point's images (the contents and boot-chain checks).")
     ] = False,
     target_hardware: TargetHardware = None,
     depth: Depth = DEFAULT_DEPTH,

@@ -127,3 +127,15 @@ def test_chain_over_every_backend(boots: BootImages, located: tuple[str, Path | 
     with open_backend(parse_location(location), access) as backend:
         chain = chain_of(backend, point)
     assert chain.state == "complete", chain.problems
+
+
+def test_a_pending_log_that_cannot_be_replayed_leaves_the_chain_unknown(tmp_path: Path, boots: BootImages) -> None:
+    """An image deep inspection withheld (its VHDX log cannot be replayed) may hold the system partition: the chain
+    says so as a warning, not that the boot partition is missing."""
+    from tests.lib.vhdxlog import unflush
+
+    cut = tmp_path / "cut.vhdx"
+    unflush(boots.build(BootSpec())[0][0], cut, flushed_extra=8 * 1024 * 1024)
+    chain = local_chain(tmp_path / "t", [(cut, "C:", "System")])
+    assert codes(chain) == {"boot-chain-withheld"}
+    assert chain.state == "unknown" and all(p.severity.value == "warning" for p in chain.problems)

@@ -29,7 +29,7 @@ from restore.tree.deep.bcd import (
 from restore.tree.deep.disk import DiskError, open_container
 from restore.tree.deep.facts import DeepFacts, ImageFacts, PartitionFacts
 from restore.tree.deep.reader import MIB, BoundedReader, Limits, ReadLimitError, Window
-from restore.tree.deep.replayed import replayed_source
+from restore.tree.deep.replayed import PENDING, replayed_source
 from restore.tree.deep.services import SystemServices, read_services
 from restore.tree.deep.volume import kind_of
 from restore.tree.model import Problem, error, warning
@@ -57,7 +57,7 @@ class Link:
 
 @dataclass(frozen=True)
 class BootChain:
-    state: str  # complete, broken, volume-only
+    state: str  # complete, broken, volume-only, unknown (an image withheld: its pending VHDX log was not replayed)
     firmware: str | None
     links: tuple[Link, ...]
     problems: tuple[Problem, ...]
@@ -133,7 +133,9 @@ def read_boot_chain(
         try:
             return _walk(chain, facts, places, opener, bare_metal, wanted_services)
         except (ReadLimitError, DiskError) as exc:
-            chain.broken("reading", exc.code, str(exc), "see bmr inspect --deep for the image's own problems")
+            # An image withheld by deep inspection (a pending log) leaves the chain unknown, not broken.
+            fix = "see bmr inspect --deep for the image's own problems"
+            chain.broken("reading", exc.code, str(exc), fix, severe=exc.code != PENDING)
         except errors.ShareError as exc:
             chain.broken("reading", "image-unreadable", str(exc), "check the share and run again")
         except Exception as exc:  # noqa: BLE001 - whatever a hostile image makes a reader raise ends as a broken link
@@ -236,8 +238,9 @@ def _done(
 ) -> BootChain:
     broken = any(link.ok is False for link in chain.links if link.fix)
     severe = any(p.severity.value == "error" for p in chain.problems)
+    unknown = any(p.code in ("boot-chain-withheld", PENDING) for p in chain.problems)
     return BootChain(
-        "broken" if broken and severe else "complete",
+        "broken" if broken and severe else ("unknown" if unknown else "complete"),
         facts.firmware,
         tuple(chain.links),
         tuple(chain.problems),
@@ -267,6 +270,15 @@ def _system_partition(places: list[_Place]) -> _Place | None:
 
 
 def _no_system_partition(chain: _Chain, facts: DeepFacts, places: list[_Place], bare_metal: bool) -> BootChain:
+    if facts.withheld:  # an image whose pending VHDX log could not be replayed may hold the system partition
+        chain.broken(
+            "system partition",
+            "boot-chain-withheld",
+            f"not found, but {', '.join(facts.withheld)} could not be read (a pending VHDX log): it may be there",
+            "see the image's vhdx-log-pending problem in bmr inspect --deep",
+            severe=False,
+        )
+        return _done(chain, facts, None)
     if not bare_metal:
         chain.links.append(
             Link(
