@@ -51,3 +51,20 @@ def test_preflight_boot_chain_and_hardware_checks(
     assert "boot-chain" in plain and "hardware" not in plain
     refused = runner.invoke(app, ["preflight", url, "--for", "bmr", "--target-hardware", "nope", "--deep"])
     assert refused.exit_code != 0 and "unknown profile" in refused.output
+
+
+def test_boot_chain_check_fails_on_what_the_file_systems_show_and_warns_on_the_store(
+    tmp_path: Path, boots: BootImages
+) -> None:
+    def check(root: Path, images: list[tuple[Path, str, str]]) -> dict[str, object]:
+        place_point(root, images)
+        args = ["preflight", str(root), "--share-unc", "\\\\10.0.0.5\\restore", "--for", "bmr", "--deep", "--json"]
+        checks = json.loads(runner.invoke(app, args).stdout)["checks"]
+        found: dict[str, object] = next(c for c in checks if c["id"] == "boot-chain")
+        return found
+
+    _system, windows = boots.build(BootSpec(split=True))
+    missing = check(tmp_path / "a", [windows])
+    assert missing["status"] == "fail" and "-allCritical" in str(missing["fix"])
+    dangling = check(tmp_path / "b", boots.build(BootSpec(default="dangling")))
+    assert dangling["status"] == "warn" and "bcd-default-missing" in str(dangling["message"])
