@@ -17,6 +17,7 @@ from share import memory
 from share.base import Backend
 from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource, SshOptions
+from tests.lib.bootimages import BootImages
 from tests.lib.diskimages import DiskImages
 from tests.lib.servers import SMB_PASSWORD, SambaServer, SshServer
 from tests.lib.treebuilder import ImageCache
@@ -79,7 +80,7 @@ def smb_folder(samba: SambaServer) -> tuple[str, Path]:
 
 
 # Fixtures that start a real server or need a tool the fast tier does without: a test using one is a "servers" test.
-SERVER_FIXTURES = {"samba", "sshd", "images", "smb_folder", "ssh_access", "disks"}
+SERVER_FIXTURES = {"samba", "sshd", "images", "smb_folder", "ssh_access", "disks", "boots"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -133,3 +134,10 @@ def disks(tmp_path_factory: pytest.TempPathFactory) -> DiskImages:
     if os.geteuid() != 0:
         raise RuntimeError("the deep-inspection images need root (ntfs-3g mounts them through FUSE): run as root")
     return DiskImages(tmp_path_factory.mktemp("deep-images"))
+
+
+@pytest.fixture(scope="session")
+def boots(tmp_path_factory: pytest.TempPathFactory) -> BootImages:
+    if os.geteuid() != 0:
+        raise RuntimeError("the boot-chain images need root (ntfs-3g mounts them through FUSE): run as root")
+    return BootImages(tmp_path_factory.mktemp("boot-images"))

@@ -11,6 +11,10 @@ need smbd samba
 need smbclient smbclient
 need sshd openssh-server
 need qemu-img qemu-utils
+# bmr boot-test: QEMU, qemu-io (qemu-utils) and the UEFI firmware.
+need qemu-system-x86_64 qemu-system-x86
+need qemu-io qemu-utils
+[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || [ -f /usr/share/OVMF/OVMF_CODE.fd ] || missing+=(ovmf)
 need chromium chromium
 # Deep inspection's test images: GPT, FAT32 for the EFI partition, NTFS through FUSE, registry hives.
 need sgdisk gdisk

@@ -11,8 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # restore's folders, bottom first: a module may import its own folder and any folder ranked below it.
 RANK = {
-    "outcome": 0, "units": 0, "tree": 1, "checks": 2, "staging": 3, "plan": 3, "guide": 4, "drill": 5, "demo": 5,
-    "cli": 6,
+    "outcome": 0, "units": 0, "tree": 1, "checks": 2, "staging": 3, "boottest": 3, "plan": 3, "guide": 4,
+    "drill": 5, "demo": 5, "cli": 6,
 }  # fmt: skip
 IO_MODULES = {"os", "io", "socket", "subprocess", "shutil", "tempfile", "pathlib", "urllib", "http", "smbclient"}
 

@@ -57,6 +57,19 @@ class ImageContents:
     install_media: str | None  # e.g. "Windows Server 2019 Standard, build 17763, x64, UEFI"
     disk_sizes: tuple[int, ...]  # one per source disk the critical volumes came from: each target disk at least this
     encrypted: tuple[str, ...] = ()  # volumes found BitLocker-encrypted
+    boot_chain: str | None = None  # "complete", or the broken links with their fixes (bmr's boot-chain reading)
+    hardware: TargetHardware | None = None  # the --target-hardware verdict
+
+
+@dataclass(frozen=True)
+class TargetHardware:
+    """Whether the restored Windows will find its boot disk on the target (checklist --target-hardware)."""
+
+    profile: str
+    title: str
+    verdict: str  # pass, warn, fail
+    message: str
+    fix: tuple[str, ...]  # WinRE commands, in order, before the first boot
 
 
 @dataclass(frozen=True)
@@ -363,6 +376,20 @@ _FIRST_DC = Step(
 )
 
 
+def _boot_steps(contents: ImageContents) -> tuple[Step, ...]:
+    """The boot chain read offline and the target-hardware verdict, with the fix lines to type in WinRE."""
+    steps = []
+    if contents.boot_chain is not None:
+        steps.append(Step(f"Boot chain in the backup: {contents.boot_chain}.", refs=("bmr-deep",)))
+    hw = contents.hardware
+    if hw is not None:
+        text = f"Target hardware: {hw.profile} ({hw.title}): {hw.verdict.upper()}: {hw.message}."
+        if hw.fix:
+            text += " Before the first boot, from the WinRE command prompt:"
+        steps.append(Step(text, code=hw.fix, refs=("bmr-deep",)))
+    return tuple(steps)
+
+
 def _measured_target(contents: ImageContents) -> tuple[Step, ...]:
     """Disks, firmware and media as read inside the images, each with where it came from."""
     # source: bmr's own reading of the images ("bmr-deep"); the error codes: vsserror.h texts (evidence.md)
@@ -384,6 +411,7 @@ def _measured_target(contents: ImageContents) -> tuple[Step, ...]:
             ", for WinRE.",
             refs=("bmr-deep", "mabs-bmr"),
         ),
+        *_boot_steps(contents),
     ]
     if contents.encrypted:
         steps.append(

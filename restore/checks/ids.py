@@ -17,6 +17,8 @@ CHECKS: dict[str, str] = {
     "recovery-point": "the point is complete and can do what the restore needs",
     "path-length": "the UNC path to the images is not longer than what is known to work",
     "contents": "inside the images: a bootable Windows, its firmware and disks, no BitLocker (with --deep)",
+    "boot-chain": "system partition, BCD default entry, its partitions, loader, kernel, boot drivers (with --deep)",
+    "hardware": "the target's firmware and storage driver are ready (with --deep --target-hardware)",
     "free-space": "there is room for the copy (with --source or --stage-size)",
     "server-share": "on the file server, Samba's share folder holds WindowsImageBackup (with --ssh)",
 }

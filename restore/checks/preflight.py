@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from restore.checks import shareroot
+from restore.checks.bootchain import deep_checks
 from restore.checks.check import Check, failed, passed, skipped, warned
-from restore.checks.contents import contents_check
 from restore.checks.ids import ORDER
 from restore.checks.serverside import server_share_check
 from restore.tree.choose import Choice, NotInTree, choose_point
@@ -46,6 +46,7 @@ class PreflightRequest:
     depth: int = DEFAULT_DEPTH
     deep: bool = False  # also read inside the chosen point's images (the contents check)
     read_all: bool = False  # read inside every point's images (bmr versions --deep: the server's zone per point)
+    target_hardware: str | None = None  # a profile of restore.tree.hardware: the hardware check (with deep)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ def _wanted(request: PreflightRequest, with_ssh: bool) -> tuple[str, ...]:
     if not with_ssh:
         skip.add("server-share")
     if not request.deep:
-        skip.add("contents")
+        skip |= {"contents", "boot-chain"}
+    if not request.deep or request.target_hardware is None:
+        skip.add("hardware")
     return tuple(i for i in ORDER if i not in skip)
 
 
@@ -218,8 +221,9 @@ def _checks_on_share(
             # No -backupTarget works yet: a path built from this share would be invented.
             run.add(skipped("path-length", "no -backupTarget works yet (see share-root)"))
         if request.deep and point is not None and machine is not None and tree is not None:
-            check, point = contents_check(backend, tree, machine, point)  # the point now holds the deep facts
-            run.add(check)
+            found, point = deep_checks(backend, tree, machine, point, request.target_hardware)  # with the deep facts
+            for check in found:
+                run.add(check)
     if server_share is not None:
         run.add(server_share(shareroot.target_for(location, ip)))
     return Preflight(

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from restore import __version__
 from restore.cli import exitcodes
+from restore.cli.boottest import boot_test
 from restore.cli.checklist import checklist
 from restore.cli.commands import commands
 from restore.cli.demo import demo
@@ -49,6 +50,7 @@ COMMANDS: dict[str, Command | dict[str, Command]] = {
     "commands": commands,
     "checklist": checklist,
     "drill": {"run": drill, "merge": drill_merge, "verify-ledger": drill_verify_ledger},
+    "boot-test": boot_test,
     "demo": demo,
 }
 

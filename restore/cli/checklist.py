@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import typer
 
 from restore.cli import exitcodes, logs
 from restore.cli.guide import Force, ForPurpose, ServerIp, ShareUnc, guide_request
-from restore.cli.options import ACCESS, Depth, Json, Machine, Version, with_access
+from restore.cli.options import ACCESS, Depth, Json, Machine, TargetHardware, Version, valid_profile, with_access
 from restore.cli.output import run
 from restore.cli.paths import output_file, write_output
 from restore.guide.gather import Checklist, checklist_for
@@ -38,6 +39,7 @@ def checklist(
         bool,
         typer.Option("--deep", help="Read inside the images: the runbook states firmware, disks and boot media."),
     ] = False,
+    target_hardware: TargetHardware = None,
     force: Force = False,
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
@@ -64,11 +66,21 @@ def checklist(
 
     if output is not None:
         output_file(output, "--output")
+    profile = valid_profile(target_hardware)  # reads the SYSTEM hive: implies --deep
 
     def work() -> Checklist:
         request = guide_request(
-            location, machine, version, purpose, server_ip, share_unc, depth, deep=deep, force=force
+            location,
+            machine,
+            version,
+            purpose,
+            server_ip,
+            share_unc,
+            depth,
+            deep=deep or profile is not None,
+            force=force,
         )
+        request = replace(request, plan=replace(request.plan, target_hardware=profile))
         return checklist_for(request, access, scenario)
 
     result = run(as_json, work)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from restore.cli.paths import input_file
+from restore.tree.hardware import profile_names
 from restore.units import parse_rate
 from share.connect import Access
 from share.credentials import DEFAULT_PASSWORD_ENV, PasswordSource, SshOptions
@@ -83,6 +84,23 @@ Junit = Annotated[
     Path | None,
     typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.", dir_okay=False, writable=True),
 ]
+TargetHardware = Annotated[
+    str | None,
+    typer.Option(
+        "--target-hardware",
+        metavar="PROFILE",
+        help=f"The machine the point will be restored to: {', '.join(profile_names())}.",
+    ),
+]
+
+
+def valid_profile(name: str | None) -> str | None:
+    """The --target-hardware profile, checked against the table."""
+    if name is not None and name not in profile_names():
+        raise typer.BadParameter(f"unknown profile '{name}': one of {', '.join(profile_names())}")
+    return name
+
+
 Depth = Annotated[int, typer.Option("--depth", min=1, max=12, help="How many folder levels down to search.")]
 Machine = Annotated[str | None, typer.Option("--machine", "-m", help="Computer folder name (wbadmin's -machine:).")]
 Version = Annotated[str | None, typer.Option("--version", help="Version identifier MM/DD/YYYY-HH:MM (UTC).")]

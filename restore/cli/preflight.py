@@ -11,7 +11,19 @@ from restore.checks.junit import render_junit
 from restore.checks.preflight import ServerSide
 from restore.cli import text
 from restore.cli.guide import ShareUnc
-from restore.cli.options import ACCESS, Depth, Json, Junit, Machine, PurposeChoice, Version, valid_version, with_access
+from restore.cli.options import (
+    ACCESS,
+    Depth,
+    Json,
+    Junit,
+    Machine,
+    PurposeChoice,
+    TargetHardware,
+    Version,
+    valid_profile,
+    valid_version,
+    with_access,
+)
 from restore.cli.output import finish, run, style
 from restore.cli.paths import output_file, write_output
 from restore.plan.evaluate import evaluate_preflight
@@ -45,8 +57,9 @@ def _preflight(
     ] = None,
     junit: Junit = None,
     deep: Annotated[
-        bool, typer.Option("--deep", help="Also read inside the point's images (the contents check).")
+        bool, typer.Option("--deep", help="Also read inside the point's images (the contents and boot-chain checks).")
     ] = False,
+    target_hardware: TargetHardware = None,
     depth: Depth = DEFAULT_DEPTH,
     as_json: Json = False,
     access: Access = ACCESS,
@@ -78,11 +91,14 @@ def _preflight(
         output_file(junit, "--junit")  # before the checks run: their result must not be lost to a typo
     if source is not None and stage_size is not None:
         raise typer.BadParameter("give --source or --stage-size, not both", param_hint="--source")
+    profile = valid_profile(target_hardware)
+    if profile is not None and not deep:
+        raise typer.BadParameter("--target-hardware reads the point's SYSTEM hive: add --deep", param_hint="--deep")
 
     def work() -> Plan:
         request = PlanRequest(
             parse_location(location), purpose.purpose, machine, valid_version(version), share_unc,
-            stage_size=stage_size, margin=margin, depth=depth, deep=deep,
+            stage_size=stage_size, margin=margin, depth=depth, deep=deep, target_hardware=profile,
         )  # fmt: skip
         server = ServerSide(parse_location(f"sftp://{ssh}/"), ssh_smb_conf) if ssh is not None else None
         source_location = parse_location(source) if source is not None else None

@@ -19,7 +19,10 @@ from share import errors
 from share.base import SessionFacts
 
 if TYPE_CHECKING:  # the image readers load only when --deep asks for them
+    from restore.boottest.run import BootTest
+    from restore.tree.deep.bootchain import BootChain
     from restore.tree.deep.facts import DeepFacts
+    from restore.tree.hardware import HardwareVerdict
 
 
 def _yes_no(value: bool | None) -> str:
@@ -107,6 +110,29 @@ def _contents_lines(facts: DeepFacts, indent: str) -> list[str]:
             for p in image.partitions
         )
         lines.append(f"{indent}  {image.image}: {image.partition_style or '?'}: {parts or 'no partitions read'}")
+    if facts.boot_chain is not None:
+        lines += [f"{indent}  {line}" for line in boot_chain_lines(facts.boot_chain)]
+    return lines
+
+
+def boot_chain_lines(chain: BootChain) -> list[str]:
+    """The boot chain, one line per link, with the fix under a broken one."""
+    marks = {True: "ok", False: "BROKEN", None: "-"}
+    lines = [f"boot chain: {chain.state}" + (f" (firmware {chain.firmware})" if chain.firmware else "")]
+    for link in chain.links:
+        lines.append(f"  {marks[link.ok]:<6} {link.name}: {link.detail}")
+        if link.fix and link.ok is False:
+            lines.append(f"         fix: {link.fix}")
+    return lines
+
+
+def hardware_lines(verdict: HardwareVerdict) -> list[str]:
+    """The target-hardware verdict: profile, verdict, and the fix lines to type in WinRE."""
+    lines = [f"target hardware: {verdict.profile} ({verdict.title}): {verdict.status.upper()}: {verdict.message}"]
+    lines += [f"  {state.describe()}" for state in verdict.drivers]
+    if verdict.fix:
+        lines.append("  fix, in WinRE before the first boot:")
+        lines += [f"    {line}" for line in verdict.fix]
     return lines
 
 
@@ -260,4 +286,26 @@ def format_drill(results: list[ServerResult], style: Callable[[str, str], str]) 
     lines.append(
         f"{len(results)} servers: {counts[Status.PASS]} pass, {counts[Status.WARN]} warn, {counts[Status.FAIL]} fail"
     )
+    return "\n".join(lines)
+
+
+def format_boot_test(result: BootTest) -> str:
+    """What the boot test saw: the stage, its evidence, how it ran."""
+    from restore.boottest.stages import STAGE_MEANING
+
+    run = result.run
+    lines = [
+        f"Boot test of {result.machine} {result.version or ''} ({result.image}"
+        + (", staged locally)" if result.staged else ")"),
+        f"  firmware {result.firmware}, disk on {result.controller}, {result.accelerator.upper()} "
+        f"({result.accelerator_reason}), {run.seconds:.1f} s, stopped: {run.stopped}",
+        f"  reached: {run.stage}: {STAGE_MEANING[run.stage]}",
+    ]
+    lines += [f"    {s.source}: {s.stage}: {s.evidence}" for s in run.sightings]
+    if result.evidence_dir:
+        lines.append(
+            f"  evidence: {result.evidence_dir} ({len(run.screenshots)} screenshots, serial.log, firmware.log)"
+        )
+    lines += [f"  note: {note}" for note in (*result.notes, *run.notes)]
+    lines.append(f"Result: {result.verdict}")
     return "\n".join(lines)

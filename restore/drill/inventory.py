@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from restore.drill.freshness import parse_duration
+from restore.tree.hardware import profile_names
 from share import errors
 from share.connect import parse_location
 from share.location import Location
@@ -30,6 +31,9 @@ KEYS: dict[str, tuple[bool, str, str]] = {
     "source": (False, "string", "where a copy of the point would come from: sizes the write and free-space checks"),
     "stage": (False, "boolean", "true: copy the point from source to location first, as bmr stage does"),
     "deep": (False, "boolean", "true: also read inside the point's images (the contents check, as preflight --deep)"),
+    "target_hardware": (False, "string", "a profile (see bmr preflight --help): the hardware check; implies deep"),
+    "boot_test": (False, "boolean", "true: also boot the point's system disk under QEMU (bmr boot-test)"),
+    "boot_timeout": (False, "number", "seconds the boot test watches the boot (default 300)"),
     "ssh": (False, "string", "user@fileserver[:port]: also check Samba's share folder on the file server"),
     "ssh_smb_conf": (False, "string", "the file server's smb.conf, when not the default (with ssh)"),
     "timeout": (False, "number", "seconds for each network operation of this server (default: --timeout)"),
@@ -57,6 +61,9 @@ class ServerEntry:
     source: Location | None = None
     stage: bool = False
     deep: bool = False
+    target_hardware: str | None = None
+    boot_test: bool = False
+    boot_timeout: float = 300.0
     ssh: str | None = None
     ssh_smb_conf: str | None = None
     user: str | None = None
@@ -167,6 +174,13 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
             problems.append(f"line {block.keys.get(key, block.line)}: '{key}' must be a {kind}")
         elif key == "timeout" and (isinstance(value, bool) or not 1 <= value <= 600):  # also inf and nan
             problems.append(f"line {block.keys.get(key, block.line)}: 'timeout' must be 1 to 600 seconds")
+        elif key == "boot_timeout" and not 1 <= value <= 3600:
+            problems.append(f"line {block.keys.get(key, block.line)}: 'boot_timeout' must be 1 to 3600 seconds")
+        elif key == "target_hardware" and value not in profile_names():
+            problems.append(
+                f"line {block.keys.get(key, block.line)}: unknown target_hardware '{value}' "
+                f"(known: {', '.join(profile_names())})"
+            )
     if len(problems) > before:
         return None
 
@@ -210,7 +224,10 @@ def _entry(table: dict[str, Any], block: _Block, problems: list[str]) -> ServerE
         machine=table.get("machine", ""),
         source=locations.get("source"),
         stage=bool(table.get("stage", False)),
-        deep=bool(table.get("deep", False)),
+        deep=bool(table.get("deep", False)) or "target_hardware" in table,
+        target_hardware=table.get("target_hardware"),
+        boot_test=bool(table.get("boot_test", False)),
+        boot_timeout=float(table.get("boot_timeout", 300.0)),
         ssh=table.get("ssh"),
         ssh_smb_conf=table.get("ssh_smb_conf"),
         user=table.get("user"),

@@ -7,7 +7,7 @@ import getpass
 import hashlib
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,13 +77,20 @@ def rehearse(
     if on_count is not None:
         on_count(len(entries))
     started = datetime.now(UTC)
-    results = run_drill(entries, request.options, on_done=on_done)
+    options = request.options
+    early: Path | None = None
+    if any(entry.boot_test for entry in entries) and (request.report_dir or request.report):
+        # The boot tests' screenshots go into the report: its folder is made before the servers run.
+        early = request.report_dir or Path(f"drill-report-{started:%Y%m%d-%H%M%S}")
+        early.mkdir(exist_ok=True)
+        options = replace(options, evidence_dir=early / "boot-tests")
+    results = run_drill(entries, options, on_done=on_done)
     now = datetime.now(UTC)
     results = with_freshness(results, request.rpo, now)
     estimates = [estimate_for(r) for r in results]
     results = with_estimates_in_runbooks(results, estimates)
     document = annotate(drill_json(results, now), results, estimates, request.rpo, now)
-    folder = request.report_dir or (Path(f"drill-report-{now:%Y%m%d-%H%M%S}") if request.report else None)
+    folder = early or request.report_dir or (Path(f"drill-report-{now:%Y%m%d-%H%M%S}") if request.report else None)
     appended = None
     if request.ledger is not None:
         inventory_bytes = request.inventory.read_bytes()

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from restore.checks.check import Check, Status, failed, overall
 from restore.checks.preflight import PreflightRequest
 from restore.checks.serverside import server_share_check
+from restore.drill.boot import boot_test_check
 from restore.drill.estimate import Rate
 from restore.drill.inventory import ServerEntry
 from restore.drill.measure import last_stage_rate, read_rate
@@ -91,6 +93,7 @@ class DrillOptions:
     server_timeout: float = 120.0
     timeout: float = 10.0
     ssh: SshOptions = field(default_factory=SshOptions)
+    evidence_dir: Path | None = None  # boot tests keep their screenshots and logs in <evidence_dir>/<server>
     measure_read: float | None = None  # seconds of reading the biggest image; None: a small sample only
     winre_port: int | None = None  # see Access.winre_port
 
@@ -239,13 +242,15 @@ def _check_server(entry: ServerEntry, options: DrillOptions, session: _Session, 
                 return server_share_check(ssh_location, access, unc_share, unc, smb_conf)
 
         request = PlanRequest(
-            entry.location, entry.purpose, entry.computer, entry.version, stage_size=stage_size, deep=entry.deep
-        )
+            entry.location, entry.purpose, entry.computer, entry.version, stage_size=stage_size, deep=entry.deep,
+            target_hardware=entry.target_hardware,
+        )  # fmt: skip
         plan = evaluate(request, access, server_share=server_share, backend=session.backend)
+        booted = [boot_test_check(entry, access, options.evidence_dir)] if entry.boot_test else []
     except errors.BmrError as exc:
         checks.append(failed("drill", str(exc), exc.hint))
         return ServerResult(entry, Status.FAIL, tuple(checks), time.monotonic() - began, staged=staged)
-    checks = [*checks, *plan.checks]
+    checks = [*checks, *plan.checks, *booted]
     result = ServerResult(entry, overall(checks), tuple(checks), time.monotonic() - began, staged=staged)
     return replace(result, **_point_details(plan, result, session, options.measure_read))
 

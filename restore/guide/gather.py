@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from restore import __version__
+from restore.checks.check import Check
 from restore.checks.shareroot import suggested_share
 from restore.outcome import Outcome
 from restore.plan.evaluate import evaluate
@@ -18,7 +19,7 @@ from restore.tree.zones import point_zone
 from share import errors
 from share.connect import Access
 from share.location import windows_host
-from winre.runbook import CheckLine, Disk, ImageContents, PreflightSummary, RunbookInput, Value
+from winre.runbook import CheckLine, Disk, ImageContents, PreflightSummary, RunbookInput, TargetHardware, Value
 from winre.terms import Purpose, Scenario
 from winre.wbadmin import Restore, backup_time_text, restore_commands, subfolder_of
 
@@ -120,7 +121,7 @@ def runbook_input(
         ),
         account=g.account,
         disks=tuple(Disk(v.access_path or v.label or "hidden volume", v.virtual_size) for v in point.volumes),
-        contents=_contents(point),
+        contents=_contents(point, plan.checks),
         backup_time_local=_local_time(point, made),
         generated_at=made,
         tool_version=__version__,
@@ -213,15 +214,28 @@ def _local_time(point: RecoveryPoint, made: datetime) -> Value | None:
     return Value(backup_time_text(point.backup_time_utc, zone.zone, made), f"{zone.name}, {zone.source}")
 
 
-def _contents(point: RecoveryPoint) -> ImageContents | None:
-    """What --deep read inside the images, as the runbook states it; None when the images were not read."""
+def _contents(point: RecoveryPoint, checks: tuple[Check, ...] = ()) -> ImageContents | None:
+    """What --deep read inside the images, as the runbook states it (with the boot chain, and the plan's hardware
+    check when --target-hardware asked for one); None when the images were not read."""
     facts = point.contents
     if facts is None:
         return None
+    chain = facts.boot_chain
+    boot = None
+    if chain is not None:
+        broken = [f"{link.name}: {link.detail} (fix: {link.fix})" for link in chain.links if link.ok is False]
+        boot = "; ".join(broken) if broken else chain.state
+    hardware = None
+    verdict = next((c.details.get("verdict") for c in checks if c.id == "hardware"), None)
+    if isinstance(verdict, dict):
+        hardware = TargetHardware(
+            verdict["profile"], verdict["title"], verdict["status"], verdict["message"], tuple(verdict["fix"])
+        )
     encrypted = tuple(
         image.access_path or image.image
         for image in facts.images
         for part in image.partitions
         if part.file_system is not None and part.file_system.kind == "bitlocker"
     )
-    return ImageContents(facts.firmware, facts.install_media, tuple(d.size for d in facts.target_disks), encrypted)
+    sizes = tuple(d.size for d in facts.target_disks)
+    return ImageContents(facts.firmware, facts.install_media, sizes, encrypted, boot, hardware)

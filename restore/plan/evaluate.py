@@ -46,6 +46,7 @@ def evaluate(
     checks = PreflightRequest(
         location, request.purpose, request.machine, request.version, request.stage_size, request.margin,
         request.depth, request.deep, read_all=request.deep and request.listing,
+        target_hardware=request.target_hardware,
     )  # fmt: skip
     if location.windows_share:
         result = run_preflight(checks, access, server_share=server_share, backend=backend)

@@ -41,6 +41,7 @@ class PlanRequest:
     margin: float = 1.1
     depth: int = DEFAULT_DEPTH
     deep: bool = False  # read inside the chosen point's images (the contents check)
+    target_hardware: str | None = None  # a profile (restore.tree.hardware): the hardware check and its verdict
     listing: bool = False  # a local or SFTP folder may come without --share-unc (bmr versions lists it anyway)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from restore.tree.deep import deep_inspect
+from restore.tree.deep.bootchain import read_boot_chain
+from restore.tree.hardware import wanted_services
 from restore.tree.model import Inside, Inspection, Machine, RecoveryPoint, Tree
 from share import paths
 from share.base import Backend
@@ -33,4 +35,7 @@ def point_with_contents(backend: Backend, tree: Tree, machine: Machine, point: R
         backend, folder, volumes, machine.name, {writer_id for writer_id, _name in point.writers},
         needs_system=point.bare_metal,
     )  # fmt: skip
+    chain = read_boot_chain(backend, folder, facts, bare_metal=point.bare_metal, wanted_services=wanted_services())
+    facts = replace(facts, boot_chain=chain)
+    # The chain's own problems stay in it (shown under it, and by preflight's boot-chain check).
     return replace(point, contents=facts, problems=point.problems + facts.all_problems)

@@ -32,6 +32,7 @@ BASE: dict[str, list[str]] = {
     "drill verify-ledger": ["{loc}"],
     "demo": [],
     "verify": ["{loc}"],
+    "boot-test": ["{loc}"],
 }
 # Arguments whose bad values have a documented exit code other than 2.
 OTHER_CODES = {("drill run", "inventory"): 3}  # an unreadable inventory is exit 3 (README)
@@ -83,6 +84,7 @@ def test_the_sweep_sees_every_command_and_option() -> None:
         ("demo", "folder"),
         ("probe", "password_file"),
         ("stage", "ssh_key"),
+        ("boot-test", "evidence_dir"),
     }
     assert expected <= names
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restore.tree import writers as known
 from restore.tree.deep.disk import Partition
 from restore.tree.deep.hives import WindowsInstall
 from restore.tree.deep.volume import FileSystem
 from restore.tree.model import Problem, Severity, error, warning
+
+if TYPE_CHECKING:  # the boot chain reads after these facts and builds on them
+    from restore.tree.deep.bootchain import BootChain
 
 # Windows Server releases by build (the base build of each release; UBR says the patch level).
 SERVER_RELEASES = {
@@ -119,6 +122,7 @@ class DeepFacts:
     problems: tuple[Problem, ...]
     # Images whose contents are unknown (a pending VHDX log that cannot be replayed): no verdict is drawn on them.
     withheld: tuple[str, ...] = ()
+    boot_chain: BootChain | None = None  # read after the rest (restore.tree.contents)
 
     @property
     def ok(self) -> bool:
@@ -149,6 +153,7 @@ class DeepFacts:
             "bytes_read": self.bytes_read,
             "ok": self.ok,
             "problems": [p.to_json() for p in self.problems],
+            "boot_chain": self.boot_chain.to_json() if self.boot_chain else None,
         }
 
 
