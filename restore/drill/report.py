@@ -57,6 +57,7 @@ def drill_html(data: dict[str, Any]) -> str:
             )
             or "none"
         )
+        listed += _boot_evidence(server)
         age = server.get("age_days")
         estimate = server.get("estimated_copy_seconds")
         throughput = server.get("throughput_bytes_per_second")
@@ -92,6 +93,23 @@ def drill_html(data: dict[str, Any]) -> str:
         + "<table><thead><tr><th>Server</th><th>Status</th><th>Failing checks and fixes</th><th>Version identifier"
         "</th><th>Recovery point age</th><th>Size</th><th>Estimated restore copy time</th>"
         "<th>RPO, RTO and drill ledger</th></tr></thead><tbody>" + "\n".join(rows) + "</tbody></table></body></html>\n"
+    )
+
+
+def _boot_evidence(server: dict[str, Any]) -> str:
+    """The boot test's last screenshot, shown from the report folder's ``boot-tests/<server>/`` (where the drill keeps
+    it), and how many there are: the evidence of what the screen showed when the test stopped."""
+    booted = next((c for c in server["checks"] if c["id"] == "boot-test"), None)
+    details = (booted or {}).get("details") or {}
+    shots = (details.get("run") or {}).get("screenshots") or []
+    folder = details.get("evidence_dir")
+    if not shots or not folder:
+        return ""
+    src = html.escape(f"boot-tests/{Path(folder).name}/{shots[-1]}", quote=True)
+    return (
+        f'<div class="fix">boot test: {len(shots)} screenshot(s) in boot-tests/{html.escape(Path(folder).name)}/; '
+        f'the last:</div><a href="{src}"><img src="{src}" alt="the boot test\'s last screen" '
+        'style="max-width: 60mm; border: 1px solid #bbb"></a>'
     )
 
 

@@ -178,7 +178,12 @@ def test_drill_boot_test_keeps_screenshots_in_the_report(
     assert checks["boot-test"]["status"] == "fail" and "boot-manager-error" in checks["boot-test"]["message"]
     assert checks["boot-test"]["details"]["run"]["screenshots"]
     assert "hardware" in checks and "boot-chain" in checks
-    assert list((report / "boot-tests" / "SRV01").glob("screen-*.png"))
+    shots = sorted((report / "boot-tests" / "SRV01").glob("screen-*.png"))
+    assert shots
+    # drill.html shows the last screen, by a path relative to the report folder that names a real file
+    page = (report / "drill.html").read_text()
+    last = checks["boot-test"]["details"]["run"]["screenshots"][-1]
+    assert f'<img src="boot-tests/SRV01/{last}"' in page and (report / "boot-tests" / "SRV01" / last).is_file()
 
 
 def test_split_images_merge_the_other_volume_into_the_overlay(tmp_path: Path, boots: BootImages) -> None:
