@@ -60,8 +60,28 @@ class _Positioned:
     def get_size(self) -> int:
         return self.size
 
+    def seekable(self) -> bool:
+        return True
 
-class BoundedReader(_Positioned):
+    def readable(self) -> bool:
+        return True
+
+
+class _PositionedReads(_Positioned):
+    """``read`` at the position, for file objects that read by offset (``pread``)."""
+
+    def pread(self, offset: int, size: int) -> bytes:
+        raise NotImplementedError
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self.size - self._position
+        data = self.pread(self._position, size)
+        self._position += len(data)
+        return data
+
+
+class BoundedReader(_PositionedReads):
     """Random access to one image file in aligned, cached blocks through one stream, counted and bounded."""
 
     # The first limit hit raises a ReadLimitError that is also kept in ``failure``: the C readers calling
@@ -194,21 +214,6 @@ class BoundedReader(_Positioned):
         self.bytes_served += len(out)
         return out
 
-    # The file-object protocol libyal's open_file_object uses: read, seek, tell, get_size.
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            size = self.size - self._position
-        data = self.pread(self._position, size)
-        self._position += len(data)
-        return data
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
     def close(self) -> None:
         self._timer.cancel()
         if self._stream is not None:
@@ -249,9 +254,3 @@ class Window(_Positioned):
     def pread(self, offset: int, size: int) -> bytes:
         self.seek(offset)
         return self.read(size)
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from restore.tree.deep.disk import DiskError
-from restore.tree.deep.reader import BoundedReader, _Positioned
+from restore.tree.deep.reader import BoundedReader, _PositionedReads
 from restore.tree.vhdxlog import LogNotReplayable, Replay, apply, plan_replay
 
 PENDING = "vhdx-log-pending"
 REPLAYED = "vhdx-log-replayed"
 
 
-class ReplayedFile(_Positioned):
+class ReplayedFile(_PositionedReads):
     """Reads of ``reader`` with the replay's writes laid over them; the file grows to the log's LastFileOffset."""
 
     def __init__(self, reader: BoundedReader, replay: Replay) -> None:
@@ -37,19 +37,6 @@ class ReplayedFile(_Positioned):
         if len(data) < end - offset and offset + len(data) >= self._reader.size:
             data += bytes(end - offset - len(data))  # the part the log's writes extend the file by
         return apply(self.replay, offset, data)
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            size = self.size - self._position
-        data = self.pread(self._position, size)
-        self._position += len(data)
-        return data
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
 
 
 def replayed_source(reader: BoundedReader, name: str) -> tuple[Any, str | None]:
