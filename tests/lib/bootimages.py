@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import struct
-import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -34,7 +33,6 @@ from tests.lib.diskimages import (
     EFI_TYPE,
     MIB,
     SECTOR,
-    SYSTEM_PYTHON,
     Part,
     WindowsFacts,
     _nt_check,
@@ -43,7 +41,6 @@ from tests.lib.diskimages import (
     convert,
     make_fat32,
     make_ntfs,
-    seed_hive,
     system_hive_spec,
     write_hive,
 )
@@ -97,50 +94,6 @@ class BootSpec:
     def key(self) -> str:
         text = json.dumps(asdict(self), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-# hivex in the system Python: ["path", "name", "sz"|"expand"|"dword"|"hex"|"multi", value]; "hex": a hex string.
-_SCRIPT = r"""
-import json, sys, hivex
-seed, out, spec = sys.argv[1], sys.argv[2], json.load(sys.stdin)
-h = hivex.Hivex(seed, write=True)
-def node(path):
-    at = h.root()
-    for part in [p for p in path.split("\\") if p]:
-        child = h.node_get_child(at, part)
-        at = child if child else h.node_add_child(at, part)
-    return at
-values = {}
-for path, name, kind, value in spec:
-    at = node(path)
-    if name is None:
-        continue
-    if kind == "dword":
-        entry = {"key": name, "t": 4, "value": int(value).to_bytes(4, "little")}
-    elif kind == "hex":
-        entry = {"key": name, "t": 3, "value": bytes.fromhex(value)}
-    elif kind == "multi":
-        entry = {"key": name, "t": 7, "value": "".join(v + "\0" for v in value).encode("utf-16-le") + b"\0\0"}
-    else:
-        entry = {"key": name, "t": 2 if kind == "expand" else 1, "value": (value + "\0").encode("utf-16-le")}
-    values.setdefault(at, []).append(entry)
-for at, entries in values.items():
-    h.node_set_values(at, entries)
-h.commit(out)
-"""
-
-
-def hive(path: Path, spec: list[tuple[str, str | None, str, object]]) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
-        seed = Path(scratch) / "seed"
-        seed.write_bytes(seed_hive())
-        subprocess.run(
-            [SYSTEM_PYTHON, "-c", _SCRIPT, str(seed), str(path)],
-            input=json.dumps(spec).encode(),
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
 
 
 def device_element(style: str, disk_id: str | int, partition: str | int) -> str:
@@ -226,7 +179,7 @@ def system_spec(spec: BootSpec) -> list[tuple[str, str | None, str, object]]:
 
 
 def windows_volume_files(spec: BootSpec, scratch: Path) -> dict[str, bytes]:
-    hive(scratch / "SYSTEM", system_spec(spec))
+    write_hive(scratch / "SYSTEM", system_spec(spec))
     write_hive(scratch / "SOFTWARE", [("Microsoft\\Windows NT\\CurrentVersion", "CurrentBuild", "sz", "17763")])
     files = {
         "Windows/System32/config/SYSTEM": (scratch / "SYSTEM").read_bytes(),
@@ -253,7 +206,7 @@ def boot_files(spec: BootSpec, scratch: Path) -> dict[str, bytes]:
     else:
         files["bootmgr"] = b"BOOTMGR" + os.urandom(4089)
     if spec.bcd == "ok":
-        hive(scratch / "BCD", bcd_spec(spec))
+        write_hive(scratch / "BCD", bcd_spec(spec))
         files[f"{folder}/BCD"] = (scratch / "BCD").read_bytes()
     elif spec.bcd == "garbage":
         files[f"{folder}/BCD"] = b"regf" + os.urandom(16 * 1024)

@@ -129,19 +129,24 @@ for path, name, kind, value in spec:
         entry = {"key": name, "t": 4, "value": int(value).to_bytes(4, "little")}
     elif kind == "binary":
         entry = {"key": name, "t": 3, "value": bytes([len(values) % 251]) * int(value)}
+    elif kind == "hex":
+        entry = {"key": name, "t": 3, "value": bytes.fromhex(value)}
+    elif kind == "multi":
+        entry = {"key": name, "t": 7, "value": "".join(v + "\0" for v in value).encode("utf-16-le") + b"\0\0"}
     else:
-        entry = {"key": name, "t": 1, "value": (value + "\0").encode("utf-16-le")}
+        entry = {"key": name, "t": 2 if kind == "expand" else 1, "value": (value + "\0").encode("utf-16-le")}
     values.setdefault(at, []).append(entry)
 for at, entries in values.items():
     h.node_set_values(at, entries)
 h.commit(out)
 """
 
-HiveSpec = list[tuple[str, str | None, str, str | int | None]]  # "binary": the value is a length
+# "binary": the value is a length; "hex": a hex string; "multi": a list of strings; "sz"/"expand": a string
+HiveSpec = list[tuple[str, str | None, str, object]]
 
 
 def write_hive(path: Path, spec: HiveSpec) -> None:
-    """A real hive file holding ``spec`` (key path, value name or None for a bare key, "sz"/"dword", value)."""
+    """A real hive file holding ``spec`` (key path, value name or None for a bare key, kind, value)."""
     if not Path(SYSTEM_PYTHON).exists():
         raise RuntimeError("the system python3 is missing: python3-hivex is installed for it")
     with tempfile.TemporaryDirectory() as scratch:
