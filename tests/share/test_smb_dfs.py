@@ -9,20 +9,17 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from restore.cli.app import app
 from restore.demo import localsamba
 from restore.demo.localsamba import free_port
-from tests.lib.servers import SMB_PASSWORD, SambaServer
+from tests.lib.cli import cli_json as _cli
+from tests.lib.servers import SambaServer
 from tests.lib.treebuilder import ImageCache, bmr_dc, write_tree
 
 pytestmark = pytest.mark.servers
 
-runner = CliRunner()
 FAR = "127.0.0.2"  # the second file server
 DEAD = "127.0.0.3"  # a target server that is down (nothing listens there)
 STRANGER = "127.0.0.4"  # a target server that does not know the account
@@ -69,15 +66,6 @@ def namespace(tmp_path_factory: pytest.TempPathFactory, images: ImageCache) -> I
         stranger.stop()
         for address in added:
             subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], check=False)
-
-
-def _cli(*args: str) -> tuple[int, dict[str, Any]]:
-    result = runner.invoke(app, [*args, "--json", "--password-env", "BMR_TEST_PASSWORD"])
-    assert SMB_PASSWORD not in result.stdout + result.stderr
-    try:
-        return result.exit_code, json.loads(result.stdout)
-    except json.JSONDecodeError:
-        raise AssertionError(result.stdout + result.stderr) from None
 
 
 def test_inspect_at_the_root_looks_through_a_link_to_another_server(namespace: Namespace, password_env: str) -> None:

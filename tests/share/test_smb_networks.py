@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from restore.cli.app import app
+from tests.lib.cli import cli_json as _cli
 from tests.lib.proxy import CuttingProxy
 from tests.lib.servers import SMB_PASSWORD, SambaServer
 from tests.lib.treebuilder import ImageCache, PointSpec, bmr_dc, write_tree
@@ -22,15 +23,6 @@ from tests.lib.treebuilder import ImageCache, PointSpec, bmr_dc, write_tree
 pytestmark = pytest.mark.servers
 
 runner = CliRunner()
-
-
-def _cli(*args: str) -> tuple[int, dict[str, Any]]:
-    result = runner.invoke(app, [*args, "--json", "--password-env", "BMR_TEST_PASSWORD"])
-    assert SMB_PASSWORD not in result.stdout + result.stderr
-    try:
-        return result.exit_code, json.loads(result.stdout)
-    except json.JSONDecodeError:
-        raise AssertionError(result.stdout + result.stderr) from None
 
 
 def _check(data: dict[str, Any], check_id: str) -> dict[str, Any]:

@@ -12,17 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from restore.cli.app import app
 from restore.staging.names import PARTIAL_SUFFIX
 from share import writetest
-from tests.lib.servers import SMB_PASSWORD, SambaServer
+from tests.lib.cli import cli_json as _cli
+from tests.lib.servers import SambaServer
 from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
 
 pytestmark = pytest.mark.servers
 
-runner = CliRunner()
 NOBODY = 65534
 
 
@@ -56,15 +54,6 @@ def source(tmp_path_factory: pytest.TempPathFactory, images: ImageCache) -> Path
     root = tmp_path_factory.mktemp("screen-source")
     write_tree(root, {"DC01": PointSpec(pad_mb=1)}, images)
     return root
-
-
-def _cli(*args: str) -> tuple[int, dict[str, Any]]:
-    result = runner.invoke(app, [*args, "--json", "--password-env", "BMR_TEST_PASSWORD"])
-    assert SMB_PASSWORD not in result.stdout + result.stderr
-    try:
-        return result.exit_code, json.loads(result.stdout)
-    except json.JSONDecodeError:
-        raise AssertionError(result.stdout + result.stderr) from None
 
 
 def _write_check(data: dict[str, Any]) -> dict[str, Any]:

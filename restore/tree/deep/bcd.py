@@ -10,6 +10,8 @@ from typing import Any
 
 import pyregf
 
+from restore.tree.deep.reader import _PositionedReads
+
 # Well-known object and element identifiers (bcdedit's names in the comments).
 BOOTMGR = "{9dea862c-5cdd-4e70-acc1-f32b344d4795}"  # {bootmgr}
 APPLICATION_DEVICE = "11000001"  # device
@@ -114,32 +116,16 @@ class BcdStore:
         return decode_device(value) if isinstance(value, bytes) else None
 
 
-class _Bytes:
+class _Bytes(_PositionedReads):
     """The file object libregf wants over a store already read into memory."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
+        self.size = len(data)
         self._position = 0
 
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size is None or size < 0 else self._position + size
-        out = self._data[self._position : end]
-        self._position += len(out)
-        return out
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._position, 2: len(self._data)}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def tell(self) -> int:
-        return self._position
-
-    def get_offset(self) -> int:
-        return self._position
-
-    def get_size(self) -> int:
-        return len(self._data)
+    def pread(self, offset: int, size: int) -> bytes:
+        return self._data[offset : offset + size]
 
 
 def read_store(data: bytes) -> BcdStore:
