@@ -74,9 +74,7 @@ def load_private_key(data: bytes) -> Ed25519PrivateKey:
             key: object = serialization.load_ssh_private_key(data, password=None)
         else:
             key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError, errors.UsageError) as exc:
-        raise KeyUnusable(f"not a usable private key: {exc}") from None
-    except UnsupportedAlgorithm as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm, errors.UsageError) as exc:
         raise KeyUnusable(f"not a usable private key: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyUnusable(f"the key is {type(key).__name__.removeprefix('_')}, not Ed25519")
@@ -91,9 +89,7 @@ def load_public_key(data: bytes) -> Ed25519PublicKey:
             key: object = serialization.load_ssh_public_key(text)
         else:
             key = serialization.load_pem_public_key(text)
-    except (ValueError, TypeError) as exc:
-        raise KeyUnusable(f"not a usable public key: {exc}") from None
-    except UnsupportedAlgorithm as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyUnusable(f"not a usable public key: {exc}") from None
     if not isinstance(key, Ed25519PublicKey):
         raise KeyUnusable(f"the key is {type(key).__name__.removeprefix('_')}, not Ed25519")
