@@ -27,7 +27,7 @@ from restore.staging.manifest import (
     merge_sums,
     point_entry,
 )
-from restore.staging.names import PARTIAL_SUFFIX
+from restore.staging.names import PARTIAL_SUFFIX, partial_name
 from restore.staging.overlap import refuse_alias, refuse_overlap
 from restore.staging.planner import PlannedFile, choose, make_plan, measure, plan_copy, remaining_bytes
 from restore.staging.planner import StageRefused as StageRefused  # raised here, named by callers
@@ -237,13 +237,16 @@ def _refreshing(lock: StageLock, progress: Progress) -> Progress:
 
 
 def _copy_all(target: Backend, engine: Transfer, planned: list[PlannedFile], on_file: Any) -> list[FileOutcome]:
+    present: set[str] = set()  # every name in the target folders, lowercased: one listing per folder, not per file
     for folder in sorted({paths.parent(p.target_path) for p in planned}):
         target.makedirs(folder)
+        present.update(paths.join(folder, e.name).lower() for e in target.list(folder))
     outcomes: list[FileOutcome] = []
     for item in planned:
         if on_file is not None:
             on_file(item.target_path, item.size)
-        job = FileJob(item.source_path, item.target_path, item.size)
+        fresh = not {item.target_path.lower(), partial_name(item.target_path).lower()} & present
+        job = FileJob(item.source_path, item.target_path, item.size, fresh=fresh)
         try:
             # A file of this same point that differs (a damaged earlier copy) is simply copied again.
             outcome = engine.hash_existing(job) or engine.copy(job)
@@ -252,6 +255,7 @@ def _copy_all(target: Backend, engine: Transfer, planned: list[PlannedFile], on_
         outcomes.append(outcome)
         done = {"path": outcome.path, "copied": outcome.bytes_copied, "reused": outcome.bytes_reused}
         log.info("file done", extra={"bmr_fields": {**done, "size": outcome.size, "verified": outcome.verified}})
+    engine.sync_folders()  # the renames made durable, before SHA256SUMS and the manifest certify them
     return outcomes
 
 

@@ -53,6 +53,9 @@ class FileJob:
     source_path: str
     target_path: str
     size: int
+    # Neither the file nor its partial was in the target folder's listing (taken under the stage lock): no need to
+    # look for either by name, which for many small files costs more than copying them.
+    fresh: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,27 @@ class _HashWorker:
         self.thread.join(timeout=60)
 
 
+class _InlineHasher:
+    """The hashing worker's interface, done on the calling thread: for a file that fits one buffer, starting and
+    joining a thread costs more than hashing it."""
+
+    def __init__(self, hashes: _Hashes, free: queue.Queue[bytearray]) -> None:
+        self.hashes = hashes
+        self.free = free
+
+    def submit(self, buffer: bytearray, count: int) -> None:
+        try:
+            self.hashes.update(memoryview(buffer)[:count])
+        finally:
+            self.free.put(buffer)
+
+    def drain(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 class _Budget:
     """How many more times a step may be tried. A dropped or timed-out link counts against ``retries``; a file held
     open by another connection (InUse: our own dead session, until the server notices) is retried for ``patience``
@@ -245,19 +269,22 @@ class Transfer:
         self._confirmed_at_failure = 0
         self.copy_seconds = 0.0  # time spent streaming new bytes (not comparing or reading back)
         self.limit = RateLimit(bwlimit) if bwlimit else None  # bytes copied and read back, per second
+        # Folders that gained a file by rename since the last sync_folders(): synced once each, not once per file.
+        self.unsynced_folders: set[str] = set()
 
     # -- public ---------------------------------------------------------------------------------------------
 
     def copy(self, job: FileJob) -> FileOutcome:
         """Copy (or resume) ``job`` into its partial name (``target_path`` + PARTIAL_SUFFIX, or a short hashed name
-        where that would be too long), verify, then rename into place.
+        where that would be too long), verify, flush it to stable storage, then rename into place. The rename itself
+        is made durable by :meth:`sync_folders`, which the caller runs before anything certifies the file.
         Raises SourceChanged (nothing renamed) when the source moved while it was read."""
         partial = partial_name(job.target_path)
         before = self._source_before(job)
         # Verifying: BLAKE3 while copying, SHA-256 from the target during the read-back that BLAKE3 proves equal to
         # the source. Not verifying: both while copying (nothing else reads the bytes).
         hashes = _Hashes(sha256=not self.verify)
-        reused = self._retrying(lambda: self._matching_prefix(job, partial, hashes))
+        reused = 0 if job.fresh else self._retrying(lambda: self._matching_prefix(job, partial, hashes))
         copied = self._retrying_copy(job, partial, hashes)
         b3 = hashes.blake3.hexdigest()
         if self.verify:
@@ -269,11 +296,19 @@ class Transfer:
         self._retrying(lambda: self._source_after(job, before, b3))
         self._retrying(lambda: self.target.sync(partial))  # on stable storage before its final name says "done"
         self.target.rename(partial, job.target_path, replace=True)
-        self._retrying(lambda: self.target.sync(paths.parent(job.target_path), folder=True))
+        self.unsynced_folders.add(paths.parent(job.target_path))
         return FileOutcome(job.target_path, job.size, sha, b3, copied, reused, self.verify)
+
+    def sync_folders(self) -> None:
+        """Make the renames of every file copied so far durable: one sync per folder that gained files."""
+        for folder in sorted(self.unsynced_folders):
+            self._retrying(lambda folder=folder: self.target.sync(folder, folder=True))
+            self.unsynced_folders.discard(folder)
 
     def hash_existing(self, job: FileJob) -> FileOutcome | None:
         """If ``target_path`` already holds exactly the source's bytes, say so (verified); else None."""
+        if job.fresh:
+            return None
         try:
             existing = self.target.stat(job.target_path)
         except errors.NotFound:
@@ -420,7 +455,7 @@ class Transfer:
         for _ in range(min(POOL, -(-left // size))):
             free.put(bytearray(size))
         hashes.mark()
-        worker = _HashWorker(hashes, free)
+        worker = _HashWorker(hashes, free) if left > size else _InlineHasher(hashes, free)
         sink = self.target.open_sink(partial, start)
         source = None
         offset = start
