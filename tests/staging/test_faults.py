@@ -5,6 +5,7 @@ huge folders, names a target cannot hold, durability, and bad input."""
 from __future__ import annotations
 
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -361,21 +362,53 @@ class _Recording(MemoryBackend):
         super().rename(src, dst, replace=replace)
 
 
-def test_every_file_is_synced_before_its_rename_and_its_folder_after(tmp_path: Path) -> None:
+def test_every_file_is_synced_before_its_rename_and_its_folder_before_the_proofs(tmp_path: Path) -> None:
     source_root = _tree(tmp_path / "src")
     src = LocalBackend(parse_location(str(source_root)))
     target = _Recording()
     run_stage(src, target, transfer=Transfer(src, target, sleep=_no_sleep))
     renames = [i for i, (what, _p) in enumerate(target.events) if what == "rename"]
     assert len(renames) >= len([p for p in source_root.rglob("*") if p.is_file()]) + 2  # + the two manifests
+    proofs = target.events.index(("rename", "SHA256SUMS" + PARTIAL_SUFFIX))
     for i in renames:
         moved = target.events[i][1]
-        if moved.startswith("bmr-stage.lock") or paths.name(moved).startswith(writetest.STEM):
-            continue  # the lock, and the write test's throwaway files, are not data
+        if moved.startswith(("bmr-stage.lock", "SHA256SUMS", "bmr-manifest")) or paths.name(moved).startswith(
+            writetest.STEM
+        ):
+            continue  # the lock, the proofs (checked below) and the write test's throwaway files are not data
         assert target.events[i - 1] == ("sync", moved), target.events[i - 1 : i + 1]
-        assert target.events[i + 1][0] == "sync-folder"
+        # Its folder is synced after this rename and before SHA256SUMS certifies the file.
+        assert ("sync-folder", paths.parent(moved)) in target.events[i + 1 : proofs], moved
+    assert target.events[proofs - 1] == ("sync", "SHA256SUMS" + PARTIAL_SUFFIX)
+    assert target.events[proofs + 1] == ("sync-folder", "")
 
 
+def test_many_small_files_sync_each_folder_once_not_once_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file's data is flushed (one fsync per file), but a folder is synced once after all its renames."""
+    source_root = _tree(tmp_path / "src")
+    point = _point(source_root)
+    for index in range(300):
+        folder = point / f"many{index // 100}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"f{index:03d}.xml").write_bytes(b"x" * 100)
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    synced = {"file": 0, "folder": 0}
+    real = os.fsync
+
+    def counting(fd: int) -> None:
+        synced["folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"] += 1
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    result = run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep))
+    assert result.ok and len(result.files) > 300
+    folders = {paths.parent(f.path) for f in result.files}
+    assert synced["file"] >= len(result.files)
+    assert synced["folder"] <= len(folders) + 4, synced  # + the root, for the proofs and the lock
 def test_local_sync_is_a_real_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[int] = []
     real = os.fsync
