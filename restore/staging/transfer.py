@@ -14,6 +14,7 @@ Resume, in order of preference:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import queue
@@ -302,7 +303,7 @@ class Transfer:
     def sync_folders(self) -> None:
         """Make the renames of every file copied so far durable: one sync per folder that gained files."""
         for folder in sorted(self.unsynced_folders):
-            self._retrying(lambda folder=folder: self.target.sync(folder, folder=True))
+            self._retrying(functools.partial(self.target.sync, folder, folder=True))
             self.unsynced_folders.discard(folder)
 
     def hash_existing(self, job: FileJob) -> FileOutcome | None:

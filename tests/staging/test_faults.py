@@ -409,6 +409,8 @@ def test_many_small_files_sync_each_folder_once_not_once_per_file(
     folders = {paths.parent(f.path) for f in result.files}
     assert synced["file"] >= len(result.files)
     assert synced["folder"] <= len(folders) + 4, synced  # + the root, for the proofs and the lock
+
+
 def test_local_sync_is_a_real_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[int] = []
     real = os.fsync
