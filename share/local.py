@@ -8,7 +8,8 @@ import os
 import shutil
 import stat as stat_mod
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path, PureWindowsPath
 
@@ -28,6 +29,8 @@ _BY_ERRNO: dict[int, type[errors.ShareError]] = {
     errno.EDQUOT: errors.DiskFull,
     errno.ELOOP: errors.NotFound,
 }
+
+SYNC_THREADS = 8  # flushes in flight at once in sync_files
 
 
 class LocalBackend(Backend):
@@ -111,6 +114,15 @@ class LocalBackend(Backend):
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+    def sync_files(self, files: Sequence[str]) -> None:
+        # Flushes issued together share the file system's journal commits: several times faster than in turn.
+        if sys.platform == "win32" or len(files) < 2:
+            super().sync_files(files)
+            return
+        with ThreadPoolExecutor(max_workers=min(SYNC_THREADS, len(files)), thread_name_prefix="bmr-sync") as pool:
+            for _ in pool.map(self.sync, files):
+                pass
 
     def makedirs(self, path: str) -> None:
         with self._mapped(path):

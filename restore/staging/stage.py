@@ -42,6 +42,9 @@ from share.location import Location
 
 log = logging.getLogger("bmr.stage")  # one record per file, for --log-file
 
+SMALL_FILE = 1024 * 1024  # new files up to this size are copied in batches, their flushes issued together
+BATCH_FILES = 64  # files a batch holds at most: what a failure leaves copied but unnamed (renamed before it raises)
+
 
 @dataclass(frozen=True)
 class StageResult:
@@ -242,21 +245,38 @@ def _copy_all(target: Backend, engine: Transfer, planned: list[PlannedFile], on_
         target.makedirs(folder)
         present.update(paths.join(folder, e.name).lower() for e in target.list(folder))
     outcomes: list[FileOutcome] = []
-    for item in planned:
-        if on_file is not None:
-            on_file(item.target_path, item.size)
-        fresh = not {item.target_path.lower(), partial_name(item.target_path).lower()} & present
-        job = FileJob(item.source_path, item.target_path, item.size, fresh=fresh)
-        try:
+    batch: list[FileJob] = []  # small new files, flushed together before their renames
+    try:
+        for item in planned:
+            if on_file is not None:
+                on_file(item.target_path, item.size)
+            fresh = not {item.target_path.lower(), partial_name(item.target_path).lower()} & present
+            job = FileJob(item.source_path, item.target_path, item.size, fresh=fresh)
+            if fresh and item.size <= SMALL_FILE:
+                batch.append(job)
+                if len(batch) >= BATCH_FILES:
+                    _settle(engine, batch, outcomes)
+                    batch = []
+                continue
+            _settle(engine, batch, outcomes)
+            batch = []
             # A file of this same point that differs (a damaged earlier copy) is simply copied again.
-            outcome = engine.hash_existing(job) or engine.copy(job)
-        except errors.DiskFull as exc:
-            raise _disk_full(target, planned, exc) from exc
+            _settle(engine, [], outcomes, engine.hash_existing(job) or engine.copy(job))
+        _settle(engine, batch, outcomes)
+    except errors.DiskFull as exc:
+        raise _disk_full(target, planned, exc) from exc
+    engine.sync_folders()  # the renames made durable, before SHA256SUMS and the manifest certify them
+    return outcomes
+
+
+def _settle(
+    engine: Transfer, batch: list[FileJob], outcomes: list[FileOutcome], one: FileOutcome | None = None
+) -> None:
+    """Copy ``batch`` (if any) and record it, then ``one`` (if given), in that order, each with its log record."""
+    for outcome in [*(engine.copy_batch(batch) if batch else []), *([one] if one else [])]:
         outcomes.append(outcome)
         done = {"path": outcome.path, "copied": outcome.bytes_copied, "reused": outcome.bytes_reused}
         log.info("file done", extra={"bmr_fields": {**done, "size": outcome.size, "verified": outcome.verified}})
-    engine.sync_folders()  # the renames made durable, before SHA256SUMS and the manifest certify them
-    return outcomes
 
 
 def _disk_full(target: Backend, planned: list[PlannedFile], exc: errors.DiskFull) -> errors.DiskFull:

@@ -280,6 +280,25 @@ class Transfer:
         where that would be too long), verify, flush it to stable storage, then rename into place. The rename itself
         is made durable by :meth:`sync_folders`, which the caller runs before anything certifies the file.
         Raises SourceChanged (nothing renamed) when the source moved while it was read."""
+        return self.copy_batch([job])[0]
+
+    def copy_batch(self, jobs: list[FileJob]) -> list[FileOutcome]:
+        """:meth:`copy` of several files, their flushes issued together before their renames (each file's bytes are
+        still on stable storage before its final name says "done"). When one fails, those copied before it are
+        still renamed into place, then the error is raised."""
+        done: list[FileOutcome] = []
+        try:
+            for job in jobs:
+                done.append(self._copied(job))
+        except errors.BmrError:
+            with contextlib.suppress(errors.BmrError):
+                self._commit(done)
+            raise
+        self._commit(done)
+        return done
+
+    def _copied(self, job: FileJob) -> FileOutcome:
+        """Copy and verify ``job`` under its partial name; not yet flushed nor renamed."""
         partial = partial_name(job.target_path)
         before = self._source_before(job)
         # Verifying: BLAKE3 while copying, SHA-256 from the target during the read-back that BLAKE3 proves equal to
@@ -295,10 +314,17 @@ class Transfer:
         else:
             sha = hashes.sha256.hexdigest()
         self._retrying(lambda: self._source_after(job, before, b3))
-        self._retrying(lambda: self.target.sync(partial))  # on stable storage before its final name says "done"
-        self.target.rename(partial, job.target_path, replace=True)
-        self.unsynced_folders.add(paths.parent(job.target_path))
         return FileOutcome(job.target_path, job.size, sha, b3, copied, reused, self.verify)
+
+    def _commit(self, outcomes: list[FileOutcome]) -> None:
+        """Flush the partial copies of ``outcomes`` to stable storage, then give each its final name."""
+        if not outcomes:
+            return
+        partials = [partial_name(o.path) for o in outcomes]
+        self._retrying(lambda: self.target.sync_files(partials))  # on stable storage before the final name
+        for partial, outcome in zip(partials, outcomes, strict=True):
+            self.target.rename(partial, outcome.path, replace=True)
+            self.unsynced_folders.add(paths.parent(outcome.path))
 
     def sync_folders(self) -> None:
         """Make the renames of every file copied so far durable: one sync per folder that gained files."""

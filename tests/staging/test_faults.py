@@ -16,7 +16,7 @@ from restore.demo.sample import PointSpec, VolumeSpec, write_tree
 from restore.staging.stage import run_stage
 from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, SourceChanged, Transfer
 from share import errors, paths, writetest
-from share.base import Sink
+from share.base import Entry, Sink
 from share.connect import parse_location
 from share.local import LocalBackend
 from share.memory import MemoryBackend
@@ -376,7 +376,7 @@ def test_every_file_is_synced_before_its_rename_and_its_folder_before_the_proofs
             writetest.STEM
         ):
             continue  # the lock, the proofs (checked below) and the write test's throwaway files are not data
-        assert target.events[i - 1] == ("sync", moved), target.events[i - 1 : i + 1]
+        assert ("sync", moved) in target.events[:i], moved  # flushed before its rename (small ones in batches)
         # Its folder is synced after this rename and before SHA256SUMS certifies the file.
         assert ("sync-folder", paths.parent(moved)) in target.events[i + 1 : proofs], moved
     assert target.events[proofs - 1] == ("sync", "SHA256SUMS" + PARTIAL_SUFFIX)
@@ -409,6 +409,44 @@ def test_many_small_files_sync_each_folder_once_not_once_per_file(
     folders = {paths.parent(f.path) for f in result.files}
     assert synced["file"] >= len(result.files)
     assert synced["folder"] <= len(folders) + 4, synced  # + the root, for the proofs and the lock
+
+
+def test_small_files_are_flushed_together_and_a_failing_one_leaves_the_rest_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source_root = _tree(tmp_path / "src")
+    point = _point(source_root)
+    (point / "many").mkdir()
+    for index in range(150):
+        (point / "many" / f"f{index:03d}.xml").write_bytes(b"x" * 100)
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    batches: list[int] = []
+    real = LocalBackend.sync_files
+
+    def recording(self: LocalBackend, files: list[str]) -> None:
+        batches.append(len(files))
+        real(self, files)
+
+    monkeypatch.setattr(LocalBackend, "sync_files", recording)
+    assert run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep)).ok
+    assert max(batches) > 1 and sum(batches) > 150
+
+    class _ChangesOne(Transfer):
+        def _source_before(self, job: FileJob) -> tuple[Entry, float]:
+            if job.source_path.endswith("f010.xml"):
+                raise SourceChanged("changed")
+            return super()._source_before(job)
+
+    fresh = tmp_path / "dst2"
+    fresh.mkdir()
+    dst2 = LocalBackend(parse_location(str(fresh)))
+    with pytest.raises(SourceChanged):
+        run_stage(src, dst2, transfer=_ChangesOne(src, dst2, sleep=_no_sleep))
+    many = next(fresh.rglob("many"))
+    assert (many / "f009.xml").read_bytes() == b"x" * 100  # copied before the failure: renamed into place
+    assert not list(fresh.rglob("*" + PARTIAL_SUFFIX))
 
 
 def test_local_sync_is_a_real_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
