@@ -449,6 +449,27 @@ def test_small_files_are_flushed_together_and_a_failing_one_leaves_the_rest_rena
     assert not list(fresh.rglob("*" + PARTIAL_SUFFIX))
 
 
+def test_a_many_file_stage_reports_progress_while_it_copies(tmp_path: Path) -> None:
+    from restore.cli.progress import Tracker
+
+    source_root = _tree(tmp_path / "src")
+    point = _point(source_root)
+    (point / "many").mkdir()
+    for index in range(200):
+        (point / "many" / f"f{index:03d}.xml").write_bytes(b"x" * 100)
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    ticks = iter(range(1_000_000))
+    tracker = Tracker(terminal=False, quiet=False, clock=lambda: float(next(ticks)), defer_interrupts=False)
+    lines: list[str] = []
+    tracker.say = lines.append  # type: ignore[method-assign]
+    engine = Transfer(src, dst, sleep=_no_sleep, progress=tracker.progress)
+    run_stage(src, dst, transfer=engine, on_file=tracker.on_file, on_plan=tracker.on_plan)
+    shown = [int(line.split(" file ")[1].split("/")[0]) for line in lines]
+    assert len(shown) > 10 and shown == sorted(shown) and shown[-1] > 150, lines[:3]
+
+
 def test_local_sync_is_a_real_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[int] = []
     real = os.fsync
