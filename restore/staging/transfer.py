@@ -377,10 +377,10 @@ class Transfer:
         stamps cannot be trusted (coarse or deferred times, a file written moments before), the same content."""
         entry, taken = before
         now = self.source.stat(job.source_path)
-        where = self.source.describe(job.source_path)
         if (now.size, now.mtime, now.stamp) != (entry.size, entry.mtime, entry.stamp):
             raise SourceChanged(
-                f"{where} changed while it was copied (its size or time stamps moved); nothing was certified for it"
+                f"{self.source.describe(job.source_path)} changed while it was copied (its size or time stamps "
+                "moved); nothing was certified for it"
             )
         trusted = self.source.features.change_stamps and entry.stamp is not None
         racy = entry.mtime is None or taken - entry.mtime < RACY_SECONDS
@@ -388,7 +388,8 @@ class Transfer:
             return
         if self._blake3_of(self.source, job.source_path, "recheck") != digest:
             raise SourceChanged(
-                f"{where} changed while it was copied (read again, its content differs from the copy); "
+                f"{self.source.describe(job.source_path)} changed while it was copied (read again, its content "
+                "differs from the copy); "
                 "nothing was certified for it"
             )
 
