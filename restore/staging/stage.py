@@ -246,37 +246,39 @@ def _copy_all(target: Backend, engine: Transfer, planned: list[PlannedFile], on_
         present.update(paths.join(folder, e.name).lower() for e in target.list(folder))
     outcomes: list[FileOutcome] = []
     batch: list[FileJob] = []  # small new files, flushed together before their renames
+
+    def starting(job: FileJob) -> None:
+        if on_file is not None:
+            on_file(job.target_path, job.size)
+
+    def settle(results: list[FileOutcome]) -> None:
+        for outcome in results:
+            outcomes.append(outcome)
+            done = {"path": outcome.path, "copied": outcome.bytes_copied, "reused": outcome.bytes_reused}
+            log.info("file done", extra={"bmr_fields": {**done, "size": outcome.size, "verified": outcome.verified}})
+
     try:
         for item in planned:
-            if on_file is not None:
-                on_file(item.target_path, item.size)
             fresh = not {item.target_path.lower(), partial_name(item.target_path).lower()} & present
             job = FileJob(item.source_path, item.target_path, item.size, fresh=fresh)
             if fresh and item.size <= SMALL_FILE:
                 batch.append(job)
                 if len(batch) >= BATCH_FILES:
-                    _settle(engine, batch, outcomes)
+                    settle(engine.copy_batch(batch, starting))
                     batch = []
                 continue
-            _settle(engine, batch, outcomes)
-            batch = []
+            if batch:
+                settle(engine.copy_batch(batch, starting))
+                batch = []
+            starting(job)
             # A file of this same point that differs (a damaged earlier copy) is simply copied again.
-            _settle(engine, [], outcomes, engine.hash_existing(job) or engine.copy(job))
-        _settle(engine, batch, outcomes)
+            settle([engine.hash_existing(job) or engine.copy(job)])
+        if batch:
+            settle(engine.copy_batch(batch, starting))
     except errors.DiskFull as exc:
         raise _disk_full(target, planned, exc) from exc
     engine.sync_folders()  # the renames made durable, before SHA256SUMS and the manifest certify them
     return outcomes
-
-
-def _settle(
-    engine: Transfer, batch: list[FileJob], outcomes: list[FileOutcome], one: FileOutcome | None = None
-) -> None:
-    """Copy ``batch`` (if any) and record it, then ``one`` (if given), in that order, each with its log record."""
-    for outcome in [*(engine.copy_batch(batch) if batch else []), *([one] if one else [])]:
-        outcomes.append(outcome)
-        done = {"path": outcome.path, "copied": outcome.bytes_copied, "reused": outcome.bytes_reused}
-        log.info("file done", extra={"bmr_fields": {**done, "size": outcome.size, "verified": outcome.verified}})
 
 
 def _disk_full(target: Backend, planned: list[PlannedFile], exc: errors.DiskFull) -> errors.DiskFull:

@@ -282,13 +282,15 @@ class Transfer:
         Raises SourceChanged (nothing renamed) when the source moved while it was read."""
         return self.copy_batch([job])[0]
 
-    def copy_batch(self, jobs: list[FileJob]) -> list[FileOutcome]:
+    def copy_batch(self, jobs: list[FileJob], starting: Callable[[FileJob], None] | None = None) -> list[FileOutcome]:
         """:meth:`copy` of several files, their flushes issued together before their renames (each file's bytes are
-        still on stable storage before its final name says "done"). When one fails, those copied before it are
-        still renamed into place, then the error is raised."""
+        still on stable storage before its final name says "done"). ``starting`` is called as each file's copy
+        starts. When one fails, those copied before it are still renamed into place, then the error is raised."""
         done: list[FileOutcome] = []
         try:
             for job in jobs:
+                if starting is not None:
+                    starting(job)
                 done.append(self._copied(job))
         except errors.BmrError:
             with contextlib.suppress(errors.BmrError):

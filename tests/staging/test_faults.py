@@ -451,6 +451,7 @@ def test_small_files_are_flushed_together_and_a_failing_one_leaves_the_rest_rena
 
 def test_a_many_file_stage_reports_progress_while_it_copies(tmp_path: Path) -> None:
     from restore.cli.progress import Tracker
+    from restore.staging.names import partial_name
 
     source_root = _tree(tmp_path / "src")
     point = _point(source_root)
@@ -464,10 +465,24 @@ def test_a_many_file_stage_reports_progress_while_it_copies(tmp_path: Path) -> N
     tracker = Tracker(terminal=False, quiet=False, clock=lambda: float(next(ticks)), defer_interrupts=False)
     lines: list[str] = []
     tracker.say = lines.append  # type: ignore[method-assign]
-    engine = Transfer(src, dst, sleep=_no_sleep, progress=tracker.progress)
-    run_stage(src, dst, transfer=engine, on_file=tracker.on_file, on_plan=tracker.on_plan)
+    current: list[str] = []
+    behind: list[str] = []
+
+    def on_file(path: str, size: int) -> None:
+        current[:] = [path]
+        tracker.on_file(path, size)
+
+    def progress(phase: str, count: int) -> None:
+        # The file named as being copied is the one whose bytes are arriving (not one queued further ahead).
+        if phase == "copy" and not (tmp_path / "dst" / partial_name(current[0])).exists():
+            behind.append(current[0])
+        tracker.progress(phase, count)
+
+    engine = Transfer(src, dst, sleep=_no_sleep, progress=progress)
+    run_stage(src, dst, transfer=engine, on_file=on_file, on_plan=tracker.on_plan)
     shown = [int(line.split(" file ")[1].split("/")[0]) for line in lines]
     assert len(shown) > 10 and shown == sorted(shown) and shown[-1] > 150, lines[:3]
+    assert not behind, behind[:3]
 
 
 def test_local_sync_is_a_real_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
