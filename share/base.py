@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -283,6 +283,12 @@ class Backend(ABC):
         ``features.durable_sync``; elsewhere nothing. Call with no stream open on ``path``. Raises NotFound,
         AccessDenied and the connection errors."""
         return  # the default for backends that declare no durable_sync
+
+    def sync_files(self, files: Sequence[str]) -> None:
+        """:meth:`sync` of each of ``files`` (not folders), where the backend can, several at once: for many small
+        files the flushes, not the copies, take the time. Raises what sync raises (the first error)."""
+        for path in files:
+            self.sync(path)
 
     def caveats(self) -> tuple[Caveat, ...]:
         """What this server was found not to do so far (in the order found). Raises nothing."""

@@ -8,7 +8,8 @@ import os
 import shutil
 import stat as stat_mod
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path, PureWindowsPath
 
@@ -29,6 +30,8 @@ _BY_ERRNO: dict[int, type[errors.ShareError]] = {
     errno.ELOOP: errors.NotFound,
 }
 
+SYNC_THREADS = 8  # flushes in flight at once in sync_files
+
 
 class LocalBackend(Backend):
     features = Features(
@@ -42,12 +45,14 @@ class LocalBackend(Backend):
     def __init__(self, location: Location) -> None:
         self.location = location
         self.root = Path(location.path)
+        self._root = str(self.root)
 
-    def _path(self, path: str) -> Path:
-        return self.root.joinpath(*paths.split(path))
+    def _path(self, path: str) -> str:
+        # Joined as text: a pathlib join costs more than the system call it names, once per file in many-file points.
+        return os.path.join(self._root, *paths.split(path))
 
     def describe(self, path: str = "") -> str:
-        return str(self._path(path))
+        return self._path(path)
 
     @contextmanager
     def _mapped(self, path: str) -> Iterator[None]:
@@ -112,9 +117,18 @@ class LocalBackend(Backend):
             finally:
                 os.close(fd)
 
+    def sync_files(self, files: Sequence[str]) -> None:
+        # Flushes issued together share the file system's journal commits: several times faster than in turn.
+        if sys.platform == "win32" or len(files) < 2:
+            super().sync_files(files)
+            return
+        with ThreadPoolExecutor(max_workers=min(SYNC_THREADS, len(files)), thread_name_prefix="bmr-sync") as pool:
+            for _ in pool.map(self.sync, files):
+                pass
+
     def makedirs(self, path: str) -> None:
         with self._mapped(path):
-            self._path(path).mkdir(parents=True, exist_ok=True)
+            Path(self._path(path)).mkdir(parents=True, exist_ok=True)
 
     def rename(self, src: str, dst: str, *, replace: bool = False) -> None:
         if not replace and self._link(src, dst):

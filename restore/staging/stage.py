@@ -27,7 +27,7 @@ from restore.staging.manifest import (
     merge_sums,
     point_entry,
 )
-from restore.staging.names import PARTIAL_SUFFIX
+from restore.staging.names import PARTIAL_SUFFIX, partial_name
 from restore.staging.overlap import refuse_alias, refuse_overlap
 from restore.staging.planner import PlannedFile, choose, make_plan, measure, plan_copy, remaining_bytes
 from restore.staging.planner import StageRefused as StageRefused  # raised here, named by callers
@@ -41,6 +41,9 @@ from share.connect import Access, open_backend
 from share.location import Location
 
 log = logging.getLogger("bmr.stage")  # one record per file, for --log-file
+
+SMALL_FILE = 1024 * 1024  # new files up to this size are copied in batches, their flushes issued together
+BATCH_FILES = 64  # files a batch holds at most: what a failure leaves copied but unnamed (renamed before it raises)
 
 
 @dataclass(frozen=True)
@@ -237,21 +240,44 @@ def _refreshing(lock: StageLock, progress: Progress) -> Progress:
 
 
 def _copy_all(target: Backend, engine: Transfer, planned: list[PlannedFile], on_file: Any) -> list[FileOutcome]:
+    present: set[str] = set()  # every name in the target folders, lowercased: one listing per folder, not per file
     for folder in sorted({paths.parent(p.target_path) for p in planned}):
         target.makedirs(folder)
+        present.update(paths.join(folder, e.name).lower() for e in target.list(folder))
     outcomes: list[FileOutcome] = []
-    for item in planned:
+    batch: list[FileJob] = []  # small new files, flushed together before their renames
+
+    def starting(job: FileJob) -> None:
         if on_file is not None:
-            on_file(item.target_path, item.size)
-        job = FileJob(item.source_path, item.target_path, item.size)
-        try:
+            on_file(job.target_path, job.size)
+
+    def settle(results: list[FileOutcome]) -> None:
+        for outcome in results:
+            outcomes.append(outcome)
+            done = {"path": outcome.path, "copied": outcome.bytes_copied, "reused": outcome.bytes_reused}
+            log.info("file done", extra={"bmr_fields": {**done, "size": outcome.size, "verified": outcome.verified}})
+
+    try:
+        for item in planned:
+            fresh = not {item.target_path.lower(), partial_name(item.target_path).lower()} & present
+            job = FileJob(item.source_path, item.target_path, item.size, fresh=fresh)
+            if fresh and item.size <= SMALL_FILE:
+                batch.append(job)
+                if len(batch) >= BATCH_FILES:
+                    settle(engine.copy_batch(batch, starting))
+                    batch = []
+                continue
+            if batch:
+                settle(engine.copy_batch(batch, starting))
+                batch = []
+            starting(job)
             # A file of this same point that differs (a damaged earlier copy) is simply copied again.
-            outcome = engine.hash_existing(job) or engine.copy(job)
-        except errors.DiskFull as exc:
-            raise _disk_full(target, planned, exc) from exc
-        outcomes.append(outcome)
-        done = {"path": outcome.path, "copied": outcome.bytes_copied, "reused": outcome.bytes_reused}
-        log.info("file done", extra={"bmr_fields": {**done, "size": outcome.size, "verified": outcome.verified}})
+            settle([engine.hash_existing(job) or engine.copy(job)])
+        if batch:
+            settle(engine.copy_batch(batch, starting))
+    except errors.DiskFull as exc:
+        raise _disk_full(target, planned, exc) from exc
+    engine.sync_folders()  # the renames made durable, before SHA256SUMS and the manifest certify them
     return outcomes
 
 

@@ -14,6 +14,7 @@ Resume, in order of preference:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import queue
@@ -53,6 +54,9 @@ class FileJob:
     source_path: str
     target_path: str
     size: int
+    # Neither the file nor its partial was in the target folder's listing (taken under the stage lock): no need to
+    # look for either by name, which for many small files costs more than copying them.
+    fresh: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,27 @@ class _HashWorker:
         self.thread.join(timeout=60)
 
 
+class _InlineHasher:
+    """The hashing worker's interface, done on the calling thread: for a file that fits one buffer, starting and
+    joining a thread costs more than hashing it."""
+
+    def __init__(self, hashes: _Hashes, free: queue.Queue[bytearray]) -> None:
+        self.hashes = hashes
+        self.free = free
+
+    def submit(self, buffer: bytearray, count: int) -> None:
+        try:
+            self.hashes.update(memoryview(buffer)[:count])
+        finally:
+            self.free.put(buffer)
+
+    def drain(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 class _Budget:
     """How many more times a step may be tried. A dropped or timed-out link counts against ``retries``; a file held
     open by another connection (InUse: our own dead session, until the server notices) is retried for ``patience``
@@ -245,19 +270,43 @@ class Transfer:
         self._confirmed_at_failure = 0
         self.copy_seconds = 0.0  # time spent streaming new bytes (not comparing or reading back)
         self.limit = RateLimit(bwlimit) if bwlimit else None  # bytes copied and read back, per second
+        # Folders that gained a file by rename since the last sync_folders(): synced once each, not once per file.
+        self.unsynced_folders: set[str] = set()
 
     # -- public ---------------------------------------------------------------------------------------------
 
     def copy(self, job: FileJob) -> FileOutcome:
         """Copy (or resume) ``job`` into its partial name (``target_path`` + PARTIAL_SUFFIX, or a short hashed name
-        where that would be too long), verify, then rename into place.
+        where that would be too long), verify, flush it to stable storage, then rename into place. The rename itself
+        is made durable by :meth:`sync_folders`, which the caller runs before anything certifies the file.
         Raises SourceChanged (nothing renamed) when the source moved while it was read."""
+        return self.copy_batch([job])[0]
+
+    def copy_batch(self, jobs: list[FileJob], starting: Callable[[FileJob], None] | None = None) -> list[FileOutcome]:
+        """:meth:`copy` of several files, their flushes issued together before their renames (each file's bytes are
+        still on stable storage before its final name says "done"). ``starting`` is called as each file's copy
+        starts. When one fails, those copied before it are still renamed into place, then the error is raised."""
+        done: list[FileOutcome] = []
+        try:
+            for job in jobs:
+                if starting is not None:
+                    starting(job)
+                done.append(self._copied(job))
+        except errors.BmrError:
+            with contextlib.suppress(errors.BmrError):
+                self._commit(done)
+            raise
+        self._commit(done)
+        return done
+
+    def _copied(self, job: FileJob) -> FileOutcome:
+        """Copy and verify ``job`` under its partial name; not yet flushed nor renamed."""
         partial = partial_name(job.target_path)
         before = self._source_before(job)
         # Verifying: BLAKE3 while copying, SHA-256 from the target during the read-back that BLAKE3 proves equal to
         # the source. Not verifying: both while copying (nothing else reads the bytes).
         hashes = _Hashes(sha256=not self.verify)
-        reused = self._retrying(lambda: self._matching_prefix(job, partial, hashes))
+        reused = 0 if job.fresh else self._retrying(lambda: self._matching_prefix(job, partial, hashes))
         copied = self._retrying_copy(job, partial, hashes)
         b3 = hashes.blake3.hexdigest()
         if self.verify:
@@ -267,13 +316,28 @@ class Transfer:
         else:
             sha = hashes.sha256.hexdigest()
         self._retrying(lambda: self._source_after(job, before, b3))
-        self._retrying(lambda: self.target.sync(partial))  # on stable storage before its final name says "done"
-        self.target.rename(partial, job.target_path, replace=True)
-        self._retrying(lambda: self.target.sync(paths.parent(job.target_path), folder=True))
         return FileOutcome(job.target_path, job.size, sha, b3, copied, reused, self.verify)
+
+    def _commit(self, outcomes: list[FileOutcome]) -> None:
+        """Flush the partial copies of ``outcomes`` to stable storage, then give each its final name."""
+        if not outcomes:
+            return
+        partials = [partial_name(o.path) for o in outcomes]
+        self._retrying(lambda: self.target.sync_files(partials))  # on stable storage before the final name
+        for partial, outcome in zip(partials, outcomes, strict=True):
+            self.target.rename(partial, outcome.path, replace=True)
+            self.unsynced_folders.add(paths.parent(outcome.path))
+
+    def sync_folders(self) -> None:
+        """Make the renames of every file copied so far durable: one sync per folder that gained files."""
+        for folder in sorted(self.unsynced_folders):
+            self._retrying(functools.partial(self.target.sync, folder, folder=True))
+            self.unsynced_folders.discard(folder)
 
     def hash_existing(self, job: FileJob) -> FileOutcome | None:
         """If ``target_path`` already holds exactly the source's bytes, say so (verified); else None."""
+        if job.fresh:
+            return None
         try:
             existing = self.target.stat(job.target_path)
         except errors.NotFound:
@@ -315,10 +379,10 @@ class Transfer:
         stamps cannot be trusted (coarse or deferred times, a file written moments before), the same content."""
         entry, taken = before
         now = self.source.stat(job.source_path)
-        where = self.source.describe(job.source_path)
         if (now.size, now.mtime, now.stamp) != (entry.size, entry.mtime, entry.stamp):
             raise SourceChanged(
-                f"{where} changed while it was copied (its size or time stamps moved); nothing was certified for it"
+                f"{self.source.describe(job.source_path)} changed while it was copied (its size or time stamps "
+                "moved); nothing was certified for it"
             )
         trusted = self.source.features.change_stamps and entry.stamp is not None
         racy = entry.mtime is None or taken - entry.mtime < RACY_SECONDS
@@ -326,7 +390,8 @@ class Transfer:
             return
         if self._blake3_of(self.source, job.source_path, "recheck") != digest:
             raise SourceChanged(
-                f"{where} changed while it was copied (read again, its content differs from the copy); "
+                f"{self.source.describe(job.source_path)} changed while it was copied (read again, its content "
+                "differs from the copy); "
                 "nothing was certified for it"
             )
 
@@ -420,7 +485,7 @@ class Transfer:
         for _ in range(min(POOL, -(-left // size))):
             free.put(bytearray(size))
         hashes.mark()
-        worker = _HashWorker(hashes, free)
+        worker = _HashWorker(hashes, free) if left > size else _InlineHasher(hashes, free)
         sink = self.target.open_sink(partial, start)
         source = None
         offset = start

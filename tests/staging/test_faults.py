@@ -5,6 +5,7 @@ huge folders, names a target cannot hold, durability, and bad input."""
 from __future__ import annotations
 
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from restore.demo.sample import PointSpec, VolumeSpec, write_tree
 from restore.staging.stage import run_stage
 from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, SourceChanged, Transfer
 from share import errors, paths, writetest
-from share.base import Sink
+from share.base import Entry, Sink
 from share.connect import parse_location
 from share.local import LocalBackend
 from share.memory import MemoryBackend
@@ -361,19 +362,127 @@ class _Recording(MemoryBackend):
         super().rename(src, dst, replace=replace)
 
 
-def test_every_file_is_synced_before_its_rename_and_its_folder_after(tmp_path: Path) -> None:
+def test_every_file_is_synced_before_its_rename_and_its_folder_before_the_proofs(tmp_path: Path) -> None:
     source_root = _tree(tmp_path / "src")
     src = LocalBackend(parse_location(str(source_root)))
     target = _Recording()
     run_stage(src, target, transfer=Transfer(src, target, sleep=_no_sleep))
     renames = [i for i, (what, _p) in enumerate(target.events) if what == "rename"]
     assert len(renames) >= len([p for p in source_root.rglob("*") if p.is_file()]) + 2  # + the two manifests
+    proofs = target.events.index(("rename", "SHA256SUMS" + PARTIAL_SUFFIX))
     for i in renames:
         moved = target.events[i][1]
-        if moved.startswith("bmr-stage.lock") or paths.name(moved).startswith(writetest.STEM):
-            continue  # the lock, and the write test's throwaway files, are not data
-        assert target.events[i - 1] == ("sync", moved), target.events[i - 1 : i + 1]
-        assert target.events[i + 1][0] == "sync-folder"
+        if moved.startswith(("bmr-stage.lock", "SHA256SUMS", "bmr-manifest")) or paths.name(moved).startswith(
+            writetest.STEM
+        ):
+            continue  # the lock, the proofs (checked below) and the write test's throwaway files are not data
+        assert ("sync", moved) in target.events[:i], moved  # flushed before its rename (small ones in batches)
+        # Its folder is synced after this rename and before SHA256SUMS certifies the file.
+        assert ("sync-folder", paths.parent(moved)) in target.events[i + 1 : proofs], moved
+    assert target.events[proofs - 1] == ("sync", "SHA256SUMS" + PARTIAL_SUFFIX)
+    assert target.events[proofs + 1] == ("sync-folder", "")
+
+
+def test_many_small_files_sync_each_folder_once_not_once_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file's data is flushed (one fsync per file), but a folder is synced once after all its renames."""
+    source_root = _tree(tmp_path / "src")
+    point = _point(source_root)
+    for index in range(300):
+        folder = point / f"many{index // 100}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"f{index:03d}.xml").write_bytes(b"x" * 100)
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    synced = {"file": 0, "folder": 0}
+    real = os.fsync
+
+    def counting(fd: int) -> None:
+        synced["folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"] += 1
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    result = run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep))
+    assert result.ok and len(result.files) > 300
+    folders = {paths.parent(f.path) for f in result.files}
+    assert synced["file"] >= len(result.files)
+    assert synced["folder"] <= len(folders) + 4, synced  # + the root, for the proofs and the lock
+
+
+def test_small_files_are_flushed_together_and_a_failing_one_leaves_the_rest_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source_root = _tree(tmp_path / "src")
+    point = _point(source_root)
+    (point / "many").mkdir()
+    for index in range(150):
+        (point / "many" / f"f{index:03d}.xml").write_bytes(b"x" * 100)
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    batches: list[int] = []
+    real = LocalBackend.sync_files
+
+    def recording(self: LocalBackend, files: list[str]) -> None:
+        batches.append(len(files))
+        real(self, files)
+
+    monkeypatch.setattr(LocalBackend, "sync_files", recording)
+    assert run_stage(src, dst, transfer=Transfer(src, dst, sleep=_no_sleep)).ok
+    assert max(batches) > 1 and sum(batches) > 150
+
+    class _ChangesOne(Transfer):
+        def _source_before(self, job: FileJob) -> tuple[Entry, float]:
+            if job.source_path.endswith("f010.xml"):
+                raise SourceChanged("changed")
+            return super()._source_before(job)
+
+    fresh = tmp_path / "dst2"
+    fresh.mkdir()
+    dst2 = LocalBackend(parse_location(str(fresh)))
+    with pytest.raises(SourceChanged):
+        run_stage(src, dst2, transfer=_ChangesOne(src, dst2, sleep=_no_sleep))
+    many = next(fresh.rglob("many"))
+    assert (many / "f009.xml").read_bytes() == b"x" * 100  # copied before the failure: renamed into place
+    assert not list(fresh.rglob("*" + PARTIAL_SUFFIX))
+
+
+def test_a_many_file_stage_reports_progress_while_it_copies(tmp_path: Path) -> None:
+    from restore.cli.progress import Tracker
+    from restore.staging.names import partial_name
+
+    source_root = _tree(tmp_path / "src")
+    point = _point(source_root)
+    (point / "many").mkdir()
+    for index in range(200):
+        (point / "many" / f"f{index:03d}.xml").write_bytes(b"x" * 100)
+    (tmp_path / "dst").mkdir()
+    src = LocalBackend(parse_location(str(source_root)))
+    dst = LocalBackend(parse_location(str(tmp_path / "dst")))
+    ticks = iter(range(1_000_000))
+    tracker = Tracker(terminal=False, quiet=False, clock=lambda: float(next(ticks)), defer_interrupts=False)
+    lines: list[str] = []
+    tracker.say = lines.append  # type: ignore[method-assign]
+    current: list[str] = []
+    behind: list[str] = []
+
+    def on_file(path: str, size: int) -> None:
+        current[:] = [path]
+        tracker.on_file(path, size)
+
+    def progress(phase: str, count: int) -> None:
+        # The file named as being copied is the one whose bytes are arriving (not one queued further ahead).
+        if phase == "copy" and not (tmp_path / "dst" / partial_name(current[0])).exists():
+            behind.append(current[0])
+        tracker.progress(phase, count)
+
+    engine = Transfer(src, dst, sleep=_no_sleep, progress=progress)
+    run_stage(src, dst, transfer=engine, on_file=on_file, on_plan=tracker.on_plan)
+    shown = [int(line.split(" file ")[1].split("/")[0]) for line in lines]
+    assert len(shown) > 10 and shown == sorted(shown) and shown[-1] > 150, lines[:3]
+    assert not behind, behind[:3]
 
 
 def test_local_sync_is_a_real_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
