@@ -35,13 +35,13 @@ from tests.lib.diskimages import (
     SECTOR,
     Part,
     WindowsFacts,
-    _nt_check,
     _place,
     _run,
     convert,
     make_fat32,
     make_ntfs,
     system_hive_spec,
+    tool_path,
     write_hive,
 )
 
@@ -270,7 +270,7 @@ def _ntfs(files: dict[str, bytes] | None, label: str = "System") -> Callable[[Pa
 def _gpt(raw: Path, size_mib: int, parts: list[tuple[Part, str]], scratch: Path) -> None:
     with open(raw, "wb") as out:
         out.truncate(size_mib * MIB)
-    args = [_nt_check("sgdisk"), "-o", "-U", DISK_GUID]
+    args = [tool_path("sgdisk"), "-o", "-U", DISK_GUID]
     for number, (part, guid) in enumerate(parts, 1):
         first = part.start_mib * MIB // SECTOR
         last = first + part.size_mib * MIB // SECTOR - 1

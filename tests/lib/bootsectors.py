@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.lib.diskimages import BASIC_DATA_TYPE, MIB, _nt_check
+from tests.lib.diskimages import BASIC_DATA_TYPE, MIB, tool_path
 
 MESSAGE = b"BOOTMGR is missing\r\nPress Ctrl+Alt+Del to restart\r\n"
 # cli; cld; xor ax,ax; mov ds,ax; mov es,ax; sti
@@ -39,7 +39,7 @@ def boot_sector(message: bytes) -> bytes:
 
 def _vhdx(raw: Path, target: Path) -> Path:
     subprocess.run(
-        [_nt_check("qemu-img"), "convert", "-q", "-f", "raw", "-O", "vhdx", str(raw), str(target)],
+        [tool_path("qemu-img"), "convert", "-q", "-f", "raw", "-O", "vhdx", str(raw), str(target)],
         check=True,
         capture_output=True,
         timeout=60,
@@ -63,7 +63,7 @@ def empty_gpt_disk(folder: Path) -> Path:
     with open(raw, "wb") as out:
         out.truncate(64 * MIB)
     subprocess.run(
-        [_nt_check("sgdisk"), "-o", "-n", "1:2048:+32M", "-t", f"1:{BASIC_DATA_TYPE}", str(raw)],
+        [tool_path("sgdisk"), "-o", "-n", "1:2048:+32M", "-t", f"1:{BASIC_DATA_TYPE}", str(raw)],
         check=True,
         capture_output=True,
         timeout=60,

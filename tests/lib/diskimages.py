@@ -61,7 +61,7 @@ MEMBER_SERVER = WindowsFacts(
 )
 
 
-def _nt_check(tool: str) -> str:
+def tool_path(tool: str) -> str:
     found = shutil.which(tool) or (f"/usr/sbin/{tool}" if Path(f"/usr/sbin/{tool}").exists() else None)
     if found is None:
         raise RuntimeError(f"{tool} is not installed: tests/run.sh installs the Debian packages the deep tests need")
@@ -204,7 +204,7 @@ def make_fat32(path: Path, size: int, files: dict[str, bytes]) -> None:
     with open(path, "wb") as out:
         out.truncate(size)
     # One sector per cluster keeps a 36 MiB volume above FAT32's minimum cluster count.
-    _run(_nt_check("mkfs.vfat"), "-F", "32", "-s", "1", "-n", "EFI", str(path))
+    _run(tool_path("mkfs.vfat"), "-F", "32", "-s", "1", "-n", "EFI", str(path))
     made: set[str] = set()
     with tempfile.TemporaryDirectory() as scratch:
         for name, data in files.items():
@@ -223,11 +223,11 @@ def make_ntfs(path: Path, size: int, start_sector: int, files: dict[str, bytes],
     """An NTFS volume file holding ``files``, filled through a FUSE mount of ntfs-3g."""
     with open(path, "wb") as out:
         out.truncate(size)
-    _run(_nt_check("mkntfs"), "-F", "-Q", "-q", "-s", "512", "-p", str(start_sector), "-L", label, str(path))
+    _run(tool_path("mkntfs"), "-F", "-Q", "-q", "-s", "512", "-p", str(start_sector), "-L", label, str(path))
     if not files:
         return
     with tempfile.TemporaryDirectory() as mount:
-        _run(_nt_check("ntfs-3g"), str(path), mount)
+        _run(tool_path("ntfs-3g"), str(path), mount)
         try:
             for name, data in files.items():
                 target = Path(mount, *name.split("/"))
@@ -296,7 +296,7 @@ def _place(raw: Path, part: Part, scratch: Path) -> None:
 def gpt_disk(raw: Path, size_mib: int, parts: list[Part], disk_guid: str, scratch: Path) -> None:
     with open(raw, "wb") as out:
         out.truncate(size_mib * MIB)
-    args = [_nt_check("sgdisk"), "-o", "-U", disk_guid]
+    args = [tool_path("sgdisk"), "-o", "-U", disk_guid]
     for number, part in enumerate(parts, 1):
         first = part.start_mib * MIB // SECTOR
         last = first + part.size_mib * MIB // SECTOR - 1
@@ -330,18 +330,23 @@ def mbr_disk(raw: Path, size_mib: int, parts: list[Part], signature: int, scratc
         _place(raw, part, scratch)
 
 
-def sfdisk_disk(raw: Path, size_mib: int, script: str, parts: list[Part], scratch: Path) -> None:
-    """An MBR disk written by util-linux's sfdisk from ``script`` (extended and logical partitions included);
-    ``parts`` only says what to put where."""
+def sfdisk_table(raw: Path, size_mib: int, script: str) -> None:
+    """An empty disk of ``size_mib`` whose partition table util-linux's sfdisk writes from ``script``."""
     with open(raw, "wb") as out:
         out.truncate(size_mib * MIB)
     subprocess.run(
-        [_nt_check("sfdisk"), "--no-reread", "--no-tell-kernel", "-q", str(raw)],
+        [tool_path("sfdisk"), "--no-reread", "--no-tell-kernel", "-q", str(raw)],
         input=script.encode(),
         check=True,
         capture_output=True,
         timeout=60,
     )
+
+
+def sfdisk_disk(raw: Path, size_mib: int, script: str, parts: list[Part], scratch: Path) -> None:
+    """An MBR disk written by util-linux's sfdisk from ``script`` (extended and logical partitions included);
+    ``parts`` only says what to put where."""
+    sfdisk_table(raw, size_mib, script)
     for part in parts:
         _place(raw, part, scratch)
 
@@ -360,7 +365,7 @@ start=83968, size=40960, type=c
 
 def convert(raw: Path, target: Path, fmt: str) -> None:
     """The raw disk as a dynamic VHDX or VHD (qemu's 'vpc'; force_size keeps the exact disk size)."""
-    qemu = _nt_check("qemu-img")
+    qemu = tool_path("qemu-img")
     options = ["-O", "vhdx"] if fmt == "vhdx" else ["-O", "vpc", "-o", "subformat=dynamic,force_size=on"]
     tmp = target.with_name(target.name + ".tmp")
     _run(qemu, "convert", "-q", "-f", "raw", *options, str(raw), str(tmp))

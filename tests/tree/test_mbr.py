@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 from collections.abc import Callable
@@ -14,15 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from restore.tree.deep.mbr import MAX_LOGICAL, SECTOR, MbrError, MbrTable, read_mbr
+from tests.lib.diskimages import sfdisk_table, tool_path
 
 MIB = 1024 * 1024
-
-
-def _tool(name: str) -> str:
-    found = shutil.which(name) or shutil.which(f"/usr/sbin/{name}") or shutil.which(f"/sbin/{name}")
-    if found is None:
-        raise RuntimeError(f"{name} is not installed: tests/run.sh installs it (Debian packages fdisk, parted)")
-    return found
 
 
 def _file_reader(path: Path) -> Callable[[int, int], bytes]:
@@ -36,7 +29,7 @@ def _read_file(path: Path) -> MbrTable:
 
 def _sfdisk_dump(path: Path) -> list[tuple[int, int, int, int]]:
     """(number, start sector, sectors, type) of every partition sfdisk --dump lists, extended ones left out."""
-    out = subprocess.run([_tool("sfdisk"), "--dump", str(path)], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([tool_path("sfdisk"), "--dump", str(path)], check=True, capture_output=True, text=True).stdout
     found = []
     for line in out.splitlines():
         m = re.match(r"^\S+?(\d+) : start=\s*(\d+), size=\s*(\d+), type=([0-9a-f]+)", line)
@@ -47,18 +40,6 @@ def _sfdisk_dump(path: Path) -> list[tuple[int, int, int, int]]:
 
 def _as_dump(table: MbrTable) -> list[tuple[int, int, int, int]]:
     return [(p.slot, p.offset // SECTOR, p.size // SECTOR, p.type_id) for p in table.partitions]
-
-
-def _sfdisk(path: Path, script: str, size_mib: int = 64) -> None:
-    with open(path, "wb") as out:
-        out.truncate(size_mib * MIB)
-    subprocess.run(
-        [_tool("sfdisk"), "--no-reread", "--no-tell-kernel", "-q", str(path)],
-        input=script.encode(),
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
 
 
 SCRIPTS = {
@@ -95,7 +76,7 @@ label-id: 0x00000001
 @pytest.mark.parametrize("case", sorted(SCRIPTS))
 def test_matches_sfdisk_dump(tmp_path: Path, case: str) -> None:
     disk = tmp_path / "disk.raw"
-    _sfdisk(disk, SCRIPTS[case])
+    sfdisk_table(disk, 64, SCRIPTS[case])
     table = _read_file(disk)
     assert _as_dump(table) == _sfdisk_dump(disk)
     assert not table.problems and not table.protective
@@ -108,7 +89,7 @@ def test_matches_sfdisk_dump(tmp_path: Path, case: str) -> None:
 
 def test_bootable_flag(tmp_path: Path) -> None:
     disk = tmp_path / "disk.raw"
-    _sfdisk(disk, SCRIPTS["primary-extended-logical"])
+    sfdisk_table(disk, 64, SCRIPTS["primary-extended-logical"])
     assert [p.bootable for p in _read_file(disk).partitions] == [True, False, False, False, False]
 
 
@@ -120,7 +101,7 @@ def test_matches_parted(tmp_path: Path) -> None:
     steps = ["mklabel", "msdos", "mkpart", "primary", "ntfs", "1MiB", "16MiB", "mkpart", "extended", "16MiB", "60MiB"]
     steps += ["mkpart", "logical", "ntfs", "17MiB", "30MiB", "mkpart", "logical", "fat32", "31MiB", "45MiB"]
     steps += ["mkpart", "logical", "ext2", "46MiB", "59MiB", "mkpart", "primary", "ntfs", "60MiB", "63MiB"]
-    subprocess.run([_tool("parted"), "-s", str(disk), *steps], check=True, capture_output=True, timeout=60)
+    subprocess.run([tool_path("parted"), "-s", str(disk), *steps], check=True, capture_output=True, timeout=60)
     table = _read_file(disk)
     dump = _sfdisk_dump(disk)
     assert len(dump) == 5 and [n for n, *_ in dump] == [1, 3, 5, 6, 7]
@@ -130,7 +111,7 @@ def test_matches_parted(tmp_path: Path) -> None:
 
 def test_protective_mbr_of_gpt(tmp_path: Path) -> None:
     disk = tmp_path / "disk.raw"
-    _sfdisk(disk, "label: gpt\nstart=2048, size=8192\n")
+    sfdisk_table(disk, 64, "label: gpt\nstart=2048, size=8192\n")
     table = _read_file(disk)
     assert table.protective and table.partitions == () and not table.problems
 
