@@ -171,18 +171,26 @@ class Stream:
             self.abandon()
 
 
+Release = Callable[[], None]
+
+
 class Sink:
     """Sequential writing of one file with requests in flight. ``write`` may return before the server
-    acknowledged; the buffer passed in is free for reuse when it returns. ``close`` waits for every
+    acknowledged. The buffer passed in is the sink's until it calls ``release`` (if given: a sink writing over
+    several streams sends it from another thread later), else until ``write`` returns. ``close`` waits for every
     acknowledgement and raises the first failure. Default: a plain :class:`Stream`, where every write is final."""
 
     def __init__(self, stream: Stream, offset: int) -> None:
         self._stream = stream
         self._position = offset
 
-    def write(self, data: memoryview) -> None:
-        self._stream.write(data)
-        self._position += len(data)
+    def write(self, data: memoryview, release: Release | None = None) -> None:
+        try:
+            self._stream.write(data)
+            self._position += len(data)
+        finally:
+            if release is not None:
+                release()
 
     def confirmed(self) -> int:
         """Offset up to which every byte is known to be on the server (after a failure: where to resume)."""
@@ -294,9 +302,15 @@ class Backend(ABC):
         """What this server was found not to do so far (in the order found). Raises nothing."""
         return ()
 
-    def open_sink(self, path: str, offset: int = 0) -> Sink:
-        """Like :meth:`open_write`, pipelined where the backend can. Raises what open_write raises."""
+    def open_sink(self, path: str, offset: int = 0, *, streams: int = 1) -> Sink:
+        """Like :meth:`open_write`, pipelined where the backend can, over ``streams`` connections where it can
+        (at most :meth:`max_streams`; the file's writes are spread across them). Raises what open_write raises."""
         return Sink(self.open_write(path, offset), offset)
+
+    def max_streams(self, wanted: int) -> int:
+        """How many connections (at most ``wanted``) one copy may use at once: 1 where the backend has one
+        connection or the server allows only one (found by trying, once). Raises nothing."""
+        return 1
 
     def open_source(self, path: str, offset: int = 0) -> Source:
         """Like :meth:`open_read`, with read-ahead where the backend can. Raises what open_read raises."""

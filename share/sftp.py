@@ -17,7 +17,7 @@ import paramiko
 from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
 from share import errors, paths
-from share.base import Backend, Caveat, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
+from share.base import Backend, Caveat, Entry, Features, Kind, Release, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import PasswordSource, SshOptions
 from share.location import DEFAULT_PORTS, Location, split_url
 from share.sftpclient import NotSftp, SftpClient, banner_error
@@ -210,7 +210,7 @@ class SftpBackend(Backend):
             raw.set_pipelined(True)
         return Stream(raw, self._mapped, path)
 
-    def open_sink(self, path: str, offset: int = 0) -> Sink:
+    def open_sink(self, path: str, offset: int = 0, *, streams: int = 1) -> Sink:
         stream = self.open_write(path, offset)
         stream._raw.MAX_REQUEST_SIZE = self._max_write  # type: ignore[attr-defined]  # fewer, larger requests
         return _SftpSink(stream, offset)
@@ -417,8 +417,12 @@ class _SftpSink(Sink):
         super().__init__(stream, offset)
         self._confirmed = offset
 
-    def write(self, data: memoryview) -> None:
-        self._stream.write(bytes(data))  # paramiko's message packing takes bytes only
+    def write(self, data: memoryview, release: Release | None = None) -> None:
+        try:
+            self._stream.write(bytes(data))  # paramiko's message packing takes bytes only
+        finally:
+            if release is not None:
+                release()
         self._position += len(data)
         if self._position - self._confirmed >= self.CHECKPOINT:
             self._drain()

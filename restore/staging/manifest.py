@@ -101,7 +101,7 @@ def point_entry(info: ManifestInfo, files: list[FileOutcome]) -> dict[str, Any]:
         "finished": info.finished.isoformat(),
         "verified": info.verified,
         "files": [
-            {"path": f.path, "size": f.size, "sha256": f.sha256, "blake3": f.blake3, "verified": f.verified}
+            {"path": f.path, "size": f.size, "sha256": f.sha256, "blake3": f.blake3 or None, "verified": f.verified}
             for f in sorted(files, key=lambda f: f.path)
         ],
     }

@@ -17,6 +17,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -33,12 +34,20 @@ from share.base import Backend, Entry
 
 CHUNK = 4 * 1024 * 1024
 POOL = 8
+AUTO_STREAMS = 4
+STRIPED_MIN = 64 * 1024 * 1024  # files from this size are written over several streams, where the target can
 COMPARE_BLOCK = 8 * 1024 * 1024
 RACY_SECONDS = 2.0  # a source written this shortly before it was read may not move its stamps on the next write
 
 log = logging.getLogger("bmr.transfer")  # retries, for --log-file
 
 Progress = Callable[[str, int], None]  # (phase, bytes): "copy", "reuse", "verify" or "recheck" (the source again)
+
+
+def auto_streams() -> int:
+    """Streams per large file when none is asked for: one per core, at most AUTO_STREAMS (each stream's server
+    process and our sending take a core's share)."""
+    return max(1, min(os.cpu_count() or 1, AUTO_STREAMS))
 
 
 class VerificationFailed(errors.BmrError):
@@ -100,24 +109,35 @@ class RateLimit:
 
 
 class _Hashes:
-    """BLAKE3 (and, where asked, SHA-256) of one stream, with saved states at recent offsets (for resuming after a
-    drop). Without SHA-256 the copy costs a fifth of the CPU: the read-back, which must read the target anyway,
-    computes the SHA-256 that SHA256SUMS certifies, from the bytes the target holds."""
+    """BLAKE3 and SHA-256 (each where asked) of one stream, with saved states at recent offsets (for resuming after
+    a drop). A verified copy needs BLAKE3 only while copying (the read-back, which must read the target anyway,
+    computes the SHA-256 that SHA256SUMS certifies from the bytes the target holds); an unverified one needs
+    SHA-256 only (nothing else ever reads those bytes)."""
 
     KEEP = 32
 
-    def __init__(self, *, sha256: bool = True) -> None:
+    def __init__(self, *, sha256: bool = True, blake3: bool = True) -> None:
         self.with_sha256 = sha256
+        self.with_blake3 = blake3
         self.reset()
 
     def reset(self) -> None:
         self.sha256: Any = hashlib.sha256() if self.with_sha256 else None
-        self.blake3: Any = blake3.blake3()
+        self.blake3: Any = blake3.blake3() if self.with_blake3 else None
         self.offset = 0
         self.saved: dict[int, tuple[Any, Any]] = {}
 
+    def hexdigests(self) -> tuple[str, str]:
+        """(BLAKE3, SHA-256), "" for one not computed."""
+        b3 = self.blake3.hexdigest() if self.blake3 is not None else ""
+        sha = self.sha256.hexdigest() if self.sha256 is not None else ""
+        return str(b3), str(sha)
+
     def _state(self) -> tuple[Any, Any]:
-        return (self.sha256.copy() if self.sha256 is not None else None, self.blake3.copy())
+        return (
+            self.sha256.copy() if self.sha256 is not None else None,
+            self.blake3.copy() if self.blake3 is not None else None,
+        )
 
     def mark(self) -> None:
         """Save the state at the current offset (where an attempt starts)."""
@@ -126,7 +146,8 @@ class _Hashes:
     def update(self, data: memoryview) -> None:
         if self.sha256 is not None:
             self.sha256.update(data)
-        self.blake3.update(data)
+        if self.blake3 is not None:
+            self.blake3.update(data)
         self.offset += len(data)
         self.saved[self.offset] = self._state()
         if len(self.saved) > self.KEEP:
@@ -140,18 +161,46 @@ class _Hashes:
         if state is None:
             return False
         self.sha256 = state[0].copy() if state[0] is not None else None
-        self.blake3 = state[1].copy()
+        self.blake3 = state[1].copy() if state[1] is not None else None
         self.offset = offset
         self.saved = {k: v for k, v in self.saved.items() if k <= offset}
         return True
 
 
-class _HashWorker:
-    """Hashes buffers on a thread of its own (hashlib and blake3 release the GIL) and recycles them."""
+class _Pool:
+    """Reused buffers, each back in the pool once everyone it was handed to (the hasher, a sink that sends from
+    threads of its own) has released it."""
 
-    def __init__(self, hashes: _Hashes, free: queue.Queue[bytearray]) -> None:
+    def __init__(self, count: int, size: int) -> None:
+        self.free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(count):
+            self.free.put(bytearray(size))
+        self._holders: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self) -> bytearray:
+        return self.free.get()
+
+    def hold(self, buffer: bytearray, holders: int) -> None:
+        with self._lock:
+            self._holders[id(buffer)] = holders
+
+    def release(self, buffer: bytearray) -> None:
+        with self._lock:
+            left = self._holders.get(id(buffer), 1) - 1
+            if left > 0:
+                self._holders[id(buffer)] = left
+                return
+            self._holders.pop(id(buffer), None)
+        self.free.put(buffer)
+
+
+class _HashWorker:
+    """Hashes buffers on a thread of its own (hashlib and blake3 release the GIL) and releases them."""
+
+    def __init__(self, hashes: _Hashes, pool: _Pool) -> None:
         self.hashes = hashes
-        self.free = free
+        self.pool = pool
         self.todo: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="bmr-hash", daemon=True)
@@ -166,7 +215,7 @@ class _HashWorker:
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                 self.error = exc
             finally:
-                self.free.put(buffer)
+                self.pool.release(buffer)
                 self.todo.task_done()
         self.todo.task_done()
 
@@ -187,15 +236,15 @@ class _InlineHasher:
     """The hashing worker's interface, done on the calling thread: for a file that fits one buffer, starting and
     joining a thread costs more than hashing it."""
 
-    def __init__(self, hashes: _Hashes, free: queue.Queue[bytearray]) -> None:
+    def __init__(self, hashes: _Hashes, pool: _Pool) -> None:
         self.hashes = hashes
-        self.free = free
+        self.pool = pool
 
     def submit(self, buffer: bytearray, count: int) -> None:
         try:
             self.hashes.update(memoryview(buffer)[:count])
         finally:
-            self.free.put(buffer)
+            self.pool.release(buffer)
 
     def drain(self) -> None:
         pass
@@ -255,6 +304,7 @@ class Transfer:
         bwlimit: float | None = None,
         patience: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        streams: int | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -272,6 +322,18 @@ class Transfer:
         self.limit = RateLimit(bwlimit) if bwlimit else None  # bytes copied and read back, per second
         # Folders that gained a file by rename since the last sync_folders(): synced once each, not once per file.
         self.unsynced_folders: set[str] = set()
+        # Connections per large file: asked for (None: chosen from the cores), then what the target allows.
+        self.streams_wanted = streams
+        self._streams_allowed: int | None = None
+
+    @property
+    def streams(self) -> int:
+        """Streams used for a file of at least STRIPED_MIN bytes: as asked (or one per core, at most
+        AUTO_STREAMS), fewer where the target allows fewer (asked once per run)."""
+        if self._streams_allowed is None:
+            wanted = self.streams_wanted or auto_streams()
+            self._streams_allowed = self.target.max_streams(wanted) if wanted > 1 else 1
+        return self._streams_allowed
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -304,18 +366,16 @@ class Transfer:
         partial = partial_name(job.target_path)
         before = self._source_before(job)
         # Verifying: BLAKE3 while copying, SHA-256 from the target during the read-back that BLAKE3 proves equal to
-        # the source. Not verifying: both while copying (nothing else reads the bytes).
-        hashes = _Hashes(sha256=not self.verify)
+        # the source. Not verifying: SHA-256 alone while copying (nothing else reads the bytes).
+        hashes = _Hashes(sha256=not self.verify, blake3=self.verify)
         reused = 0 if job.fresh else self._retrying(lambda: self._matching_prefix(job, partial, hashes))
         copied = self._retrying_copy(job, partial, hashes)
-        b3 = hashes.blake3.hexdigest()
+        b3, sha = hashes.hexdigests()
         if self.verify:
             sha = self._retrying(lambda: self._verify(job, partial, b3))
         elif self.target.stat(partial).size != job.size:
             raise VerificationFailed(f"{self.target.describe(partial)}: size differs from the source")
-        else:
-            sha = hashes.sha256.hexdigest()
-        self._retrying(lambda: self._source_after(job, before, b3))
+        self._retrying(lambda: self._source_after(job, before, b3 or sha, sha256=not b3))
         return FileOutcome(job.target_path, job.size, sha, b3, copied, reused, self.verify)
 
     def _commit(self, outcomes: list[FileOutcome]) -> None:
@@ -353,7 +413,7 @@ class Transfer:
                 hashes.update(buffer[:count])
         finally:
             source.close()
-        b3 = hashes.blake3.hexdigest()
+        b3 = hashes.hexdigests()[0]
         if hashes.offset != job.size:
             return None
         theirs, sha = self._digests_of(self.target, job.target_path, "reuse")
@@ -374,9 +434,10 @@ class Transfer:
             )
         return entry, time.time()
 
-    def _source_after(self, job: FileJob, before: tuple[Entry, float], digest: str) -> None:
+    def _source_after(self, job: FileJob, before: tuple[Entry, float], digest: str, *, sha256: bool = False) -> None:
         """Raise SourceChanged unless the source still holds what was copied: same size and stamps, and where the
-        stamps cannot be trusted (coarse or deferred times, a file written moments before), the same content."""
+        stamps cannot be trusted (coarse or deferred times, a file written moments before), the same content
+        (``digest``: BLAKE3, or with ``sha256`` the SHA-256 of what was copied)."""
         entry, taken = before
         now = self.source.stat(job.source_path)
         if (now.size, now.mtime, now.stamp) != (entry.size, entry.mtime, entry.stamp):
@@ -388,7 +449,8 @@ class Transfer:
         racy = entry.mtime is None or taken - entry.mtime < RACY_SECONDS
         if trusted and not racy:
             return
-        if self._blake3_of(self.source, job.source_path, "recheck") != digest:
+        again = self._digests_of(self.source, job.source_path, "recheck", sha256=sha256, blake3=not sha256)
+        if (again[1] if sha256 else again[0]) != digest:
             raise SourceChanged(
                 f"{self.source.describe(job.source_path)} changed while it was copied (read again, its content "
                 "differs from the copy); "
@@ -481,27 +543,31 @@ class Transfer:
         # than the copy itself, and a point may hold thousands of small files.
         left = max(job.size - start, 1)
         size = min(CHUNK, left)
-        free: queue.Queue[bytearray] = queue.Queue()
-        for _ in range(min(POOL, -(-left // size))):
-            free.put(bytearray(size))
+        streams = self.streams if job.size >= STRIPED_MIN else 1
+        pool = _Pool(min(POOL * max(1, streams // 2), -(-left // size)), size)
         hashes.mark()
-        worker = _HashWorker(hashes, free) if left > size else _InlineHasher(hashes, free)
-        sink = self.target.open_sink(partial, start)
+        worker = _HashWorker(hashes, pool) if left > size else _InlineHasher(hashes, pool)
+        sink = self.target.open_sink(partial, start, streams=streams)
         source = None
         offset = start
         began = time.monotonic()
         try:
             source = self.source.open_source(job.source_path, start)
             while offset < job.size:
-                buffer = free.get()
+                buffer = pool.take()
                 want = min(len(buffer), job.size - offset)
                 count = _fill(source, memoryview(buffer)[:want])
                 if count == 0:
-                    free.put(buffer)
+                    pool.release(buffer)
                     raise SourceChanged(f"{self.source.describe(job.source_path)} ended early at byte {offset}")
                 if self.limit is not None:
                     self.limit.take(count)
-                sink.write(memoryview(buffer)[:count])
+                pool.hold(buffer, 2)  # the sink and the hasher
+                try:
+                    sink.write(memoryview(buffer)[:count], functools.partial(pool.release, buffer))
+                except BaseException:
+                    pool.release(buffer)  # the hasher's share: not hashed, the next attempt starts before it
+                    raise
                 worker.submit(buffer, count)
                 offset += count
                 self.progress("copy", count)
@@ -523,13 +589,12 @@ class Transfer:
             if source is not None:
                 source.close()
 
-    def _blake3_of(self, backend: Backend, path: str, phase: str) -> str:
-        return self._digests_of(backend, path, phase, sha256=False)[0]
-
-    def _digests_of(self, backend: Backend, path: str, phase: str, *, sha256: bool = True) -> tuple[str, str]:
-        """(BLAKE3, SHA-256 or "") of a file as ``backend`` serves it. The backend's source keeps reads in flight
-        while this thread hashes the chunk it has (hashlib and blake3 release the GIL)."""
-        digests = _Hashes(sha256=sha256)
+    def _digests_of(
+        self, backend: Backend, path: str, phase: str, *, sha256: bool = True, blake3: bool = True
+    ) -> tuple[str, str]:
+        """(BLAKE3, SHA-256), "" for one not asked for, of a file as ``backend`` serves it. The backend's source
+        keeps reads in flight while this thread hashes the chunk it has (hashlib and blake3 release the GIL)."""
+        digests = _Hashes(sha256=sha256, blake3=blake3)
         source = backend.open_source(path)
         try:
             for chunk in source.chunks():
@@ -539,8 +604,7 @@ class Transfer:
                 self.progress(phase, len(chunk))
         finally:
             source.close()
-        sha = digests.sha256.hexdigest() if digests.sha256 is not None else ""
-        return str(digests.blake3.hexdigest()), str(sha)
+        return digests.hexdigests()
 
     def _verify(self, job: FileJob, partial: str, expected: str) -> str:
         """Read the copy back: its BLAKE3 must equal the source's. Returns the SHA-256 of those target bytes."""

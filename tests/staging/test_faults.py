@@ -174,11 +174,11 @@ class _Held(MemoryBackend):
         super().__init__()
         self.held, self.down = held, down
 
-    def open_sink(self, path: str, offset: int = 0) -> Sink:
+    def open_sink(self, path: str, offset: int = 0, *, streams: int = 1) -> Sink:
         if self.held > 0:
             self.held -= 1
             raise errors.InUse(f"{self.describe(path)}: being used by another process")
-        return super().open_sink(path, offset)
+        return super().open_sink(path, offset, streams=streams)
 
     def reconnect(self) -> None:
         if self.down > 0:
