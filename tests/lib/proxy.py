@@ -1,6 +1,8 @@
 """A TCP proxy on 127.0.0.1 that cuts (or, with ``stall=True``, silences) its first connection after N client
 bytes: the faults (a dropped link, a link that goes quiet with no reset while the server keeps the old session)
-that a real server will not produce on demand. Later connections pass through untouched."""
+that a real server will not produce on demand. Later connections pass through untouched. With ``skip=K`` the
+first K connections pass untouched and the cuts start with the next (one stream of several is cut while the
+others run)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,16 @@ import time
 
 class CuttingProxy:
     def __init__(
-        self, upstream_port: int, cut_after: int, cuts: int = 1, *, stall: bool = False, down_after_cut: float = 0.0
+        self,
+        upstream_port: int,
+        cut_after: int,
+        cuts: int = 1,
+        *,
+        stall: bool = False,
+        down_after_cut: float = 0.0,
+        skip: int = 0,
     ) -> None:
+        self.skip = skip
         self.upstream_port = upstream_port
         self.down_after_cut = down_after_cut  # after a cut, refuse connections this long: a server restarting
         self.down_until = 0.0
@@ -48,7 +58,8 @@ class CuttingProxy:
             client.settimeout(None)
             with self._lock:
                 self._sockets += [client, server]
-                cut = self.cut_after if self.cuts_left > 0 else None
+                cut = self.cut_after if self.cuts_left > 0 and self.skip <= 0 else None
+                self.skip -= 1
                 if cut is not None:
                     self.cuts_left -= 1
             silent = threading.Event()
