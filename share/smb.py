@@ -17,7 +17,7 @@ from smbprotocol.file_info import FileAttributes
 from smbprotocol.tree import TreeConnect
 
 from share import errors, paths, smbbulk, smbdfs
-from share.base import Backend, Entry, Features, Kind, SessionFacts, Sink, Source, Space, Stream
+from share.base import Backend, Entry, Features, Kind, Release, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import Account, PasswordSource, Secret
 from share.location import (
     DEFAULT_PORTS,
@@ -259,7 +259,7 @@ class SmbBackend(Backend):
         channel = self._channel = BulkChannel(conn, session, tree, timeout=self.timeout)
         return channel
 
-    def open_sink(self, path: str, offset: int = 0) -> Sink:
+    def open_sink(self, path: str, offset: int = 0, *, streams: int = 1) -> Sink:
         raw = self._create(path, offset, buffering=0)
         with self._mapped(path):
             channel = self._channel_for(raw)
@@ -390,7 +390,14 @@ class _SmbSink(_BulkFile, Sink):
         with mapped(path):
             self._piece = channel.request_size(self.LARGEST, "write")
 
-    def write(self, data: memoryview) -> None:
+    def write(self, data: memoryview, release: Release | None = None) -> None:
+        try:
+            self._write(data)
+        finally:
+            if release is not None:
+                release()  # every byte was handed to the socket (or the write failed)
+
+    def _write(self, data: memoryview) -> None:
         start = 0
         with self._mapped(self._path):  # one mapping for the whole buffer: 64 KiB requests come by the hundred
             while start < len(data):
