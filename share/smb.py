@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import logging
 import re
@@ -41,6 +42,7 @@ from share.smbnegotiate import (
     negotiate,
     signing_algorithm,
 )
+from share.striped import Acked, StripedSink
 
 __all__ = ["DIALECTS", "Negotiated", "SmbBackend", "negotiate", "parse_unc", "parse_url", "smb_errors"]
 
@@ -48,6 +50,7 @@ __all__ = ["DIALECTS", "Negotiated", "SmbBackend", "negotiate", "parse_unc", "pa
 # anywhere, Python's last-resort handler would print that traceback on stderr. The caller gets the mapped error;
 # the record still reaches any handler the application installs (it propagates).
 logging.getLogger("smbprotocol").addHandler(logging.NullHandler())
+log = logging.getLogger("bmr.smb")
 
 # Every handle bmr opens lets others read, write and delete (rename) the file. After a link dies, the server keeps
 # the dead session's handles open until it notices (minutes); a handle that shared nothing would lock bmr's own
@@ -79,6 +82,8 @@ class SmbBackend(Backend):
         self._channel: BulkChannel | None = None
         self._server_address: str | None = None
         self._share_encrypted: bool | None = None
+        self._extras: builtins.list[SmbBackend] = []  # the extra connections of striped copies
+        self._extras_refused = False
         self.connect()
 
     # -- connection -------------------------------------------------------------------------------------------
@@ -265,7 +270,48 @@ class SmbBackend(Backend):
             channel = self._channel_for(raw)
         if channel is None:
             return Sink(Stream(raw, self._mapped, path, forget), offset)
+        first = _SmbSink(raw, channel, self._mapped, path, offset)
+        lanes = [first]
+        try:
+            for extra in self._extra_streams(streams - 1):
+                lane = extra.open_lane(path, offset)
+                if lane is None:
+                    break
+                lanes.append(lane)
+        except errors.BmrError:
+            for lane in lanes:
+                lane.abandon()
+            raise
+        if len(lanes) == 1:
+            return first
+        return StripedSink(lanes, offset, self.timeout)
+
+    def open_lane(self, path: str, offset: int) -> _SmbSink | None:
+        """``path`` (created by another connection) opened for writing without truncating it, as one stream of a
+        striped copy; None where the fast path does not apply."""
+        with self._mapped(path):
+            raw = smbclient.open_file(self._unc(path), mode="r+b", share_access=SHARING, buffering=0, **self._kw)
+            channel = self._channel_for(raw)
+        if channel is None:
+            forget(raw)
+            return None
         return _SmbSink(raw, channel, self._mapped, path, offset)
+
+    def max_streams(self, wanted: int) -> int:
+        """Connections of their own (TCP, session, tree connect), as many as the server grants up to ``wanted``:
+        a share with ``max connections`` reached, or a server refusing more sessions, means fewer."""
+        return 1 + len(self._extra_streams(wanted - 1))
+
+    def _extra_streams(self, wanted: int) -> tuple[SmbBackend, ...]:
+        """Up to ``wanted`` extra connections to the same location, opened once and kept until close/reconnect;
+        after the server refused one, no more are tried."""
+        while len(self._extras) < wanted and not self._extras_refused:
+            try:
+                self._extras.append(SmbBackend(self.location, self._password, timeout=self.timeout))
+            except errors.BmrError as exc:
+                self._extras_refused = True
+                log.info("extra stream refused", extra={"bmr_fields": {"error": str(exc)}})
+        return tuple(self._extras[: max(wanted, 0)])
 
     def open_source(self, path: str, offset: int = 0) -> Source:
         with self._mapped(path):
@@ -346,6 +392,9 @@ class SmbBackend(Backend):
         return self._session
 
     def close(self) -> None:
+        extras, self._extras = getattr(self, "_extras", []), []
+        for extra in extras:
+            extra.close()
         cache, self._cache = self._cache, {}
         self._session = None
         self._dfs_tree = None
@@ -385,6 +434,7 @@ class _SmbSink(_BulkFile, Sink):
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
         super().__init__(raw, channel, mapped, path, offset)
         self._confirmed = offset
+        self._acked: Acked | None = None
         self._pending: deque[tuple[Any, int, int]] = deque()
         self._in_flight = 0
         with mapped(path):
@@ -432,6 +482,18 @@ class _SmbSink(_BulkFile, Sink):
         if written != length:
             raise errors.DiskFull(f"{self._path}: the server wrote {written} of {length} bytes")
         self._confirmed = end
+        if self._acked is not None:
+            self._acked(end, length)
+
+    # -- as one lane of a StripedSink ---------------------------------------------------------------------------
+
+    def write_at(self, offset: int, data: memoryview, acked: Acked) -> None:
+        self._next = offset
+        self._acked = acked
+        self._write(data)
+
+    def finish(self) -> None:
+        self.close()
 
     def confirmed(self) -> int:
         return self._confirmed

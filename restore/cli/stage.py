@@ -55,6 +55,18 @@ def stage_command(
             help="At most this many bytes a second, copy and read-back together, e.g. 50M or 1.5G (binary units).",
         ),
     ] = None,
+    streams: Annotated[
+        int | None,
+        typer.Option(
+            "--streams",
+            min=1,
+            max=16,
+            metavar="N",
+            help="Connections per large file (64 MiB and up) to an SMB share or SFTP server, each writing its own "
+            "part, as robocopy /MT does: for links where one connection is the limit. Default: one per two "
+            "cores, at most 4; fewer when the server refuses more connections.",
+        ),
+    ] = None,
     source_password_env: Annotated[
         str | None, typer.Option("--source-password-env", metavar="NAME", help="Password variable for the source.")
     ] = None,
@@ -83,6 +95,9 @@ def stage_command(
 
     \b
       bmr stage sftp://backup@10.0.0.9/mabs '\\\\10.0.0.5\\restore' -u 'CORP\\svc-restore' --json
+
+    \b
+      bmr stage /mnt/mabs/export 'smb://CORP;svc-restore@10.0.0.5/restore' --streams 4
     """
     rate = valid_rate(bwlimit)
     source_access = access
@@ -94,7 +109,7 @@ def stage_command(
     def request() -> StageRequest:
         return StageRequest(
             parse_location(source), parse_location(target), machine, valid_version(version), verify, force, margin,
-            depth, rate,
+            depth, rate, streams,
         )  # fmt: skip
 
     if dry_run:

@@ -209,7 +209,7 @@ def format_stage(result: StageResult, style: Callable[[str, str], str]) -> str:
         f"  files: {len(result.files)}   total: {human_bytes(result.bytes_total)}   "
         f"copied: {human_bytes(result.bytes_copied)}   already there (verified): {human_bytes(result.bytes_reused)}",
         f"  elapsed: {human_seconds(result.seconds)}   copying: {human_seconds(result.copy_seconds)}   "
-        f"copy rate: {copy_rate}",
+        f"copy rate: {copy_rate}" + (f"   streams: {result.streams}" if result.streams > 1 else ""),
         "  verification: "
         + ("every file read back and compared" if result.verified else "SKIPPED (--no-verify): sizes only"),
         f"  manifest: {result.manifest} (and SHA256SUMS beside it)",

@@ -59,6 +59,7 @@ class StageResult:
     replaced: tuple[str, ...]
     checks: tuple[Check, ...]
     copy_seconds: float = 0.0  # time spent streaming new bytes: the copy rate divides by this, not by `seconds`
+    streams: int = 1  # the most connections one file was written over
 
     @property
     def bytes_copied(self) -> int:
@@ -87,6 +88,7 @@ class StageResult:
             "bytes_reused": self.bytes_reused,
             "seconds": round(self.seconds, 3),
             "copy_seconds": round(self.copy_seconds, 3),
+            "streams": self.streams,
             "verified": self.verified,
             "manifest": self.manifest,
             "replaced": list(self.replaced),
@@ -107,6 +109,7 @@ class StageRequest:
     margin: float = 1.1
     depth: int = 4
     bwlimit: float | None = None  # bytes per second, copy and read-back together
+    streams: int | None = None  # connections per large file; None: chosen from the cores and the target
 
 
 def stage(
@@ -128,8 +131,9 @@ def stage(
         # A file our own dead connection still holds, or a restarting server, is waited for this long.
         patience = max(30.0, 10 * access.timeout)
         engine = Transfer(
-            src, dst, verify=request.verify, progress=progress, patience=patience, bwlimit=request.bwlimit
-        )
+            src, dst, verify=request.verify, progress=progress, patience=patience, bwlimit=request.bwlimit,
+            streams=request.streams,
+        )  # fmt: skip
         return run_stage(
             src, dst, machine=request.machine, version=request.version, verify=request.verify, force=request.force,
             margin=request.margin, depth=request.depth, progress=progress, on_file=on_file, on_plan=on_plan,
@@ -221,6 +225,7 @@ def run_stage(
         replaced=plan.replaced,
         checks=checks,
         copy_seconds=engine.copy_seconds,
+        streams=engine.streams_used,
     )
 
 

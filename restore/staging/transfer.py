@@ -44,10 +44,12 @@ log = logging.getLogger("bmr.transfer")  # retries, for --log-file
 Progress = Callable[[str, int], None]  # (phase, bytes): "copy", "reuse", "verify" or "recheck" (the source again)
 
 
-def auto_streams() -> int:
-    """Streams per large file when none is asked for: one per core, at most AUTO_STREAMS (each stream's server
-    process and our sending take a core's share)."""
-    return max(1, min(os.cpu_count() or 1, AUTO_STREAMS))
+def auto_streams(cores: int | None = None) -> int:
+    """Streams per large file when none is asked for: one per two cores, at most AUTO_STREAMS. Each stream costs
+    this side most of a core at full speed (signing or sealing, sending, its receive thread, all under one
+    interpreter lock); on two cores a second stream measured slower than one (benchmarks/stage_vs_tools.py)."""
+    count = (os.cpu_count() or 1) if cores is None else cores
+    return max(1, min(count // 2, AUTO_STREAMS))
 
 
 class VerificationFailed(errors.BmrError):
@@ -325,11 +327,12 @@ class Transfer:
         # Connections per large file: asked for (None: chosen from the cores), then what the target allows.
         self.streams_wanted = streams
         self._streams_allowed: int | None = None
+        self.streams_used = 1  # the most streams one file was copied over in this run
 
     @property
     def streams(self) -> int:
-        """Streams used for a file of at least STRIPED_MIN bytes: as asked (or one per core, at most
-        AUTO_STREAMS), fewer where the target allows fewer (asked once per run)."""
+        """Streams used for a file of at least STRIPED_MIN bytes: as asked (or :func:`auto_streams`), fewer where
+        the target allows fewer (asked once per run)."""
         if self._streams_allowed is None:
             wanted = self.streams_wanted or auto_streams()
             self._streams_allowed = self.target.max_streams(wanted) if wanted > 1 else 1
@@ -544,6 +547,7 @@ class Transfer:
         left = max(job.size - start, 1)
         size = min(CHUNK, left)
         streams = self.streams if job.size >= STRIPED_MIN else 1
+        self.streams_used = max(self.streams_used, streams)
         pool = _Pool(min(POOL * max(1, streams // 2), -(-left // size)), size)
         hashes.mark()
         worker = _HashWorker(hashes, pool) if left > size else _InlineHasher(hashes, pool)

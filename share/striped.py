@@ -1,0 +1,161 @@
+"""One file written over several connections ("streams"): each buffer handed to the sink is one stripe, written
+at its own offset by the next stream's thread, as robocopy /MT and SMB multichannel spread a copy over TCP
+connections. Protocol-free: each stream is a :class:`Lane` of its backend.
+
+What a caller sees is the :class:`~share.base.Sink` contract: writes in order, ``release`` once a stripe's bytes
+are handed to its connection, ``confirmed`` the contiguous prefix of stripes every stream acknowledged (where a
+later attempt resumes), the first stream's failure raised by the next ``write`` or by ``close``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from share import errors
+from share.base import Release, Sink
+
+Acked = Callable[[int, int], None]  # (end offset, length) of one acknowledged write
+
+
+class Lane(Protocol):
+    """One connection's handle on the file being written."""
+
+    def write_at(self, offset: int, data: memoryview, acked: Acked) -> None:
+        """Hand ``data`` to the connection for ``offset``; ``acked`` is called (on any thread) as the server
+        acknowledges each part. Returns once ``data`` may be reused. Raises the backend's mapped errors."""
+
+    def finish(self) -> None:
+        """Wait for every acknowledgement and close the handle. Raises the first failure."""
+
+    def abandon(self) -> None:
+        """Drop the handle after a failure. Raises nothing."""
+
+
+class _Stream:
+    """A lane and the thread that feeds it."""
+
+    def __init__(self, lane: Lane, owner: StripedSink, number: int) -> None:
+        self.lane = lane
+        self.owner = owner
+        self.todo: queue.Queue[tuple[int, memoryview, Release | None] | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name=f"bmr-stream-{number}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.todo.get()) is not None:
+            offset, data, release = item
+            try:
+                if self.owner.error is None:
+                    self.lane.write_at(offset, data, self.owner.acked)
+            except BaseException as exc:  # noqa: BLE001 - handed to the writing thread
+                self.owner.fail(exc)
+            finally:
+                if release is not None:
+                    release()
+
+
+class StripedSink(Sink):
+    """A :class:`~share.base.Sink` over several lanes of the same file (see the module's text)."""
+
+    def __init__(self, lanes: Sequence[Lane], offset: int, timeout: float) -> None:
+        self._streams = [_Stream(lane, self, number) for number, lane in enumerate(lanes)]
+        self._timeout = timeout
+        self._next = offset
+        self._count = 0
+        self._confirmed = offset
+        self._lock = threading.Lock()
+        self._starts: list[int] = []  # stripes not yet wholly acknowledged, by start offset
+        self._left: dict[int, int] = {}  # their bytes not yet acknowledged
+        self._ends: dict[int, int] = {}
+        self.error: BaseException | None = None
+
+    # -- called by the streams' threads -------------------------------------------------------------------------
+
+    def acked(self, end: int, length: int) -> None:
+        with self._lock:
+            at = bisect.bisect_right(self._starts, end - length) - 1
+            if at < 0:
+                return
+            start = self._starts[at]
+            self._left[start] -= length
+            while self._starts and self._left[self._starts[0]] <= 0:
+                first = self._starts.pop(0)
+                del self._left[first]
+                self._confirmed = self._ends.pop(first)
+            # A stripe acknowledged before those below it waits in _left at 0 until they are.
+
+    def fail(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.error is None:
+                self.error = exc
+
+    # -- the Sink contract --------------------------------------------------------------------------------------
+
+    def _raise_failure(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def write(self, data: memoryview, release: Release | None = None) -> None:
+        if self.error is not None:
+            if release is not None:
+                release()
+            self._raise_failure()
+        if release is None:
+            data = memoryview(bytes(data))  # the caller reuses its buffer on return: the stream needs its own
+        with self._lock:
+            self._starts.append(self._next)
+            self._left[self._next] = len(data)
+            self._ends[self._next] = self._next + len(data)
+        stream = self._streams[self._count % len(self._streams)]
+        stream.todo.put((self._next, data, release))
+        self._next += len(data)
+        self._count += 1
+
+    def confirmed(self) -> int:
+        with self._lock:
+            return self._confirmed
+
+    def _stop_threads(self, deadline: float) -> bool:
+        """Ask every stream's thread to end once its queue is done; True when all did before ``deadline``."""
+        for stream in self._streams:
+            stream.todo.put(None)
+        for stream in self._streams:
+            stream.thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(stream.thread.is_alive() for stream in self._streams)
+
+    def close(self) -> None:
+        # Each stream's queue holds a few buffers at most (the caller's pool is small); each write within it is
+        # bounded by the connection's timeout.
+        if not self._stop_threads(time.monotonic() + self._timeout * (2 + len(self._streams))):
+            self.fail(errors.TimedOut(f"a stream did not finish its writes within {self._timeout:g} s"))
+        self._raise_failure()
+        failure: BaseException | None = None
+        for stream in self._streams:
+            try:
+                stream.lane.finish()
+            except BaseException as exc:  # noqa: BLE001 - the first is raised once every lane is closed
+                failure = failure or exc
+                self.fail(exc)
+        if failure is not None:
+            for stream in self._streams:
+                stream.lane.abandon()
+            raise failure
+        self._raise_failure()
+        with self._lock:
+            if self._starts:
+                raise errors.ProtocolError("a stream closed with writes not acknowledged")
+            self._confirmed = self._next
+
+    def abandon(self) -> None:
+        self.fail(errors.ConnectionLost("the copy was abandoned"))
+        for stream in self._streams:
+            with contextlib.suppress(Exception):
+                stream.lane.abandon()
+        for stream in self._streams:
+            stream.todo.put(None)  # the threads end once their current write fails or finishes (bounded)
