@@ -1,0 +1,119 @@
+"""Issue 24: one large file written over several SMB connections against the real smbd: whole on a signed and an
+encrypted share, a cut or a stall on one stream while the others run (resumed, not restarted), a share that
+allows one connection (one stream, still copied)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from restore.staging.transfer import FileJob, Transfer
+from share.connect import Access, open_backend, parse_location
+from share.credentials import PasswordSource
+from tests.lib.proxy import CuttingProxy
+from tests.lib.servers import SambaServer
+from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
+
+pytestmark = pytest.mark.servers
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("streams") / "image.bin"
+    with open(path, "wb") as out:
+        for block in range(96):
+            out.write(hashlib.sha512(block.to_bytes(4, "little")).digest() * (MIB // 64))
+    return path
+
+
+def _copy(source_dir: Path, url: str, access: Access, streams: int, name: str = "image.bin") -> tuple[Transfer, int]:
+    with (
+        open_backend(parse_location(str(source_dir)), Access()) as src,
+        open_backend(parse_location(url), access) as dst,
+    ):
+        engine = Transfer(src, dst, streams=streams, retries=5, backoff=0.2, patience=30)
+        size = (source_dir / name).stat().st_size
+        outcome = engine.copy(FileJob(name, name, size))
+        return engine, outcome.bytes_copied
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("share", ["data", "sealed"])
+def test_a_large_file_goes_over_several_connections_and_arrives_whole(
+    big_file: Path, samba: SambaServer, smb_access: Access, share: str, tmp_path: Path
+) -> None:
+    folder = samba.shares[share].path / tmp_path.name
+    folder.mkdir()
+    engine, copied = _copy(big_file.parent, samba.url(share, tmp_path.name), smb_access, streams=3)
+    assert engine.streams_used == 3
+    assert copied == big_file.stat().st_size
+    assert _sha(folder / "image.bin") == _sha(big_file)
+    assert sorted(p.name for p in folder.iterdir()) == ["image.bin"]
+
+
+@pytest.mark.parametrize("stall", [False, True], ids=["cut", "stall"])
+def test_one_stream_cut_or_stalled_while_the_others_run_resumes_and_the_file_is_whole(
+    big_file: Path, samba: SambaServer, smb_folder: tuple[str, Path], password_env: str, stall: bool
+) -> None:
+    """The proxy passes the first connection (the primary) and cuts or silences the second (a stream) after
+    24 MiB; the copy notices (a stall within the timeout), reconnects, resumes at the contiguous prefix every
+    stream acknowledged and finishes: less than the file twice over is sent."""
+    _url, disk = smb_folder
+    proxy = CuttingProxy(samba.port, cut_after=24 * MIB, stall=stall, skip=1)
+    try:
+        url = f"smb://BMRFILES;root@127.0.0.1:{proxy.port}/data/{disk.name}"
+        access = Access(password=PasswordSource(env=password_env), timeout=3)
+        engine, copied = _copy(big_file.parent, url, access, streams=3)
+    finally:
+        proxy.close()
+    size = big_file.stat().st_size
+    assert proxy.cuts_done == 1 and engine.streams_used == 3
+    assert size <= copied < 2 * size, copied
+    assert _sha(disk / "image.bin") == _sha(big_file)
+    assert sorted(p.name for p in disk.iterdir()) == ["image.bin"]
+
+
+def test_a_share_that_allows_one_connection_gets_one_stream(
+    samba: SambaServer, password_env: str, tmp_path: Path, images: ImageCache
+) -> None:
+    folder = samba.add_share("single", **{"max connections": "1"})
+    source = tmp_path / "source"
+    write_tree(source, {"DC01": PointSpec(pad_mb=72)}, images)
+    proc = subprocess.run(
+        [sys.executable, "-m", "restore", "stage", str(source), samba.url("single"), "--streams", "3", "--json",
+         "--password-env", password_env],
+        capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
+    result = json.loads(proc.stdout)
+    assert result["streams"] == 1 and result["verified"]
+    for image in source.rglob("*.vhdx"):
+        assert _sha(folder / image.relative_to(source)) == _sha(image)
+
+
+def test_stage_reports_its_streams_and_the_copy_is_whole(
+    samba: SambaServer, smb_folder: tuple[str, Path], password_env: str, tmp_path: Path, images: ImageCache
+) -> None:
+    url, disk = smb_folder
+    source = tmp_path / "source"
+    write_tree(source, {"DC01": PointSpec(pad_mb=72)}, images)
+    proc = subprocess.run(
+        [sys.executable, "-m", "restore", "stage", str(source), url, "--streams", "2", "--json",
+         "--password-env", password_env],
+        capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
+    result = json.loads(proc.stdout)
+    assert result["streams"] == 2 and result["verified"]
+    for image in source.rglob("*"):
+        if image.is_file():
+            assert _sha(disk / image.relative_to(source)) == _sha(image)
