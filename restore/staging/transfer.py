@@ -1,8 +1,9 @@
 """Copy one file between backends: streamed, pipelined, hashed while read, resumable, verified.
 
-The main thread reads the source into a small pool of reused buffers and hands each to the target's sink;
-a hashing thread computes SHA-256 (for the manifest) and BLAKE3 (for the read-back check) of the same
-buffers. Memory stays at about POOL x CHUNK whatever the file size.
+The main thread reads the source into a small pool of reused buffers and hands each to the target's sink
+(which may spread them over several connections: ``streams``); a thread each computes SHA-256 (for the
+manifest) and, verifying, BLAKE3 (for the read-back check) of the same buffers. A buffer is reused once the sink
+and every hashing thread released it. Memory stays at about POOL x CHUNK whatever the file size.
 
 Resume, in order of preference:
 - after a dropped connection in this run: continue at the sink's last acknowledged offset, with the hash
@@ -110,63 +111,85 @@ class RateLimit:
             self.last = now
 
 
-class _Hashes:
-    """BLAKE3 and SHA-256 (each where asked) of one stream, with saved states at recent offsets (for resuming after
-    a drop). A verified copy needs BLAKE3 only while copying (the read-back, which must read the target anyway,
-    computes the SHA-256 that SHA256SUMS certifies from the bytes the target holds); an unverified one needs
-    SHA-256 only (nothing else ever reads those bytes)."""
+class _Track:
+    """One algorithm's running hash, with its states at recent offsets (for resuming after a drop)."""
 
     KEEP = 32
 
-    def __init__(self, *, sha256: bool = True, blake3: bool = True) -> None:
-        self.with_sha256 = sha256
-        self.with_blake3 = blake3
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
         self.reset()
 
     def reset(self) -> None:
-        self.sha256: Any = hashlib.sha256() if self.with_sha256 else None
-        self.blake3: Any = blake3.blake3() if self.with_blake3 else None
+        self.hash: Any = self.make()
         self.offset = 0
-        self.saved: dict[int, tuple[Any, Any]] = {}
-
-    def hexdigests(self) -> tuple[str, str]:
-        """(BLAKE3, SHA-256), "" for one not computed."""
-        b3 = self.blake3.hexdigest() if self.blake3 is not None else ""
-        sha = self.sha256.hexdigest() if self.sha256 is not None else ""
-        return str(b3), str(sha)
-
-    def _state(self) -> tuple[Any, Any]:
-        return (
-            self.sha256.copy() if self.sha256 is not None else None,
-            self.blake3.copy() if self.blake3 is not None else None,
-        )
+        self.saved: dict[int, Any] = {}
 
     def mark(self) -> None:
-        """Save the state at the current offset (where an attempt starts)."""
-        self.saved[self.offset] = self._state()
+        self.saved[self.offset] = self.hash.copy()
 
     def update(self, data: memoryview) -> None:
-        if self.sha256 is not None:
-            self.sha256.update(data)
-        if self.blake3 is not None:
-            self.blake3.update(data)
+        self.hash.update(data)
         self.offset += len(data)
-        self.saved[self.offset] = self._state()
+        self.saved[self.offset] = self.hash.copy()
         if len(self.saved) > self.KEEP:
             del self.saved[min(self.saved)]
 
     def rewind(self, offset: int) -> bool:
-        """Go back to the state at ``offset`` if it was saved."""
         if offset == self.offset:
             return True
         state = self.saved.get(offset)
         if state is None:
             return False
-        self.sha256 = state[0].copy() if state[0] is not None else None
-        self.blake3 = state[1].copy() if state[1] is not None else None
+        self.hash = state.copy()
         self.offset = offset
         self.saved = {k: v for k, v in self.saved.items() if k <= offset}
         return True
+
+
+class _Hashes:
+    """BLAKE3 and SHA-256 (each where asked) of one stream, one :class:`_Track` each (hashed on a thread each
+    while copying): SHA-256 for SHA256SUMS, BLAKE3 (verifying only) to compare with the read-back."""
+
+    def __init__(self, *, sha256: bool = True, blake3: bool = True) -> None:
+        self.tracks: dict[str, _Track] = {}
+        if sha256:
+            self.tracks["sha256"] = _Track(hashlib.sha256)
+        if blake3:
+            self.tracks["blake3"] = _Track(_blake3)
+
+    @property
+    def offset(self) -> int:
+        return min((t.offset for t in self.tracks.values()), default=0)
+
+    def reset(self) -> None:
+        for track in self.tracks.values():
+            track.reset()
+
+    def hexdigests(self) -> tuple[str, str]:
+        """(BLAKE3, SHA-256), "" for one not computed."""
+        b3 = self.tracks.get("blake3")
+        sha = self.tracks.get("sha256")
+        return (str(b3.hash.hexdigest()) if b3 else "", str(sha.hash.hexdigest()) if sha else "")
+
+    def mark(self) -> None:
+        """Save the state at the current offset (where an attempt starts)."""
+        for track in self.tracks.values():
+            track.mark()
+
+    def update(self, data: memoryview) -> None:
+        for track in self.tracks.values():
+            track.update(data)
+
+    def rewind(self, offset: int) -> bool:
+        """Go back to the state at ``offset`` if every track saved it."""
+        if not all(offset == t.offset or offset in t.saved for t in self.tracks.values()):
+            return False
+        return all([track.rewind(offset) for track in self.tracks.values()])
+
+
+def _blake3() -> Any:
+    return blake3.blake3()
 
 
 class _Pool:
@@ -198,45 +221,60 @@ class _Pool:
 
 
 class _HashWorker:
-    """Hashes buffers on a thread of its own (hashlib and blake3 release the GIL) and releases them."""
+    """Hashes buffers on threads of their own, one per track (hashlib and blake3 release the GIL), and releases
+    each buffer once per track."""
 
     def __init__(self, hashes: _Hashes, pool: _Pool) -> None:
-        self.hashes = hashes
         self.pool = pool
-        self.todo: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="bmr-hash", daemon=True)
-        self.thread.start()
+        self.queues: list[queue.Queue[tuple[bytearray, int] | None]] = []
+        self.threads: list[threading.Thread] = []
+        for name, track in hashes.tracks.items():
+            todo: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+            thread = threading.Thread(target=self._run, args=(track, todo), name=f"bmr-{name}", daemon=True)
+            self.queues.append(todo)
+            self.threads.append(thread)
+            thread.start()
 
-    def _run(self) -> None:
-        while (item := self.todo.get()) is not None:
+    @property
+    def holders(self) -> int:
+        return len(self.queues)
+
+    def _run(self, track: _Track, todo: queue.Queue[tuple[bytearray, int] | None]) -> None:
+        while (item := todo.get()) is not None:
             buffer, count = item
             try:
                 if self.error is None:
-                    self.hashes.update(memoryview(buffer)[:count])
+                    track.update(memoryview(buffer)[:count])
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                 self.error = exc
             finally:
                 self.pool.release(buffer)
-                self.todo.task_done()
-        self.todo.task_done()
+                todo.task_done()
+        todo.task_done()
 
     def submit(self, buffer: bytearray, count: int) -> None:
-        self.todo.put((buffer, count))
+        for todo in self.queues:
+            todo.put((buffer, count))
 
     def drain(self) -> None:
-        self.todo.join()
+        for todo in self.queues:
+            todo.join()
         if self.error is not None:
             raise self.error
 
     def stop(self) -> None:
-        self.todo.put(None)
-        self.thread.join(timeout=60)
+        for todo in self.queues:
+            todo.put(None)
+        for thread in self.threads:
+            thread.join(timeout=60)
 
 
 class _InlineHasher:
     """The hashing worker's interface, done on the calling thread: for a file that fits one buffer, starting and
     joining a thread costs more than hashing it."""
+
+    holders = 1
 
     def __init__(self, hashes: _Hashes, pool: _Pool) -> None:
         self.hashes = hashes
@@ -368,14 +406,15 @@ class Transfer:
         """Copy and verify ``job`` under its partial name; not yet flushed nor renamed."""
         partial = partial_name(job.target_path)
         before = self._source_before(job)
-        # Verifying: BLAKE3 while copying, SHA-256 from the target during the read-back that BLAKE3 proves equal to
-        # the source. Not verifying: SHA-256 alone while copying (nothing else reads the bytes).
-        hashes = _Hashes(sha256=not self.verify, blake3=self.verify)
+        # SHA-256 (for SHA256SUMS) while copying, and, verifying, BLAKE3 beside it on a thread of its own: the
+        # read-back then computes BLAKE3 alone, and equal BLAKE3s make the SHA-256 of the source bytes that of the
+        # target's. (SHA-256 during the read-back instead measured slower, local and SMB alike.)
+        hashes = _Hashes(sha256=True, blake3=self.verify)
         reused = 0 if job.fresh else self._retrying(lambda: self._matching_prefix(job, partial, hashes))
         copied = self._retrying_copy(job, partial, hashes)
         b3, sha = hashes.hexdigests()
         if self.verify:
-            sha = self._retrying(lambda: self._verify(job, partial, b3))
+            self._retrying(lambda: self._verify(job, partial, b3))
         elif self.target.stat(partial).size != job.size:
             raise VerificationFailed(f"{self.target.describe(partial)}: size differs from the source")
         self._retrying(lambda: self._source_after(job, before, b3 or sha, sha256=not b3))
@@ -566,11 +605,12 @@ class Transfer:
                     raise SourceChanged(f"{self.source.describe(job.source_path)} ended early at byte {offset}")
                 if self.limit is not None:
                     self.limit.take(count)
-                pool.hold(buffer, 2)  # the sink and the hasher
+                pool.hold(buffer, 1 + worker.holders)  # the sink and each hashing thread
                 try:
                     sink.write(memoryview(buffer)[:count], functools.partial(pool.release, buffer))
                 except BaseException:
-                    pool.release(buffer)  # the hasher's share: not hashed, the next attempt starts before it
+                    for _ in range(worker.holders):
+                        pool.release(buffer)  # the hashers' shares: not hashed, the next attempt starts before it
                     raise
                 worker.submit(buffer, count)
                 offset += count
@@ -611,13 +651,13 @@ class Transfer:
         return digests.hexdigests()
 
     def _verify(self, job: FileJob, partial: str, expected: str) -> str:
-        """Read the copy back: its BLAKE3 must equal the source's. Returns the SHA-256 of those target bytes."""
-        theirs, sha = self._digests_of(self.target, partial, "verify")
+        """Read the copy back: its BLAKE3 must equal the source's (returned)."""
+        theirs, _ = self._digests_of(self.target, partial, "verify", sha256=False)
         if theirs != expected:
             raise VerificationFailed(
                 f"{self.target.describe(job.target_path)}: the copy read back differs from the source"
             )
-        return sha
+        return theirs
 
 
 def _fill(source: Any, view: memoryview) -> int:
