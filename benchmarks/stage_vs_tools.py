@@ -1,17 +1,25 @@
 """`bmr stage` against the same job done with standard tools, whole processes, same run (run as root).
 
-    .venv/bin/python -m benchmarks.stage_vs_tools [--gib 2] [--runs 3] [--only signed,encrypted,local,sftp]
+    .venv/bin/python -m benchmarks.stage_vs_tools [--gib 2] [--runs 3] [--capped-gib 0.5] [--capped-rate 64]
+                                                  [--only signed,encrypted,capped,local,sftp,streams]
 
-Each row times one job both ways, as whole processes, and prints the median of ``--runs`` and the ratio
-(tools' time / bmr's time: above 1 means bmr is faster). Loopback servers on this machine:
-- signed share (SMB 3.1.1, signing mandatory):
+Each row times one job both ways as whole processes, in A/B pairs (tools, then bmr, after a sync each), and
+prints the medians of ``--runs`` pairs and the ratio (tools' time / bmr's time: above 1 means bmr is faster).
+Loopback servers on this machine:
+- signed share (SMB 3.1.1, signing mandatory), and the same rows on an encrypted share (`smb encrypt = required`,
+  smbclient with --client-protection=encrypt):
   verified stage            vs `openssl sha256` of the source, `smbclient put`, `smbclient get` into `openssl sha256`
   stage --no-verify         vs `openssl sha256` of the source, then `smbclient put`
   raw transport (no hash)   vs `smbclient put` alone (bmr's SMB sink fed from the file, nothing else)
-- encrypted share (`smb encrypt = required`): the same three rows, smbclient with --client-protection=encrypt
+- capped: the signed share through a link that carries at most --capped-rate MiB/s per TCP connection (a TCP
+  proxy, as per-flow shaping or a long fat pipe would): the verified and --no-verify rows with `--streams 4`
+- streams: on the loopback share, --no-verify with `--streams 2` against `--streams 1` (what a second stream
+  costs or gains on this machine's cores)
 - local folder to local folder, verified: vs `openssl sha256`, `cp`, `sync`, `openssl sha256` of the copy
-- SFTP: stage --no-verify to an SFTP folder vs `scp` of the same bytes
-Goals (issue 12): verified >= 1.5x, --no-verify >= 1.2x, raw >= 0.9x, local verified >= 1.2x, SFTP >= 1.0x.
+- SFTP: stage --no-verify to an SFTP folder vs `openssl sha256` of the source, then `scp`
+Every bmr run's peak memory (maximum resident set, the whole process) is printed at the end.
+Goals (issue 24): verified >= 1.5x, --no-verify >= 1.2x (encrypted the same), local >= 1.2x, SFTP >= 1.0x, peak
+memory < 200 MB.
 """
 
 from __future__ import annotations
@@ -26,38 +34,66 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from tests.lib.proxy import CuttingProxy
 from tests.lib.servers import SMB_PASSWORD, SMB_USER, SambaServer, SshServer
 from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
 
 ENV_PW = "BMR_BENCH_PW"
-GOALS = {"verified": 1.5, "no-verify": 1.2, "raw": 0.9, "local verified": 1.2, "sftp": 1.0}
+MIB = 1024 * 1024
+GOALS = {"verified": 1.5, "no-verify": 1.2, "raw": 0.9, "local verified": 1.2, "sftp": 1.0, "info": 0.0}
+PEAKS: list[float] = []  # MB, every bmr process
 
 
-def median_time(runs: int, prepare: Callable[[], object], action: Callable[[], object]) -> float:
-    times = []
+@dataclass
+class Row:
+    label: str
+    tools: float
+    ours: float
+    goal: str
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of one process; records its peak memory when it is bmr."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - started
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {shlex.join(command)}\n{stderr}")
+    if command[:3] == [sys.executable, "-m", "restore"]:
+        PEAKS.append(usage.ru_maxrss / 1024)
+    return took
+
+
+def pairs(
+    runs: int, clean: Callable[[], object], tools: Callable[[], float], ours: Callable[[], float]
+) -> tuple[float, float]:
+    """Medians of ``runs`` A/B pairs, each run on a clean target with no dirty pages pending."""
+    a, b = [], []
     for _ in range(runs):
-        prepare()
-        os.sync()
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for action, out in ((tools, a), (ours, b)):
+            clean()
+            os.sync()
+            out.append(action())
+    return statistics.median(a), statistics.median(b)
 
 
-def sh(command: str, env: dict[str, str] | None = None) -> None:
-    subprocess.run(["bash", "-o", "pipefail", "-c", command], check=True, capture_output=True, env=env)
+def sh(command: str, env: dict[str, str] | None = None) -> float:
+    return timed(["bash", "-o", "pipefail", "-c", command], env)
 
 
-def bmr(*args: str) -> None:
-    env = {**os.environ, ENV_PW: SMB_PASSWORD}
-    subprocess.run([sys.executable, "-m", "restore", *args, "--password-env", ENV_PW], check=True,
-                   capture_output=True, env=env)  # fmt: skip
+def bmr(*args: str) -> float:
+    return timed(
+        [sys.executable, "-m", "restore", *args, "--password-env", ENV_PW], {**os.environ, ENV_PW: SMB_PASSWORD}
+    )
 
 
 RAW = """
-import sys
+import queue, sys
 from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource
 src, url, name = sys.argv[1:4]
@@ -71,95 +107,128 @@ with open_backend(parse_location(url), Access(password=PasswordSource(env="BMR_B
 """
 
 
+def emptied(folder: Path) -> Callable[[], None]:
+    def clean() -> None:
+        for child in folder.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+    return clean
+
+
+def smb_rows(
+    name: str, url: str, port: int, protection: str, image: Path, source: Path, folder: Path, runs: int,
+    streams: str | None = None,
+) -> list[Row]:  # fmt: skip
+    """The verified, --no-verify and (uncapped) raw rows of one share."""
+    env = {**os.environ, "PASSWD": SMB_PASSWORD}
+    share = url.rsplit("/", 1)[-1]
+    client = f"smbclient //127.0.0.1/{share} -p {port} -U {SMB_USER} --client-protection={protection}"
+    put = f"{client} -c {shlex.quote(f'put {image} ref.bin')}"
+    get = f"{client} -c {shlex.quote('get ref.bin -')} 2>/dev/null | openssl sha256"
+    extra = ["--streams", streams] if streams else []
+    clean = emptied(folder)
+    rows = []
+    verified = f"openssl sha256 {image} && {put} && {get}"
+    tools, ours = pairs(runs, clean, lambda: sh(verified, env), lambda: bmr("stage", str(source), url, *extra))
+    rows.append(Row(f"{name}: verified stage", tools, ours, "verified"))
+    hashed_put = f"openssl sha256 {image} && {put}"
+    tools, ours = pairs(
+        runs, clean, lambda: sh(hashed_put, env), lambda: bmr("stage", str(source), url, "--no-verify", *extra)
+    )
+    rows.append(Row(f"{name}: stage --no-verify", tools, ours, "no-verify"))
+    if streams is None:
+        raw = [sys.executable, "-c", RAW, str(image), url, "ref.bin"]
+        tools, ours = pairs(runs, clean, lambda: sh(put, env), lambda: timed(raw, {**os.environ, ENV_PW: SMB_PASSWORD}))
+        rows.append(Row(f"{name}: raw transport", tools, ours, "raw"))
+    return rows
+
+
+def point(base: Path, name: str, gib: float) -> tuple[Path, Path]:
+    """A recovery point whose largest image is ``gib`` GiB, and that image linked at a path without spaces."""
+    source = base / name
+    write_tree(source, {"DC01": PointSpec(pad_mb=int(gib * 1024) - 8)}, ImageCache(base / "images"))
+    image = base / f"{name}.vhdx"
+    os.link(max(source.rglob("*.vhdx"), key=lambda p: p.stat().st_size), image)
+    return source, image
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gib", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", default="signed,encrypted,local,sftp")
+    parser.add_argument("--capped-gib", type=float, default=0.5)
+    parser.add_argument("--capped-rate", type=float, default=64.0, help="MiB/s per connection on the capped link")
+    parser.add_argument("--only", default="signed,encrypted,capped,streams,local,sftp")
     args = parser.parse_args()
     wanted = set(args.only.split(","))
-    rows: list[tuple[str, float, float, str]] = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
         base = Path(tmp)
-        source = base / "source"
-        write_tree(source, {"DC01": PointSpec(pad_mb=int(args.gib * 1024) - 8)}, ImageCache(base / "images"))
-        image = base / "image.vhdx"  # the same bytes as the point's largest image, at a path without spaces
-        os.link(max(source.rglob("*.vhdx"), key=lambda p: p.stat().st_size), image)
+        source, image = point(base, "source", args.gib)
         samba = SambaServer(base / "samba")
         signed = samba.add_share("signed", base / "signed")
         encrypted = samba.add_share("encrypted", base / "encrypted", **{"smb encrypt": "required"})
         sshd = SshServer(base / "sshd")
         samba.start()
         sshd.start()
-        smb_env = {**os.environ, "PASSWD": SMB_PASSWORD}
         try:
             for name, folder, protection in (("signed", signed, "sign"), ("encrypted", encrypted, "encrypt")):
-                if name not in wanted:
-                    continue
-                smbclient = (
-                    f"smbclient //127.0.0.1/{name} -p {samba.port} -U {SMB_USER} --client-protection={protection}"
-                )
-                url = samba.url(name)
-
-                def clean(folder: Path = folder) -> None:
-                    for child in folder.iterdir():
-                        shutil.rmtree(child) if child.is_dir() else child.unlink()
-
-                put = f"{smbclient} -c {shlex.quote(f'put {image} ref.bin')}"
-                get = f"{smbclient} -c {shlex.quote('get ref.bin -')} 2>/dev/null | openssl sha256"
-                verified = f"openssl sha256 {image} && {put} && {get}"
-                tools = median_time(args.runs, clean, lambda verified=verified: sh(verified, smb_env))
-                ours = median_time(args.runs, clean, lambda url=url: bmr("stage", str(source), url))
-                rows.append((f"{name}: verified stage", tools, ours, "verified"))
-                hashed_put = f"openssl sha256 {image} && {put}"
-                tools = median_time(args.runs, clean, lambda hashed_put=hashed_put: sh(hashed_put, smb_env))
-                ours = median_time(args.runs, clean, lambda url=url: bmr("stage", str(source), url, "--no-verify"))
-                rows.append((f"{name}: stage --no-verify", tools, ours, "no-verify"))
-                tools = median_time(args.runs, clean, lambda put=put: sh(put, smb_env))
-                raw = [sys.executable, "-c", RAW, str(image), url, "ref.bin"]
-                ours = median_time(args.runs, clean, lambda raw=raw: subprocess.run(
-                    raw, check=True, env={**os.environ, ENV_PW: SMB_PASSWORD}))  # fmt: skip
-                rows.append((f"{name}: raw transport", tools, ours, "raw"))
+                if name in wanted:
+                    rows += smb_rows(name, samba.url(name), samba.port, protection, image, source, folder, args.runs)
+            if "capped" in wanted:
+                small, small_image = point(base, "capped-source", args.capped_gib)
+                proxy = CuttingProxy(samba.port, cut_after=0, cuts=0, rate=args.capped_rate * MIB)
+                try:
+                    url = samba.url("signed").replace(f":{samba.port}/", f":{proxy.port}/")
+                    label = f"capped {args.capped_rate:g} MiB/s per connection, --streams 4"
+                    for row in smb_rows(label, url, proxy.port, "sign", small_image, small, signed, args.runs, "4"):
+                        rows.append(row)
+                finally:
+                    proxy.close()
+            if "streams" in wanted:
+                url = samba.url("signed")
+                one, two = pairs(
+                    args.runs, emptied(signed),
+                    lambda: bmr("stage", str(source), url, "--no-verify", "--streams", "1"),
+                    lambda: bmr("stage", str(source), url, "--no-verify", "--streams", "2"),
+                )  # fmt: skip
+                rows.append(Row("signed: --streams 2 vs --streams 1", one, two, "info"))
             if "local" in wanted:
                 target = base / "local-target"
                 target.mkdir()
-
-                def clean_local() -> None:
-                    shutil.rmtree(target)
-                    target.mkdir()
-
                 copy = target / "ref.bin"
                 tools_cmd = f"openssl sha256 {image} && cp {image} {copy} && sync && openssl sha256 {copy}"
-                tools = median_time(args.runs, clean_local, lambda: sh(tools_cmd))
-                ours = median_time(args.runs, clean_local, lambda: bmr("stage", str(source), str(target)))
-                rows.append(("local: verified stage", tools, ours, "local verified"))
+                tools, ours = pairs(
+                    args.runs, emptied(target), lambda: sh(tools_cmd), lambda: bmr("stage", str(source), str(target))
+                )
+                rows.append(Row("local: verified stage", tools, ours, "local verified"))
             if "sftp" in wanted:
                 remote = base / "sftp-target"
                 remote.mkdir()
-
-                def clean_sftp() -> None:
-                    shutil.rmtree(remote)
-                    remote.mkdir()
-
                 ssh = ["--ssh-known-hosts", str(sshd.known_hosts), "--ssh-key", str(sshd.client_key)]
-                scp = (f"scp -q -P {sshd.port} -i {sshd.client_key} -o UserKnownHostsFile={sshd.known_hosts} "
-                       f"{image} {sshd.user}@127.0.0.1:{remote}/ref.bin")  # fmt: skip
-                tools = median_time(args.runs, clean_sftp, lambda: sh(scp))
-                target_url = sshd.url(str(remote))
-                ours = median_time(
-                    args.runs, clean_sftp, lambda: bmr("stage", str(source), target_url, "--no-verify", *ssh)
+                scp = (
+                    f"openssl sha256 {image} && scp -q -P {sshd.port} -i {sshd.client_key} "
+                    f"-o UserKnownHostsFile={sshd.known_hosts} {image} {sshd.user}@127.0.0.1:{remote}/ref.bin"
                 )
-                rows.append(("sftp: stage --no-verify vs scp", tools, ours, "sftp"))
-            size = image.stat().st_size
+                target_url = sshd.url(str(remote))
+                tools, ours = pairs(
+                    args.runs, emptied(remote), lambda: sh(scp),
+                    lambda: bmr("stage", str(source), target_url, "--no-verify", *ssh),
+                )  # fmt: skip
+                rows.append(Row("sftp: stage --no-verify vs openssl + scp", tools, ours, "sftp"))
         finally:
             samba.stop()
             sshd.stop()
-    print(f"image {size / 2**30:.2f} GiB, median of {args.runs} runs, whole processes, loopback")
-    print(f"{'job':34s} {'tools s':>8s} {'bmr s':>8s} {'ratio':>6s}  goal")
-    for label, tools, ours, goal in rows:
-        ratio = tools / ours
-        verdict = "met" if ratio >= GOALS[goal] else "NOT met"
-        print(f"{label:34s} {tools:8.2f} {ours:8.2f} {ratio:6.2f}  >= {GOALS[goal]} {verdict}")
+    print(f"image {args.gib:g} GiB (capped rows {args.capped_gib:g} GiB), medians of {args.runs} A/B pairs, whole "
+          f"processes, loopback, {os.cpu_count()} cores")  # fmt: skip
+    print(f"{'job':58s} {'tools s':>8s} {'bmr s':>8s} {'ratio':>6s}  goal")
+    for row in rows:
+        ratio = row.tools / row.ours
+        goal = GOALS[row.goal]
+        verdict = f">= {goal} {'met' if ratio >= goal else 'NOT met'}" if goal else "(measured, no goal)"
+        print(f"{row.label:58s} {row.tools:8.2f} {row.ours:8.2f} {ratio:6.2f}  {verdict}")
+    if PEAKS:
+        print(f"bmr peak memory: {max(PEAKS):.0f} MB (max resident set of {len(PEAKS)} runs; goal < 200 MB)")
 
 
 if __name__ == "__main__":

@@ -312,8 +312,9 @@ class Backend(ABC):
         connection or the server allows only one (found by trying, once). Raises nothing."""
         return 1
 
-    def open_source(self, path: str, offset: int = 0) -> Source:
-        """Like :meth:`open_read`, with read-ahead where the backend can. Raises what open_read raises."""
+    def open_source(self, path: str, offset: int = 0, *, streams: int = 1) -> Source:
+        """Like :meth:`open_read`, with read-ahead where the backend can, over ``streams`` connections where it can
+        (at most :meth:`max_streams`). Raises what open_read raises."""
         return Source(self.open_read(path, offset))
 
     def dfs_target(self, path: str = "") -> str | None:

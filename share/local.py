@@ -104,7 +104,7 @@ class LocalBackend(Backend):
         stream = self.open_write(path, offset)
         return _LocalSink(stream, offset) if _start_writeback is not None else Sink(stream, offset)
 
-    def open_source(self, path: str, offset: int = 0) -> Source:
+    def open_source(self, path: str, offset: int = 0, *, streams: int = 1) -> Source:
         with self._mapped(path):
             raw = open(self._path(path), "rb", buffering=0)  # noqa: SIM115 - closed by the source
             if offset:

@@ -215,7 +215,7 @@ class SftpBackend(Backend):
         stream._raw.MAX_REQUEST_SIZE = self._max_write  # type: ignore[attr-defined]  # fewer, larger requests
         return _SftpSink(stream, offset)
 
-    def open_source(self, path: str, offset: int = 0) -> Source:
+    def open_source(self, path: str, offset: int = 0, *, streams: int = 1) -> Source:
         with self._mapped(path):
             raw = self.sftp.open(self._abs(path), "rb")
             size = raw.stat().st_size or 0

@@ -42,7 +42,7 @@ from share.smbnegotiate import (
     negotiate,
     signing_algorithm,
 )
-from share.striped import Acked, StripedSink
+from share.striped import Acked, StripedSink, StripedSource
 
 __all__ = ["DIALECTS", "Negotiated", "SmbBackend", "negotiate", "parse_unc", "parse_url", "smb_errors"]
 
@@ -313,14 +313,33 @@ class SmbBackend(Backend):
                 log.info("extra stream refused", extra={"bmr_fields": {"error": str(exc)}})
         return tuple(self._extras[: max(wanted, 0)])
 
-    def open_source(self, path: str, offset: int = 0) -> Source:
+    def open_source(self, path: str, offset: int = 0, *, streams: int = 1) -> Source:
         with self._mapped(path):
             raw = smbclient.open_file(self._unc(path), mode="rb", share_access=SHARING, buffering=0, **self._kw)
             channel = self._channel_for(raw)
         if channel is None:
             raw.seek(offset)
             return Source(Stream(raw, self._mapped, path, forget))
-        return _SmbSource(raw, channel, self._mapped, path, offset)
+        extras = self._extra_streams(streams - 1)
+        if not extras:
+            return _SmbSource(raw, channel, self._mapped, path, offset)
+        lanes = [_SmbReadLane(raw, channel, self._mapped, path)]
+        try:
+            for extra in extras:
+                with extra._mapped(path):
+                    other = smbclient.open_file(
+                        extra._unc(path), mode="rb", share_access=SHARING, buffering=0, **extra._kw
+                    )
+                    other_channel = extra._channel_for(other)
+                if other_channel is None:
+                    forget(other)
+                    break
+                lanes.append(_SmbReadLane(other, other_channel, extra._mapped, path))
+        except errors.BmrError:
+            for lane in lanes:
+                lane.abandon()
+            raise
+        return StripedSource(lanes, offset, int(raw.fd.end_of_file), self.timeout)
 
     def reconnect(self) -> None:
         self.connect()
@@ -601,6 +620,49 @@ class _SmbSource(_BulkFile, Source):
     def close(self) -> None:
         # Collect answers still on the way so the channel stays in step, then close the handle.
         self._drop_read_ahead()
+        forget(self._raw)
+
+
+class _SmbReadLane(_BulkFile):
+    """One stream of a striped read: each stripe asked in one go (as many READs as the credits allow), answered in
+    place into the caller's buffer."""
+
+    LARGEST = 1024 * 1024
+
+    def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str) -> None:
+        super().__init__(raw, channel, mapped, path, 0)
+        with mapped(path):
+            self._piece = channel.request_size(self.LARGEST, "read")
+
+    def read_at(self, offset: int, view: memoryview) -> int:
+        got = 0
+        with self._mapped(self._path):
+            while got < len(view):
+                count = self._read_some(offset + got, view[got:])
+                if count == 0:
+                    break
+                got += count
+        return got
+
+    def _read_some(self, offset: int, view: memoryview) -> int:
+        """Bytes read at the start of ``view``: READs for as much of it as the credits allow, answered in order;
+        the count stops at the first short answer (end of file, or a server answering less)."""
+        wanted = [
+            (offset + at, min(self._piece, len(view) - at), ReadSlot(view[at : at + self._piece]))
+            for at in range(0, len(view), self._piece)
+        ]
+        sent = self._channel.send_reads(self._file_id, wanted)
+        if not sent:
+            raise errors.ProtocolError(f"{self._path}: the server grants no credits, so no READ can be sent")
+        got, whole = 0, True
+        for _offset, length, slot in wanted[:sent]:
+            answered = self._channel.wait_read(slot)  # every answer is collected, to stay in step
+            if whole:
+                got += answered
+                whole = answered == length
+        return got
+
+    def abandon(self) -> None:
         forget(self._raw)
 
 

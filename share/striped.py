@@ -1,6 +1,7 @@
-"""One file written over several connections ("streams"): each buffer handed to the sink is one stripe, written
-at its own offset by the next stream's thread, as robocopy /MT and SMB multichannel spread a copy over TCP
-connections. Protocol-free: each stream is a :class:`Lane` of its backend.
+"""One file written (or read back) over several connections ("streams"): each buffer handed to the sink is one
+stripe, written at its own offset by the next stream's thread, as robocopy /MT and SMB multichannel spread a copy
+over TCP connections; the source reads stripes on every stream ahead and hands them out in order. Protocol-free:
+each stream is a :class:`Lane` (or :class:`ReadLane`) of its backend.
 
 What a caller sees is the :class:`~share.base.Sink` contract: writes in order, ``release`` once a stripe's bytes
 are handed to its connection, ``confirmed`` the contiguous prefix of stripes every stream acknowledged (where a
@@ -14,11 +15,11 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from share import errors
-from share.base import Release, Sink
+from share.base import Release, Sink, Source
 
 Acked = Callable[[int, int], None]  # (end offset, length) of one acknowledged write
 
@@ -159,3 +160,111 @@ class StripedSink(Sink):
                 stream.lane.abandon()
         for stream in self._streams:
             stream.todo.put(None)  # the threads end once their current write fails or finishes (bounded)
+
+
+class ReadLane(Protocol):
+    """One connection's handle on the file being read."""
+
+    def read_at(self, offset: int, view: memoryview) -> int:
+        """Fill ``view`` from ``offset``; fewer bytes only at the end of the file. Raises the backend's mapped
+        errors."""
+
+    def abandon(self) -> None:
+        """Close the handle. Raises nothing."""
+
+
+class StripedSource(Source):
+    """A :class:`~share.base.Source` reading one file over several lanes: stripe k (STRIPE bytes) is read by lane
+    k mod N into one of that lane's AHEAD buffers, and handed out in order. Memory: N x AHEAD x STRIPE."""
+
+    STRIPE = 4 * 1024 * 1024
+    AHEAD = 3
+
+    def __init__(self, lanes: Sequence[ReadLane], offset: int, size: int, timeout: float) -> None:
+        self._lanes = list(lanes)
+        self._offset = offset
+        self._stripes = max(0, -(-(size - offset) // self.STRIPE))
+        self._size = size
+        self._timeout = timeout
+        self._ready: dict[int, tuple[bytearray, int, int]] = {}
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self._free: list[queue.Queue[bytearray | None]] = []
+        self._threads: list[threading.Thread] = []
+        self._pending: Iterator[memoryview] | None = None
+        self._current = memoryview(b"")
+        for number, lane in enumerate(self._lanes):
+            free: queue.Queue[bytearray | None] = queue.Queue()
+            for _ in range(self.AHEAD):
+                free.put(bytearray(self.STRIPE))
+            self._free.append(free)
+            thread = threading.Thread(target=self._run, args=(number, lane, free), name=f"bmr-read-{number}")
+            thread.daemon = True
+            self._threads.append(thread)
+            thread.start()
+
+    def _run(self, number: int, lane: ReadLane, free: queue.Queue[bytearray | None]) -> None:
+        try:
+            for stripe in range(number, self._stripes, len(self._lanes)):
+                buffer = free.get()
+                if buffer is None or self._stop.is_set():
+                    return
+                start = self._offset + stripe * self.STRIPE
+                want = min(self.STRIPE, self._size - start)
+                count = lane.read_at(start, memoryview(buffer)[:want])
+                with self._cond:
+                    self._ready[stripe] = (buffer, count, number)
+                    self._cond.notify_all()
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            with self._cond:
+                self.error = self.error or exc
+                self._cond.notify_all()
+
+    def _take(self, stripe: int) -> tuple[bytearray, int, int]:
+        deadline = time.monotonic() + self._timeout * 4
+        with self._cond:
+            while stripe not in self._ready and self.error is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise errors.TimedOut(f"no data from a stream within {self._timeout * 4:g} s")
+                self._cond.wait(left)
+            if stripe in self._ready:
+                return self._ready.pop(stripe)
+            assert self.error is not None
+            raise self.error
+
+    def chunks(self, size: int = 0) -> Iterator[memoryview]:
+        for stripe in range(self._stripes):
+            buffer, count, number = self._take(stripe)
+            start = self._offset + stripe * self.STRIPE
+            try:
+                if count:
+                    yield memoryview(buffer)[:count]
+            finally:
+                self._free[number].put(buffer)
+            if count < min(self.STRIPE, self._size - start):
+                return  # the file ended early
+
+    def readinto(self, buffer: memoryview) -> int:
+        if self._pending is None:
+            self._pending = self.chunks()
+        got = 0
+        while got < len(buffer):
+            if not len(self._current):
+                chunk = next(self._pending, None)
+                if chunk is None:
+                    break
+                self._current = memoryview(bytes(chunk))  # its buffer goes back to its lane on the next call
+            count = min(len(buffer) - got, len(self._current))
+            buffer[got : got + count] = self._current[:count]
+            self._current = self._current[count:]
+            got += count
+        return got
+
+    def close(self) -> None:
+        self._stop.set()
+        for free in self._free:
+            free.put(None)
+        for lane in self._lanes:
+            lane.abandon()

@@ -634,12 +634,14 @@ class Transfer:
                 source.close()
 
     def _digests_of(
-        self, backend: Backend, path: str, phase: str, *, sha256: bool = True, blake3: bool = True
+        self, backend: Backend, path: str, phase: str, *, sha256: bool = True, blake3: bool = True, size: int = 0
     ) -> tuple[str, str]:
         """(BLAKE3, SHA-256), "" for one not asked for, of a file as ``backend`` serves it. The backend's source
-        keeps reads in flight while this thread hashes the chunk it has (hashlib and blake3 release the GIL)."""
+        keeps reads in flight while this thread hashes the chunk it has (hashlib and blake3 release the GIL); a
+        target file of ``size`` >= STRIPED_MIN is read over the copy's streams."""
         digests = _Hashes(sha256=sha256, blake3=blake3)
-        source = backend.open_source(path)
+        streams = self.streams if backend is self.target and size >= STRIPED_MIN else 1
+        source = backend.open_source(path, streams=streams)
         try:
             for chunk in source.chunks():
                 if self.limit is not None:
@@ -652,7 +654,7 @@ class Transfer:
 
     def _verify(self, job: FileJob, partial: str, expected: str) -> str:
         """Read the copy back: its BLAKE3 must equal the source's (returned)."""
-        theirs, _ = self._digests_of(self.target, partial, "verify", sha256=False)
+        theirs, _ = self._digests_of(self.target, partial, "verify", sha256=False, size=job.size)
         if theirs != expected:
             raise VerificationFailed(
                 f"{self.target.describe(job.target_path)}: the copy read back differs from the source"

@@ -2,7 +2,8 @@
 bytes: the faults (a dropped link, a link that goes quiet with no reset while the server keeps the old session)
 that a real server will not produce on demand. Later connections pass through untouched. With ``skip=K`` the
 first K connections pass untouched and the cuts start with the next (one stream of several is cut while the
-others run)."""
+others run). With ``rate`` every connection carries at most that many bytes a second each way (a link where one
+connection is the limit: per-flow shaping, a long fat pipe), for the benchmarks."""
 
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ class CuttingProxy:
         stall: bool = False,
         down_after_cut: float = 0.0,
         skip: int = 0,
+        rate: float | None = None,
     ) -> None:
         self.skip = skip
+        self.rate = rate
+        self.client_bytes: list[int] = []  # per connection, in order: the bytes the client sent through
         self.upstream_port = upstream_port
         self.down_after_cut = down_after_cut  # after a cut, refuse connections this long: a server restarting
         self.down_until = 0.0
@@ -62,17 +66,26 @@ class CuttingProxy:
                 self.skip -= 1
                 if cut is not None:
                     self.cuts_left -= 1
+                number = len(self.client_bytes)
+                self.client_bytes.append(0)
             silent = threading.Event()
-            threading.Thread(target=self._pump, args=(client, server, cut, silent), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, server, cut, silent, number), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, None, silent), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, cut: int | None, silent: threading.Event) -> None:
+    def _pump(
+        self, src: socket.socket, dst: socket.socket, cut: int | None, silent: threading.Event, number: int = -1
+    ) -> None:
         passed = 0
+        ready = time.monotonic()  # when the bytes sent so far may have left at ``rate``
         try:
             while not self._stop.is_set():
-                data = src.recv(256 * 1024)
+                data = src.recv(64 * 1024 if self.rate else 256 * 1024)
                 if not data:
                     break
+                if self.rate:  # a token bucket: bursts of at most 50 ms' worth, idle time is not banked beyond it
+                    now = time.monotonic()
+                    ready = max(ready, now - 0.05) + len(data) / self.rate
+                    time.sleep(max(0.0, ready - now))
                 if silent.is_set():
                     continue  # stalled: swallow everything, answer nothing, close nothing
                 if cut is not None and passed + len(data) > cut:
@@ -88,6 +101,8 @@ class CuttingProxy:
                     break
                 dst.sendall(data)
                 passed += len(data)
+                if number >= 0:
+                    self.client_bytes[number] = passed
         except OSError:
             pass
         finally:

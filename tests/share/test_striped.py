@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from share import errors
-from share.striped import Acked, StripedSink
+from share.striped import Acked, StripedSink, StripedSource
 
 
 class _Lane:
@@ -112,3 +112,47 @@ def test_a_stream_that_never_returns_is_given_up_within_the_bound() -> None:
         sink.close()
     assert time.monotonic() - started < 3
     hang.set()
+
+
+class _ReadLane:
+    def __init__(self, data: bytes, *, delay: float = 0.0, fail: bool = False) -> None:
+        self.data, self.delay, self.fail = data, delay, fail
+        self.offsets: list[int] = []
+        self.abandoned = False
+
+    def read_at(self, offset: int, view: memoryview) -> int:
+        time.sleep(self.delay)
+        if self.fail:
+            raise errors.ConnectionLost("the link dropped")
+        self.offsets.append(offset)
+        piece = self.data[offset : offset + len(view)]
+        view[: len(piece)] = piece
+        return len(piece)
+
+    def abandon(self) -> None:
+        self.abandoned = True
+
+
+def test_a_striped_read_hands_the_stripes_out_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(StripedSource, "STRIPE", 1000)
+    data = bytes(range(256)) * 40  # 10,240 bytes: ten whole stripes and a short one
+    lanes = [_ReadLane(data, delay=0.01), _ReadLane(data), _ReadLane(data, delay=0.005)]
+    source = StripedSource(lanes, 240, len(data), timeout=5)
+    assert b"".join(bytes(chunk) for chunk in source.chunks()) == data[240:]
+    assert lanes[0].offsets == [240, 3240, 6240, 9240] and lanes[1].offsets == [1240, 4240, 7240]
+    source.close()
+    assert all(lane.abandoned for lane in lanes)
+
+
+def test_a_striped_read_raises_a_streams_failure_and_stops_at_a_short_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(StripedSource, "STRIPE", 1000)
+    data = b"x" * 5000
+    failing = StripedSource([_ReadLane(data), _ReadLane(data, fail=True)], 0, len(data), timeout=5)
+    with pytest.raises(errors.ConnectionLost):
+        list(failing.chunks())
+    failing.close()
+    shrunk = StripedSource([_ReadLane(data[:2500]), _ReadLane(data[:2500])], 0, len(data), timeout=5)
+    assert sum(len(chunk) for chunk in shrunk.chunks()) == 2500
+    buffer = memoryview(bytearray(4000))
+    again = StripedSource([_ReadLane(data), _ReadLane(data)], 0, len(data), timeout=5)
+    assert again.readinto(buffer) == 4000 and again.readinto(buffer) == 1000 and again.readinto(buffer) == 0

@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import blake3
 import pytest
 
-from restore.staging.transfer import FileJob, Transfer
+from restore.staging.transfer import FileJob, Transfer, VerificationFailed
 from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource
 from tests.lib.proxy import CuttingProxy
@@ -117,3 +118,30 @@ def test_stage_reports_its_streams_and_the_copy_is_whole(
     for image in source.rglob("*"):
         if image.is_file():
             assert _sha(disk / image.relative_to(source)) == _sha(image)
+
+
+def test_one_stream_cut_during_the_read_back_is_read_again_and_the_digest_holds(
+    big_file: Path, samba: SambaServer, smb_folder: tuple[str, Path], password_env: str
+) -> None:
+    """The read-back goes over the streams too. The proxy passes the primary connection and cuts the second (a
+    stream) once it has sent its logon (about 1.9 KB) and a few of its READs: the verification is retried on
+    fresh connections and the copy is found equal."""
+    _url, disk = smb_folder
+    (disk / "image.bin").write_bytes(big_file.read_bytes())
+    expected = blake3.blake3(big_file.read_bytes()).hexdigest()
+    proxy = CuttingProxy(samba.port, cut_after=3900, skip=1)
+    try:
+        url = f"smb://BMRFILES;root@127.0.0.1:{proxy.port}/data/{disk.name}"
+        with (
+            open_backend(parse_location(str(big_file.parent)), Access()) as src,
+            open_backend(parse_location(url), Access(password=PasswordSource(env=password_env), timeout=3)) as dst,
+        ):
+            engine = Transfer(src, dst, streams=3, backoff=0.2)
+            assert engine.streams == 3 and proxy.cuts_done == 0  # every stream logged on before the cut
+            job = FileJob("image.bin", "image.bin", big_file.stat().st_size)
+            assert engine._retrying(lambda: engine._verify(job, "image.bin", expected)) == expected
+            assert proxy.cuts_done == 1
+            with pytest.raises(VerificationFailed):
+                engine._verify(job, "image.bin", "0" * 64)
+    finally:
+        proxy.close()
