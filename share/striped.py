@@ -178,7 +178,7 @@ class StripedSource(Source):
     k mod N into one of that lane's AHEAD buffers, and handed out in order. Memory: N x AHEAD x STRIPE."""
 
     STRIPE = 4 * 1024 * 1024
-    AHEAD = 3
+    AHEAD = 2
 
     def __init__(self, lanes: Sequence[ReadLane], offset: int, size: int, timeout: float) -> None:
         self._lanes = list(lanes)

@@ -60,11 +60,11 @@ def stage_command(
         typer.Option(
             "--streams",
             min=1,
-            max=16,
+            max=8,
             metavar="N",
-            help="Connections per large file (64 MiB and up) to an SMB share or SFTP server, each writing its own "
-            "part, as robocopy /MT does: for links where one connection is the limit. Default: one per two "
-            "cores, at most 4; fewer when the server refuses more connections.",
+            help="Connections per large file (64 MiB and up) to an SMB share or SFTP server, 1 to 8: each writes "
+            "and reads back its own parts, as robocopy /MT does, for links where one connection is the limit. "
+            "Default: one per two cores, at most 4; fewer when the server refuses more connections.",
         ),
     ] = None,
     source_password_env: Annotated[

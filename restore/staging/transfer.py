@@ -587,7 +587,8 @@ class Transfer:
         size = min(CHUNK, left)
         streams = self.streams if job.size >= STRIPED_MIN else 1
         self.streams_used = max(self.streams_used, streams)
-        pool = _Pool(min(POOL * max(1, streams // 2), -(-left // size)), size)
+        # A stream holds a buffer only while handing it to its socket: a few more than the streams keep all busy.
+        pool = _Pool(min(max(POOL, streams + 4), -(-left // size)), size)
         hashes.mark()
         worker = _HashWorker(hashes, pool) if left > size else _InlineHasher(hashes, pool)
         sink = self.target.open_sink(partial, start, streams=streams)

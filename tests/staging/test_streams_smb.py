@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import blake3
@@ -145,3 +147,40 @@ def test_one_stream_cut_during_the_read_back_is_read_again_and_the_digest_holds(
                 engine._verify(job, "image.bin", "0" * 64)
     finally:
         proxy.close()
+
+
+def test_ctrl_c_during_a_striped_copy_and_a_rerun_completes_from_what_is_there(
+    samba: SambaServer, smb_folder: tuple[str, Path], password_env: str, tmp_path: Path, images: ImageCache
+) -> None:
+    """Interrupted, a striped partial may have holes past its written prefix; the rerun compares it with the
+    source block by block (never trusting its size), keeps what matches and copies the rest."""
+    url, disk = smb_folder
+    source = tmp_path / "source"
+    write_tree(source, {"DC01": PointSpec(pad_mb=160)}, images)
+    big = max(source.rglob("*.vhdx"), key=lambda p: p.stat().st_size)
+    partial = disk / big.relative_to(source).parent / (big.name + ".bmr-partial")
+    command = [sys.executable, "-m", "restore", "stage", str(source), url, "--streams", "3", "--json",
+               "--password-env", password_env]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    try:
+        while not (partial.exists() and partial.stat().st_size >= big.stat().st_size // 2):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the copy ended or stalled before it could be interrupted")
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert proc.returncode == 130 and partial.exists()
+    rerun = subprocess.run(command, capture_output=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr.decode(errors="replace")
+    result = json.loads(rerun.stdout)
+    assert result["streams"] == 3 and result["bytes_reused"] > 0
+    for path in source.rglob("*"):
+        if path.is_file():
+            assert _sha(disk / path.relative_to(source)) == _sha(path), path
+    check = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=disk, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
