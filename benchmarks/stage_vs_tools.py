@@ -47,46 +47,68 @@ GOALS = {"verified": 1.5, "no-verify": 1.2, "raw": 0.9, "local verified": 1.2, "
 PEAKS: list[float] = []  # MB, every bmr process
 
 
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    own: float  # CPU seconds of the job's processes (the command and everything it waited for)
+    rest: float  # CPU seconds of everything else on the machine meanwhile: the servers, the kernel's threads
+
+
 @dataclass
 class Row:
     label: str
-    tools: float
-    ours: float
+    tools: Timing
+    ours: Timing
     goal: str
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> float:
-    """Wall seconds of one process; records its peak memory when it is bmr."""
+def _machine_cpu() -> float:
+    """CPU seconds spent by the whole machine since boot (user, nice, system, irq, softirq)."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:8]]
+    return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> Timing:
+    """Wall and CPU seconds of one process; records its peak memory when it is bmr."""
+    machine = _machine_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(proc.pid, 0)
     took = time.perf_counter() - started
+    spent = _machine_cpu() - machine
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {shlex.join(command)}\n{stderr}")
     if command[:3] == [sys.executable, "-m", "restore"]:
         PEAKS.append(usage.ru_maxrss / 1024)
-    return took
+    own = usage.ru_utime + usage.ru_stime
+    return Timing(took, own, max(0.0, spent - own))
 
 
 def pairs(
-    runs: int, clean: Callable[[], object], tools: Callable[[], float], ours: Callable[[], float]
-) -> tuple[float, float]:
+    runs: int, clean: Callable[[], object], tools: Callable[[], Timing], ours: Callable[[], Timing]
+) -> tuple[Timing, Timing]:
     """Medians of ``runs`` A/B pairs, each run on a clean target with no dirty pages pending."""
-    a, b = [], []
+    a: list[Timing] = []
+    b: list[Timing] = []
     for _ in range(runs):
         for action, out in ((tools, a), (ours, b)):
             clean()
             os.sync()
             out.append(action())
-    return statistics.median(a), statistics.median(b)
+    return _median(a), _median(b)
 
 
-def sh(command: str, env: dict[str, str] | None = None) -> float:
+def _median(timings: list[Timing]) -> Timing:
+    return Timing(*(statistics.median(getattr(t, name) for t in timings) for name in ("wall", "own", "rest")))
+
+
+def sh(command: str, env: dict[str, str] | None = None) -> Timing:
     return timed(["bash", "-o", "pipefail", "-c", command], env)
 
 
-def bmr(*args: str) -> float:
+def bmr(*args: str) -> Timing:
     return timed(
         [sys.executable, "-m", "restore", *args, "--password-env", ENV_PW], {**os.environ, ENV_PW: SMB_PASSWORD}
     )
@@ -221,12 +243,15 @@ def main() -> None:
             sshd.stop()
     print(f"image {args.gib:g} GiB (capped rows {args.capped_gib:g} GiB), medians of {args.runs} A/B pairs, whole "
           f"processes, loopback, {os.cpu_count()} cores")  # fmt: skip
-    print(f"{'job':58s} {'tools s':>8s} {'bmr s':>8s} {'ratio':>6s}  goal")
+    print("CPU columns: seconds of the job's own processes + of everything else meanwhile (servers, kernel)")
+    print(f"{'job':58s} {'tools s':>8s} {'bmr s':>8s} {'ratio':>6s}  {'goal':20s} {'tools CPU':>11s} {'bmr CPU':>11s}")
     for row in rows:
-        ratio = row.tools / row.ours
+        ratio = row.tools.wall / row.ours.wall
         goal = GOALS[row.goal]
-        verdict = f">= {goal} {'met' if ratio >= goal else 'NOT met'}" if goal else "(measured, no goal)"
-        print(f"{row.label:58s} {row.tools:8.2f} {row.ours:8.2f} {ratio:6.2f}  {verdict}")
+        verdict = f">= {goal} {'met' if ratio >= goal else 'NOT met'}" if goal else "(no goal)"
+        cpu = [f"{t.own:5.2f}+{t.rest:5.2f}" for t in (row.tools, row.ours)]
+        print(f"{row.label:58s} {row.tools.wall:8.2f} {row.ours.wall:8.2f} {ratio:6.2f}  {verdict:20s} {cpu[0]:>11s} "
+              f"{cpu[1]:>11s}")  # fmt: skip
     if PEAKS:
         print(f"bmr peak memory: {max(PEAKS):.0f} MB (max resident set of {len(PEAKS)} runs; goal < 200 MB)")
 

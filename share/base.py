@@ -292,6 +292,12 @@ class Backend(ABC):
         AccessDenied and the connection errors."""
         return  # the default for backends that declare no durable_sync
 
+    def sync_soon(self, path: str) -> Callable[[], None]:
+        """Start putting file ``path`` on stable storage in the background (where the backend can without slowing
+        what else it is doing), and return a call that waits for that, boundedly, raising nothing. Only a head
+        start: :meth:`sync` (or :meth:`sync_files`) after it is what makes the file durable. Default: nothing."""
+        return lambda: None
+
     def sync_files(self, files: Sequence[str]) -> None:
         """:meth:`sync` of each of ``files`` (not folders), where the backend can, several at once: for many small
         files the flushes, not the copies, take the time. Raises what sync raises (the first error)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import io
@@ -9,6 +10,7 @@ import os
 import shutil
 import stat as stat_mod
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -32,6 +34,7 @@ _BY_ERRNO: dict[int, type[errors.ShareError]] = {
 }
 
 SYNC_THREADS = 8  # flushes in flight at once in sync_files
+SYNC_SOON_WAIT = 600.0  # seconds sync_soon's waiter waits at most (the flush that follows it waits for the rest)
 
 
 class LocalBackend(Backend):
@@ -121,6 +124,17 @@ class LocalBackend(Backend):
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+    def sync_soon(self, path: str) -> Callable[[], None]:
+        if sys.platform == "win32":
+            return lambda: None
+        thread = threading.Thread(target=self._quiet_sync, args=(path,), name="bmr-sync-soon", daemon=True)
+        thread.start()
+        return lambda: thread.join(SYNC_SOON_WAIT)
+
+    def _quiet_sync(self, path: str) -> None:
+        with contextlib.suppress(errors.BmrError):
+            self.sync(path)
 
     def sync_files(self, files: Sequence[str]) -> None:
         # Flushes issued together share the file system's journal commits: several times faster than in turn.

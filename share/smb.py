@@ -6,9 +6,10 @@ import builtins
 import contextlib
 import logging
 import re
+import threading
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -84,6 +85,8 @@ class SmbBackend(Backend):
         self._share_encrypted: bool | None = None
         self._extras: builtins.list[SmbBackend] = []  # the extra connections of striped copies
         self._extras_refused = False
+        self._flusher: SmbBackend | None = None  # the connection of sync_soon
+        self._flusher_refused = False
         self.connect()
 
     # -- connection -------------------------------------------------------------------------------------------
@@ -356,6 +359,25 @@ class SmbBackend(Backend):
             finally:
                 raw.close()
 
+    def sync_soon(self, path: str) -> Callable[[], None]:
+        """A FLUSH on a connection of its own (this one's credits are the copy's and read-back's), in a thread."""
+        if self._flusher is None and not self._flusher_refused:
+            try:
+                self._flusher = SmbBackend(self.location, self._password, timeout=self.timeout)
+            except errors.BmrError:
+                self._flusher_refused = True  # e.g. `max connections` reached: the flush before the rename does it
+        flusher = self._flusher
+        if flusher is None:
+            return lambda: None
+
+        def flush() -> None:
+            with contextlib.suppress(errors.BmrError):
+                flusher.sync(path)
+
+        thread = threading.Thread(target=flush, name="bmr-sync-soon", daemon=True)
+        thread.start()
+        return lambda: thread.join(self.timeout * 4)
+
     def makedirs(self, path: str) -> None:
         with self._mapped(path):
             smbclient.makedirs(self._unc(path), exist_ok=True, **self._kw)
@@ -412,7 +434,8 @@ class SmbBackend(Backend):
 
     def close(self) -> None:
         extras, self._extras = getattr(self, "_extras", []), []
-        for extra in extras:
+        flusher, self._flusher = getattr(self, "_flusher", None), None
+        for extra in [*extras, *([flusher] if flusher else [])]:
             extra.close()
         cache, self._cache = self._cache, {}
         self._session = None

@@ -37,6 +37,7 @@ CHUNK = 4 * 1024 * 1024
 POOL = 8
 AUTO_STREAMS = 4
 STRIPED_MIN = 64 * 1024 * 1024  # files from this size are written over several streams, where the target can
+EARLY_SYNC = 256 * 1024 * 1024  # a large file's flush is started in the background every this many bytes copied
 COMPARE_BLOCK = 8 * 1024 * 1024
 RACY_SECONDS = 2.0  # a source written this shortly before it was read may not move its stamps on the next write
 
@@ -366,6 +367,7 @@ class Transfer:
         self.streams_wanted = streams
         self._streams_allowed: int | None = None
         self.streams_used = 1  # the most streams one file was copied over in this run
+        self._settling: list[Callable[[], None]] = []  # background flushes started (Backend.sync_soon)
 
     @property
     def streams(self) -> int:
@@ -414,6 +416,8 @@ class Transfer:
         copied = self._retrying_copy(job, partial, hashes)
         b3, sha = hashes.hexdigests()
         if self.verify:
+            if job.size >= STRIPED_MIN:  # the rest goes to the target's disk while it is read back
+                self._settling.append(self.target.sync_soon(partial))
             self._retrying(lambda: self._verify(job, partial, b3))
         elif self.target.stat(partial).size != job.size:
             raise VerificationFailed(f"{self.target.describe(partial)}: size differs from the source")
@@ -425,6 +429,9 @@ class Transfer:
         if not outcomes:
             return
         partials = [partial_name(o.path) for o in outcomes]
+        settling, self._settling = self._settling, []
+        for settled in settling:  # background flushes of these files: done, or their rest is left to this one
+            settled()
         self._retrying(lambda: self.target.sync_files(partials))  # on stable storage before the final name
         for partial, outcome in zip(partials, outcomes, strict=True):
             self.target.rename(partial, outcome.path, replace=True)
@@ -593,7 +600,7 @@ class Transfer:
         worker = _HashWorker(hashes, pool) if left > size else _InlineHasher(hashes, pool)
         sink = self.target.open_sink(partial, start, streams=streams)
         source = None
-        offset = start
+        offset = flushed = start
         began = time.monotonic()
         try:
             source = self.source.open_source(job.source_path, start)
@@ -616,6 +623,11 @@ class Transfer:
                 worker.submit(buffer, count)
                 offset += count
                 self.progress("copy", count)
+                if offset - flushed >= EARLY_SYNC:
+                    # The target writes what it has to its disk while the copy goes on: the flush before the rename
+                    # then finds little left (a head start only; that flush is what makes the file durable).
+                    self._settling.append(self.target.sync_soon(partial))
+                    flushed = offset
             sink.close()
             worker.drain()
             return offset - start

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 from restore.demo.sample import PointSpec, VolumeSpec, write_tree
+from restore.staging import transfer
 from restore.staging.stage import run_stage
 from restore.staging.transfer import CHUNK, PARTIAL_SUFFIX, FileJob, Transfer, VerificationFailed
 from share import errors
@@ -96,3 +98,34 @@ def test_stage_a_sample_point_into_memory_with_a_cut(tmp_path: Path) -> None:
     for line in bytes(target.store.files["SHA256SUMS"]).decode().splitlines():
         digest, name = line.split("  ", 1)
         assert hashlib.sha256(bytes(target.store.files[name])).hexdigest() == digest, name
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_large_files_flush_is_started_early_and_waited_for_before_the_rename(
+    monkeypatch: pytest.MonkeyPatch, verify: bool
+) -> None:
+    """Backend.sync_soon every EARLY_SYNC bytes (and, verifying, before the read-back); every one of them done
+    before the flush that precedes the rename, which still runs."""
+    monkeypatch.setattr(transfer, "EARLY_SYNC", CHUNK)
+    monkeypatch.setattr(transfer, "STRIPED_MIN", CHUNK)
+    events: list[str] = []
+
+    class Recording(MemoryBackend):
+        def sync_soon(self, path: str) -> Callable[[], None]:
+            events.append(f"soon {path}")
+            return lambda: events.append("waited")
+
+        def sync_files(self, files: Sequence[str]) -> None:
+            events.append(f"sync {' '.join(files)}")
+
+        def rename(self, src: str, dst: str, *, replace: bool = False) -> None:
+            events.append("rename")
+            super().rename(src, dst, replace=replace)
+
+    data = os.urandom(SIZE)
+    target = Recording()
+    Transfer(one_file(data), target, sleep=_no_sleep, verify=verify).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    partial = "out.vhdx" + PARTIAL_SUFFIX
+    started = 3 + (1 if verify else 0)  # after 1, 2 and 3 chunks copied; verifying, once more before the read-back
+    assert events == [f"soon {partial}"] * started + ["waited"] * started + [f"sync {partial}", "rename"]
+    assert bytes(target.store.files["out.vhdx"]) == data
