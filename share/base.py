@@ -230,6 +230,32 @@ class Source:
         self._stream.abandon()
 
 
+class ChunkedSource(Source):
+    """A :class:`Source` whose subclass yields its data from :meth:`chunks` (each view valid until the next one is
+    asked for); ``readinto`` is served from them."""
+
+    _pending: Iterator[memoryview] | None = None
+    _current = memoryview(b"")
+
+    def chunks(self, size: int = 0) -> Iterator[memoryview]:
+        raise NotImplementedError
+
+    def readinto(self, buffer: memoryview) -> int:
+        if self._pending is None:
+            self._pending = self.chunks()
+        got = 0
+        while got < len(buffer):
+            if not len(self._current):
+                self._current = next(self._pending, memoryview(b""))  # the previous chunk is released only now
+                if not len(self._current):
+                    break
+            count = min(len(buffer) - got, len(self._current))
+            buffer[got : got + count] = self._current[:count]
+            self._current = self._current[count:]
+            got += count
+        return got
+
+
 class Backend(ABC):
     """One connected location. Use as a context manager, or call :meth:`close`."""
 

@@ -19,7 +19,7 @@ from smbprotocol.file_info import FileAttributes
 from smbprotocol.tree import TreeConnect
 
 from share import errors, paths, smbbulk, smbdfs
-from share.base import Backend, Entry, Features, Kind, Release, SessionFacts, Sink, Source, Space, Stream
+from share.base import Backend, ChunkedSource, Entry, Features, Kind, Release, SessionFacts, Sink, Source, Space, Stream
 from share.credentials import Account, PasswordSource, Secret
 from share.location import (
     DEFAULT_PORTS,
@@ -551,7 +551,7 @@ class _SmbSink(_BulkFile, Sink):
         forget(self._raw)
 
 
-class _SmbSource(_BulkFile, Source):
+class _SmbSource(_BulkFile, ChunkedSource):
     """READs through the bulk channel with read-ahead into reused buffers, bounded by bytes in flight.
     A short answer before the end of the file is completed: the read-ahead after it is dropped and asked
     again from where the answer stopped."""
@@ -568,7 +568,6 @@ class _SmbSource(_BulkFile, Source):
         self._free = [ReadSlot(memoryview(bytearray(size))) for _ in range(count)]
         self._batch = max(1, count // 4)
         self._flight: deque[ReadSlot] = deque()
-        self._current: memoryview | None = None
 
     def _fill(self) -> None:
         """Re-arm free slots: in batches (one ``sendmsg`` for many small READs) once a quarter of them is free,
@@ -621,24 +620,6 @@ class _SmbSource(_BulkFile, Source):
                 return
             yield slot.buffer[:length]
             self._free.append(slot)
-
-    def readinto(self, buffer: memoryview) -> int:
-        got = 0
-        while got < len(buffer):
-            if self._current is None or not len(self._current):
-                taken = self._take()
-                if taken is None or taken[1] == 0:
-                    if taken is not None:
-                        self._free.append(taken[0])
-                    break
-                slot, length = taken
-                self._current = slot.buffer[:length]
-                self._free.append(slot)  # re-armed only after this data is consumed (single consumer)
-            count = min(len(buffer) - got, len(self._current))
-            buffer[got : got + count] = self._current[:count]
-            self._current = self._current[count:]
-            got += count
-        return got
 
     def close(self) -> None:
         # Collect answers still on the way so the channel stays in step, then close the handle.

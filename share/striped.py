@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from share import errors
-from share.base import Release, Sink, Source
+from share.base import ChunkedSource, Release, Sink
 
 Acked = Callable[[int, int], None]  # (end offset, length) of one acknowledged write
 
@@ -173,7 +173,7 @@ class ReadLane(Protocol):
         """Close the handle. Raises nothing."""
 
 
-class StripedSource(Source):
+class StripedSource(ChunkedSource):
     """A :class:`~share.base.Source` reading one file over several lanes: stripe k (STRIPE bytes) is read by lane
     k mod N into one of that lane's AHEAD buffers, and handed out in order. Memory: N x AHEAD x STRIPE."""
 
@@ -192,8 +192,6 @@ class StripedSource(Source):
         self.error: BaseException | None = None
         self._free: list[queue.Queue[bytearray | None]] = []
         self._threads: list[threading.Thread] = []
-        self._pending: Iterator[memoryview] | None = None
-        self._current = memoryview(b"")
         for number, lane in enumerate(self._lanes):
             free: queue.Queue[bytearray | None] = queue.Queue()
             for _ in range(self.AHEAD):
@@ -245,22 +243,6 @@ class StripedSource(Source):
                 self._free[number].put(buffer)
             if count < min(self.STRIPE, self._size - start):
                 return  # the file ended early
-
-    def readinto(self, buffer: memoryview) -> int:
-        if self._pending is None:
-            self._pending = self.chunks()
-        got = 0
-        while got < len(buffer):
-            if not len(self._current):
-                chunk = next(self._pending, None)
-                if chunk is None:
-                    break
-                self._current = memoryview(bytes(chunk))  # its buffer goes back to its lane on the next call
-            count = min(len(buffer) - got, len(self._current))
-            buffer[got : got + count] = self._current[:count]
-            self._current = self._current[count:]
-            got += count
-        return got
 
     def close(self) -> None:
         self._stop.set()

@@ -85,41 +85,29 @@ def test_one_stream_cut_or_stalled_while_the_others_run_resumes_and_the_file_is_
     assert sorted(p.name for p in disk.iterdir()) == ["image.bin"]
 
 
-def test_a_share_that_allows_one_connection_gets_one_stream(
-    samba: SambaServer, password_env: str, tmp_path: Path, images: ImageCache
-) -> None:
-    folder = samba.add_share("single", **{"max connections": "1"})
-    source = tmp_path / "source"
-    write_tree(source, {"DC01": PointSpec(pad_mb=72)}, images)
-    proc = subprocess.run(
-        [sys.executable, "-m", "restore", "stage", str(source), samba.url("single"), "--streams", "3", "--json",
-         "--password-env", password_env],
-        capture_output=True, timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
-    result = json.loads(proc.stdout)
-    assert result["streams"] == 1 and result["verified"]
-    for image in source.rglob("*.vhdx"):
-        assert _sha(folder / image.relative_to(source)) == _sha(image)
-
-
+@pytest.mark.parametrize(("share", "asked", "expected"), [("data", "2", 2), ("single", "3", 1)])
 def test_stage_reports_its_streams_and_the_copy_is_whole(
-    samba: SambaServer, smb_folder: tuple[str, Path], password_env: str, tmp_path: Path, images: ImageCache
+    samba: SambaServer, password_env: str, tmp_path: Path, images: ImageCache, share: str, asked: str, expected: int
 ) -> None:
-    url, disk = smb_folder
+    """`bmr stage --streams N --json`: N streams where the share takes them; one on a share that allows one
+    connection (`max connections = 1`), the copy whole all the same."""
+    options = {"max connections": "1"} if share == "single" else {}
+    disk = samba.add_share(share, **options) if share not in samba.shares else samba.shares[share].path
+    folder = disk / tmp_path.name
+    folder.mkdir()
     source = tmp_path / "source"
     write_tree(source, {"DC01": PointSpec(pad_mb=72)}, images)
     proc = subprocess.run(
-        [sys.executable, "-m", "restore", "stage", str(source), url, "--streams", "2", "--json",
-         "--password-env", password_env],
+        [sys.executable, "-m", "restore", "stage", str(source), samba.url(share, tmp_path.name), "--streams", asked,
+         "--json", "--password-env", password_env],
         capture_output=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
     result = json.loads(proc.stdout)
-    assert result["streams"] == 2 and result["verified"]
-    for image in source.rglob("*"):
-        if image.is_file():
-            assert _sha(disk / image.relative_to(source)) == _sha(image)
+    assert result["streams"] == expected and result["verified"]
+    for path in source.rglob("*"):
+        if path.is_file():
+            assert _sha(folder / path.relative_to(source)) == _sha(path), path
 
 
 def test_one_stream_cut_during_the_read_back_is_read_again_and_the_digest_holds(
