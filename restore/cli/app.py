@@ -2,56 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from restore import __version__
 from restore.cli import exitcodes
-from restore.cli.boottest import boot_test
-from restore.cli.checklist import checklist
-from restore.cli.commands import commands
-from restore.cli.demo import demo
-from restore.cli.drill import drill, drill_merge, drill_verify_ledger
 from restore.cli.group import BmrGroup
-from restore.cli.inspect import inspect
 from restore.cli.interrupts import leave_now
 from restore.cli.logs import quiet_library_loggers, with_logging
-from restore.cli.preflight import preflight
-from restore.cli.probe import probe
-from restore.cli.stage import stage_command
-from restore.cli.verify import verify
-from restore.cli.versions import versions
-
-app = typer.Typer(
-    name="bmr",
-    cls=BmrGroup,  # usage errors, our errors and Ctrl-C reported alike, in JSON with --json
-    help="Stage, check and document Windows Server Backup / MABS recovery points for network restores.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,  # locals would print passwords
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help texts carry [[server]] and \\ip\share literally
-)
 
 Command = Callable[..., Any]
 
-# Command name -> the function that parses its options, calls one function, renders and exits; or, for a command
-# with sub-commands, their table, whose first runs when none is named (`bmr drill INVENTORY` is `bmr drill run ...`).
-COMMANDS: dict[str, Command | dict[str, Command]] = {
-    "probe": probe,
-    "inspect": inspect,
-    "versions": versions,
-    "preflight": preflight,
-    "stage": stage_command,
-    "verify": verify,
-    "commands": commands,
-    "checklist": checklist,
-    "drill": {"run": drill, "merge": drill_merge, "verify-ledger": drill_verify_ledger},
-    "boot-test": boot_test,
-    "demo": demo,
+# Command name -> "module:function" of the function that parses its options, calls one function, renders and exits
+# (imported only when that command is used); or, for a command with sub-commands, their table, whose first runs
+# when none is named (`bmr drill INVENTORY` is `bmr drill run ...`).
+COMMANDS: dict[str, str | dict[str, str]] = {
+    "probe": "restore.cli.probe:probe",
+    "inspect": "restore.cli.inspect:inspect",
+    "versions": "restore.cli.versions:versions",
+    "preflight": "restore.cli.preflight:preflight",
+    "stage": "restore.cli.stage:stage_command",
+    "verify": "restore.cli.verify:verify",
+    "commands": "restore.cli.commands:commands",
+    "checklist": "restore.cli.checklist:checklist",
+    "drill": {
+        "run": "restore.cli.drill:drill",
+        "merge": "restore.cli.drill:drill_merge",
+        "verify-ledger": "restore.cli.drill:drill_verify_ledger",
+    },
+    "boot-test": "restore.cli.boottest:boot_test",
+    "demo": "restore.cli.demo:demo",
 }
 
 
@@ -64,20 +49,76 @@ class _FirstByDefault(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-for _name, _command in COMMANDS.items():
-    if isinstance(_command, dict):
-        _first = next(iter(_command.values()))
-        _group = typer.Typer(
+def _load(reference: str) -> Command:
+    module, _, name = reference.partition(":")
+    function: Command = getattr(importlib.import_module(module), name)
+    return function
+
+
+def _build(name: str, entry: str | dict[str, str]) -> Any:
+    """The click command for one entry of COMMANDS, made by typer exactly as for an app holding all of them."""
+    holder = typer.Typer(add_completion=False, rich_markup_mode=None)
+    if isinstance(entry, dict):
+        functions = {sub: _load(reference) for sub, reference in entry.items()}
+        first = next(iter(functions.values()))
+        group = typer.Typer(
             cls=_FirstByDefault,
             add_completion=False,
             rich_markup_mode=None,
-            help=(_first.__doc__ or "").split("\n\n")[0] + f" Sub-commands: {', '.join(_command)}.",
+            help=(first.__doc__ or "").split("\n\n")[0] + f" Sub-commands: {', '.join(functions)}.",
         )
-        for _sub, _function in _command.items():
-            _group.command(name=_sub)(with_logging(f"{_name} {_sub}", _function))
-        app.add_typer(_group, name=_name)
+        for sub, function in functions.items():
+            group.command(name=sub)(with_logging(f"{name} {sub}", function))
+        holder.add_typer(group, name=name)
     else:
-        app.command(name=_name)(with_logging(_name, _command))
+        holder.command(name=name)(with_logging(name, _load(entry)))
+    return typer.main.get_group(holder).commands[name]
+
+
+class _Commands(MutableMapping[str, Any]):
+    """Every command's name from COMMANDS at once (for listings and suggestions); each click command built on
+    first access."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = _build(name, COMMANDS[name])  # KeyError for a name not in the table
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*COMMANDS, *(n for n in self._built if n not in COMMANDS)])
+
+    def __len__(self) -> int:
+        return len(COMMANDS) + sum(1 for n in self._built if n not in COMMANDS)
+
+
+class _LazyGroup(BmrGroup):
+    """The top-level group: a command's module is imported when the command is asked for (to run it or show its
+    help), not all at start-up, so `bmr stage` does not load the boot test, the drill or the PDF code."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands()
+
+
+app = typer.Typer(
+    name="bmr",
+    cls=_LazyGroup,  # usage errors, our errors and Ctrl-C reported alike, in JSON with --json
+    help="Stage, check and document Windows Server Backup / MABS recovery points for network restores.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals would print passwords
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts carry [[server]] and \\ip\share literally
+)
 
 
 def _version(value: bool) -> None:

@@ -101,6 +101,7 @@ def valid_profile(name: str | None) -> str | None:
     return name
 
 
+Margin = Annotated[float, typer.Option("--margin", min=1.0, max=10.0, help="Free space needed = size x margin.")]
 Depth = Annotated[int, typer.Option("--depth", min=1, max=12, help="How many folder levels down to search.")]
 Machine = Annotated[str | None, typer.Option("--machine", "-m", help="Computer folder name (wbadmin's -machine:).")]
 Version = Annotated[str | None, typer.Option("--version", help="Version identifier MM/DD/YYYY-HH:MM (UTC).")]

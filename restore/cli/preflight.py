@@ -17,6 +17,7 @@ from restore.cli.options import (
     Json,
     Junit,
     Machine,
+    Margin,
     PurposeChoice,
     TargetHardware,
     Version,
@@ -30,8 +31,6 @@ from restore.plan.evaluate import evaluate_preflight
 from restore.plan.model import Plan, PlanRequest
 from restore.tree.find import DEFAULT_DEPTH
 from share.connect import Access, parse_location
-
-Margin = Annotated[float, typer.Option("--margin", min=1.0, max=10.0, help="Free space needed = size x margin.")]
 
 
 def _preflight(

@@ -8,9 +8,18 @@ import typer
 
 from restore.cli import text
 from restore.cli.interrupts import in_worker, report_interrupt
-from restore.cli.options import ACCESS, Depth, Json, Machine, Version, valid_rate, valid_version, with_access
+from restore.cli.options import (
+    ACCESS,
+    Depth,
+    Json,
+    Machine,
+    Margin,
+    Version,
+    valid_rate,
+    valid_version,
+    with_access,
+)
 from restore.cli.output import finish, run, style
-from restore.cli.preflight import Margin
 from restore.cli.progress import progress_bar
 from restore.staging.names import partial_name
 from restore.staging.preview import preview_stage

@@ -5,24 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from restore.checks.check import Check, Status, overall
-from restore.checks.probe import ProbeResult
-from restore.drill.run import ServerResult
-from restore.plan.model import Plan
-from restore.staging.planner import StagePlan
-from restore.staging.stage import StageResult
-from restore.staging.verify import Verification
-from restore.tree.model import Inspection, Problem, RecoveryPoint, Severity
+from restore.checks.check import Status, overall
+from restore.tree.model import Severity
 from restore.tree.zones import iana_of
 from restore.units import human_bytes, human_seconds
 from share import errors
-from share.base import SessionFacts
 
-if TYPE_CHECKING:  # the image readers load only when --deep asks for them
+if TYPE_CHECKING:  # named in annotations only: a command loads the results it renders, not every command's
     from restore.boottest.run import BootTest
+    from restore.checks.check import Check
+    from restore.checks.probe import ProbeResult
+    from restore.drill.run import ServerResult
+    from restore.plan.model import Plan
+    from restore.staging.planner import StagePlan
+    from restore.staging.stage import StageResult
+    from restore.staging.verify import Verification
     from restore.tree.deep.bootchain import BootChain
     from restore.tree.deep.facts import DeepFacts
     from restore.tree.hardware import HardwareVerdict
+    from restore.tree.model import Inspection, Problem, RecoveryPoint
+    from share.base import SessionFacts
 
 
 def _yes_no(value: bool | None) -> str:
