@@ -92,9 +92,11 @@ class StageLock:
         """Take the lock. Raises StageLocked while another live stage holds it."""
         temporary = f"{LOCK_NAME}.{self.me.token[:8]}.bmr-partial"
         self._write(temporary)
+        left = True  # the temporary file is there (a rename that worked took it away: nothing to remove)
         try:
             try:
                 self.target.rename(temporary, LOCK_NAME)
+                left = False
                 if self._mine():
                     return
             except errors.AlreadyExists:
@@ -103,15 +105,18 @@ class StageLock:
             if holder is not None and not self._abandoned(holder, temporary):
                 raise StageLocked(f"another bmr stage is copying here {holder.describe()}; nothing was changed")
             self._write(temporary)
+            left = True
             self.target.rename(temporary, LOCK_NAME, replace=True)
+            left = False
             time.sleep(TAKEOVER_PAUSE)  # a second run taking it over at the same moment: the later rename wins
             if not self._mine():
                 holder = _read(self.target)
                 shown = holder.describe() if holder else "a moment ago"
                 raise StageLocked(f"another bmr stage took this target over {shown}; nothing was changed")
         finally:
-            with contextlib.suppress(errors.ShareError):
-                self.target.remove(temporary)
+            if left:
+                with contextlib.suppress(errors.ShareError):
+                    self.target.remove(temporary)
 
     def _abandoned(self, holder: Holder, ours: str) -> bool:
         if _gone_here(holder):

@@ -22,7 +22,7 @@ from restore.tree.model import Inside
 from restore.tree.points import read_folder
 from restore.units import human_bytes
 from share import errors, paths
-from share.base import Backend, Kind
+from share.base import Backend, Entry, Kind
 from share.writetest import write_test
 
 
@@ -142,26 +142,49 @@ def other_points(target: Backend, machine: str, keep: str) -> list[str]:
     )
 
 
-def action_for(target: Backend | None, item: PlannedFile) -> PlannedAction:
+class TargetFiles:
+    """What the target holds where the point's files go: one listing per folder of the point, read on first use,
+    instead of a stat of each file and of its partial copy (two round trips a file on a network share)."""
+
+    def __init__(self, target: Backend) -> None:
+        self.target = target
+        self._fold = target.features.case_insensitive  # names compare as the backend's stat would find them
+        self._folders: dict[str, dict[str, Entry]] = {}
+
+    def find(self, path: str) -> Entry | None:
+        """The entry at ``path`` as stat would give it, or None where there is none."""
+        folder = paths.parent(path)
+        entries = self._folders.get(folder)
+        if entries is None:
+            try:
+                listed = self.target.list(folder)
+            except errors.NotFound:
+                listed = []
+            entries = self._folders[folder] = {self._key(e.name): e for e in listed}
+        return entries.get(self._key(paths.name(path)))
+
+    def _key(self, name: str) -> str:
+        return name.lower() if self._fold else name
+
+
+def action_for(target: Backend | TargetFiles | None, item: PlannedFile) -> PlannedAction:
     """What the copy does with one file, from what the target holds: the rules of Transfer.hash_existing (a file
     of the same size is compared) and Transfer.copy (a partial copy under partial_name() is resumed)."""
     if target is None:
         return PlannedAction(item.target_path, item.size, "copy", 0)
-    try:
-        if target.stat(item.target_path).size == item.size:
-            return PlannedAction(item.target_path, item.size, "compare", item.size)
-    except errors.NotFound:
-        pass
-    try:
-        held = min(target.stat(partial_name(item.target_path)).size, item.size)
-    except errors.NotFound:
-        held = 0
+    files = target if isinstance(target, TargetFiles) else TargetFiles(target)
+    there = files.find(item.target_path)
+    if there is not None and there.size == item.size:
+        return PlannedAction(item.target_path, item.size, "compare", item.size)
+    partial = files.find(partial_name(item.target_path))
+    held = min(partial.size, item.size) if partial is not None else 0
     return PlannedAction(item.target_path, item.size, "resume" if held else "copy", held)
 
 
 def remaining_bytes(target: Backend, planned: list[PlannedFile]) -> int:
     """Bytes still to write: files not already there at full size, less what partial copies hold."""
-    return sum(a.size - a.held for a in (action_for(target, item) for item in planned))
+    files = TargetFiles(target)
+    return sum(a.size - a.held for a in (action_for(files, item) for item in planned))
 
 
 @dataclass(frozen=True)
@@ -235,7 +258,8 @@ def make_plan(
                     "or stage into another folder.",
                 )
             )
-    actions = tuple(action_for(target, item) for item in planned)
+    files = TargetFiles(target) if target is not None else None
+    actions = tuple(action_for(files, item) for item in planned)
     to_write = sum(a.size - a.held for a in actions)
     need = int(to_write * margin)
     if space.free is not None and space.free < need:

@@ -331,12 +331,14 @@ def _rewrite_proofs(
 ) -> None:
     """Replace ``machine``'s part of both proofs, each written whole under a temporary name and renamed over the
     old one (the stage lock keeps two runs from doing this at once); a proof left empty is removed."""
-    sums = merge_sums(_read_text(target, SUMS_NAME), machine, files)
-    manifest = merge_manifest(_read_text(target, MANIFEST_NAME), machine, entry)
-    for name, text in ((SUMS_NAME, sums), (MANIFEST_NAME, manifest)):
+    old_sums, old_manifest = _read_text(target, SUMS_NAME), _read_text(target, MANIFEST_NAME)
+    sums = merge_sums(old_sums, machine, files)
+    manifest = merge_manifest(old_manifest, machine, entry)
+    for name, before, text in ((SUMS_NAME, old_sums, sums), (MANIFEST_NAME, old_manifest, manifest)):
         if text is None:
-            with contextlib.suppress(errors.NotFound):
-                target.remove(name)
+            if before is not None:  # none there before: nothing to remove
+                with contextlib.suppress(errors.NotFound):
+                    target.remove(name)
             continue
         temporary = name + PARTIAL_SUFFIX
         with target.open_write(temporary) as stream:
