@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from restore.cli import interrupts, logs
 from restore.units import human_bytes, human_seconds
+
+if TYPE_CHECKING:  # loaded when a bar is drawn (on a terminal): -q, --json and pipes never pay for it
+    from tqdm import tqdm
 
 INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 
@@ -110,6 +111,8 @@ class Tracker:
             interrupts.start_deferring()  # copying starts: Ctrl-C now waits for the end of the chunk
         self.counts.files, self.counts.bytes_total = files, size
         if self.terminal and not self.quiet:
+            from tqdm import tqdm
+
             fmt = "{desc}  {percentage:3.0f}%|{bar}| {elapsed} elapsed"
             for position, key in enumerate(self.phases):
                 desc = _bar_text(self.counts, key)
@@ -161,7 +164,11 @@ class ServerProgress:
         self.started = self.last_line = clock()
         self.total = self.done = self.failing = 0
         self.lines = not terminal and not quiet
-        self.bar: tqdm[Any] | None = tqdm(total=0, unit="server") if terminal and not quiet else None
+        self.bar: tqdm[Any] | None = None
+        if terminal and not quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=0, unit="server")
 
     def on_count(self, count: int) -> None:
         self.total = count

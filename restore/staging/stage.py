@@ -144,16 +144,9 @@ def stage(
 def open_target(location: Location, access: Access) -> Backend:
     """Connect to the target folder, creating it (and only the missing folders of the path named) if needed."""
     try:
-        backend = open_backend(location, access)
+        return open_backend(location, access)  # which looks at the folder itself: NotFound when it is missing
     except errors.NotFound:
         pass
-    else:
-        try:
-            backend.stat("")  # a local folder opens without being looked at
-        except errors.NotFound:
-            backend.close()
-        else:
-            return backend
     parts = [p for p in location.path.split("/") if p]
     for up in range(1, len(parts) + 1):
         base = location.parent(up)

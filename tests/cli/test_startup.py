@@ -1,5 +1,6 @@
 """`bmr X` loads X's module, not every command's: a small stage does not pay for the boot test, the drill, the
-runbook renderers or a protocol library it does not use (each a whole process, as a user starts it)."""
+runbook renderers, a protocol library it does not use or, without a terminal, the progress bars (each a whole
+process, as a user starts it)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,4 @@ def test_a_local_stage_loads_no_protocol_library(tmp_path: Path) -> None:
     assert (tmp_path / "target" / "SHA256SUMS").is_file()
     assert not _under(loaded, NOT_FOR_STAGING)
     assert not _under(loaded, PROTOCOLS)
+    assert "tqdm" not in loaded  # no terminal: no progress bar to draw
