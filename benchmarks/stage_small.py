@@ -11,15 +11,18 @@ Two points by default: one with no padding (17 files, two 8 MiB images) and one 
                                folder and `sha256sum -c` there
 - SMB, stage --no-verify     vs `sha256sum`, then `smbclient` `mput`
 - SFTP, stage --no-verify    vs `sha256sum`, then `scp -r`
-``--before DIR`` also times bmr from another checkout (e.g. /work/main: the code before a change), run by run
-beside this one, and prints its time and ratio in two more columns; the start-up table gives `bmr --help` and
-`bmr stage --help` for both. Every process runs with bytecode caching on, as an installed bmr does.
+Beside each wall time, the CPU seconds of the bmr process (user + system, its servers not counted): the steadier
+figure on a machine others share. ``--before DIR`` also times bmr from another checkout (e.g. /work/main: the code
+before a change), run by run beside this one, in three more columns. The start-up table gives `bmr --help`,
+`bmr stage --help` and a stage that stops at once (a missing source, exit 3) for both, and a bare `python -c pass`.
+Every process runs with bytecode caching on, as an installed bmr does.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import shutil
 import statistics
@@ -42,19 +45,25 @@ def _env(code: Path) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(code), ENV_PW: SMB_PASSWORD, "PASSWD": SMB_PASSWORD}
 
 
-def _timed(action: Callable[[], object]) -> float:
+def _timed(action: Callable[[], object]) -> tuple[float, float]:
+    """Wall time and the CPU time (user + system) of the processes ``action`` ran and waited for."""
     os.sync()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     action()
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def sh(command: str) -> None:
     subprocess.run(["bash", "-o", "pipefail", "-c", command], check=True, capture_output=True, env=_env(HERE))
 
 
-def bmr(code: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "restore", *args], check=True, capture_output=True, env=_env(code))
+def bmr(code: Path, *args: str, check: bool = True) -> None:
+    """`python -m restore ARGS` from ``code`` (run there: `-m` puts the current folder first on the path)."""
+    subprocess.run([sys.executable, "-m", "restore", *args], check=check, capture_output=True, env=_env(code),
+                   cwd=code)  # fmt: skip
 
 
 def _empty(folder: Path) -> None:
@@ -66,9 +75,11 @@ class Row:
     def __init__(self, label: str) -> None:
         self.label = label
         self.times: dict[str, list[float]] = {"tools": [], "bmr": [], "before": []}
+        self.cpu: dict[str, list[float]] = {"tools": [], "bmr": [], "before": []}
 
-    def median(self, key: str) -> float | None:
-        return statistics.median(self.times[key]) if self.times[key] else None
+    def median(self, key: str, cpu: bool = False) -> float | None:
+        values = (self.cpu if cpu else self.times)[key]
+        return statistics.median(values) if values else None
 
 
 def measure(
@@ -81,25 +92,33 @@ def measure(
             (key, lambda code=code: bmr(code, *args)) for key, code in codes.items()
         ]:
             clean()
-            took = _timed(action)
+            wall, cpu = _timed(action)
             if index:
-                row.times[key].append(took)
+                row.times[key].append(wall)
+                row.cpu[key].append(cpu)
     return row
 
 
-def startup(runs: int, codes: dict[str, Path]) -> list[tuple[str, dict[str, float]]]:
+def startup(runs: int, codes: dict[str, Path]) -> list[tuple[str, dict[str, tuple[float, float]]]]:
+    """Median wall and CPU seconds of a process that starts and stops at once: the start-up alone."""
     out = []
-    for args in (["--help"], ["stage", "--help"]):
-        times: dict[str, list[float]] = {key: [] for key in codes}
-        for index in range(runs + 1):
+    jobs = [("bmr --help", ["--help"]), ("bmr stage --help", ["stage", "--help"]),
+            ("bmr stage MISSING T (exit 3)", ["stage", "/nonexistent/s", "/nonexistent/t", "--json"])]  # fmt: skip
+    for label, args in jobs:
+        times: dict[str, list[tuple[float, float]]] = {key: [] for key in codes}
+        for index in range(3 * runs + 1):
             for key, code in codes.items():
-                took = _timed(lambda code=code, args=args: bmr(code, *args))
+                took = _timed(lambda code=code, args=args: bmr(code, *args, check=False))
                 if index:
                     times[key].append(took)
-        out.append(("bmr " + " ".join(args), {k: statistics.median(v) for k, v in times.items()}))
-    python = [_timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True)) for _ in range(runs)]
-    out.append(("python -c pass", {key: statistics.median(python) for key in codes}))
+        out.append((label, {k: _medians(v) for k, v in times.items()}))
+    python = [_timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True)) for _ in range(3 * runs)]
+    out.append(("python -c pass", {key: _medians(python) for key in codes}))
     return out
+
+
+def _medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def main() -> None:
@@ -172,17 +191,22 @@ def main() -> None:
             samba.stop()
             sshd.stop()
     before = "before" in codes
-    print(f"median of {args.runs} runs, whole processes, loopback; ratio = tools s / bmr s (above 1: bmr faster)")
-    head = f"{'job':40s} {'tools s':>8s} {'bmr s':>7s} {'ratio':>6s}"
-    print(head + (f" {'before s':>9s} {'ratio':>6s}" if before else ""))
+    print(f"median of {args.runs} runs, whole processes, loopback; ratio = tools s / bmr s (above 1: bmr faster);")
+    print("cpu = user + system seconds of the bmr process (its servers not counted): steadier on a busy machine")
+    head = f"{'job':36s} {'tools s':>7s} {'bmr s':>6s} {'ratio':>5s} {'cpu':>5s}"
+    print(head + (f" {'before s':>8s} {'ratio':>5s} {'cpu':>5s}" if before else ""))
     for row in rows:
         tools, ours, old = row.median("tools"), row.median("bmr"), row.median("before")
         assert tools is not None and ours is not None
-        line = f"{row.label:40s} {tools:8.2f} {ours:7.2f} {tools / ours:6.2f}"
-        print(line + (f" {old:9.2f} {tools / old:6.2f}" if old is not None else ""))
-    print(f"\n{'start-up':40s} {'bmr s':>8s}" + (f" {'before s':>9s}" if before else ""))
+        line = f"{row.label:36s} {tools:7.2f} {ours:6.2f} {tools / ours:5.2f} {row.median('bmr', cpu=True):5.2f}"
+        if old is not None:
+            line += f" {old:8.2f} {tools / old:5.2f} {row.median('before', cpu=True):5.2f}"
+        print(line)
+    print(f"\n{'start-up (median of ' + str(3 * args.runs) + ')':36s} {'wall s':>7s} {'cpu s':>6s}"
+          + (f" {'before wall':>11s} {'cpu':>5s}" if before else ""))  # fmt: skip
     for label, times in started:
-        print(f"{label:40s} {times['bmr']:8.3f}" + (f" {times['before']:9.3f}" if before else ""))
+        line = f"{label:36s} {times['bmr'][0]:7.3f} {times['bmr'][1]:6.3f}"
+        print(line + (f" {times['before'][0]:11.3f} {times['before'][1]:5.3f}" if before else ""))
 
 
 if __name__ == "__main__":
