@@ -94,7 +94,9 @@ class _Commands(MutableMapping[str, Any]):
         del self._built[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter([*COMMANDS, *(n for n in self._built if n not in COMMANDS)])
+        # typer's order, which `bmr --help` shows: the commands, then the ones with sub-commands.
+        plain = [n for n, entry in COMMANDS.items() if not isinstance(entry, dict)]
+        return iter([*plain, *(n for n in COMMANDS if n not in plain), *(n for n in self._built if n not in COMMANDS)])
 
     def __len__(self) -> int:
         return len(COMMANDS) + sum(1 for n in self._built if n not in COMMANDS)

@@ -1,9 +1,10 @@
 """`bmr X` loads X's module, not every command's: a small stage does not pay for the boot test, the drill, the
 runbook renderers, a protocol library it does not use or, without a terminal, the progress bars (each a whole
-process, as a user starts it)."""
+process, as a user starts it). Every help text and usage error reads as with every command loaded up front."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -12,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from restore.cli import app as lazy
 from restore.cli.app import COMMANDS
+from restore.cli.logs import with_logging
 from restore.demo.sample import PointSpec, write_machine
 
 # What `bmr stage` never needs: other commands' orchestration, the runbook text, the PDF and image code.
@@ -48,6 +53,43 @@ def _loaded(*args: str) -> set[str]:
                          env={**os.environ, "PYTHONPATH": os.getcwd()})  # fmt: skip
     assert "\nMODULES " in out.stderr, out.stderr
     return set(json.loads(out.stderr.rpartition("\nMODULES ")[2]))
+
+
+def _function(entry: Any) -> Any:
+    if not isinstance(entry, str):
+        return entry
+    module, _, name = entry.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _eager() -> typer.Typer:
+    """The app as typer builds it with every command registered up front (how bmr was built before)."""
+    eager = typer.Typer(name="bmr", cls=lazy.BmrGroup, help=lazy.app.info.help, no_args_is_help=True,
+                        add_completion=False, rich_markup_mode=None)  # fmt: skip
+    for name, entry in COMMANDS.items():
+        if isinstance(entry, dict):
+            functions = {sub: _function(e) for sub, e in entry.items()}
+            first = next(iter(functions.values()))
+            help_text = (first.__doc__ or "").split("\n\n")[0] + f" Sub-commands: {', '.join(functions)}."
+            group = typer.Typer(cls=lazy._FirstByDefault, add_completion=False, rich_markup_mode=None, help=help_text)
+            for sub, function in functions.items():
+                group.command(name=sub)(with_logging(f"{name} {sub}", function))
+            eager.add_typer(group, name=name)
+        else:
+            eager.command(name=name)(with_logging(name, _function(entry)))
+    eager.callback()(lazy._main)
+    return eager
+
+
+HELPS = [["--help"], *([n, "--help"] for n in COMMANDS), *(["drill", sub, "--help"] for sub in ("run", "merge",
+         "verify-ledger")), ["stagee"], ["drill", "nope.toml", "--json"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", HELPS, ids=" ".join)
+def test_every_help_and_usage_error_reads_as_with_every_command_loaded(args: list[str]) -> None:
+    runner = CliRunner()
+    ours, theirs = runner.invoke(lazy.app, args), runner.invoke(_eager(), args)
+    assert (ours.exit_code, ours.stdout, ours.stderr) == (theirs.exit_code, theirs.stdout, theirs.stderr)
 
 
 def _under(modules: set[str], prefixes: tuple[str, ...]) -> set[str]:
