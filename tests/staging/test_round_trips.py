@@ -1,21 +1,25 @@
 """The fixed costs of a `bmr stage` (fast tier, local folders): every round trip a small point pays counts on a
 network share, so the plan reads the target by folder listings rather than a stat of each file and of its partial
-copy, and nothing removes a file that is not there (the lock's temporary name after its rename, proofs that never
-existed on a fresh target)."""
+copy, nothing removes a file that is not there (the lock's temporary name after its rename, proofs that never
+existed on a fresh target), and the target folder is looked at once."""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from restore.demo.sample import PointSpec, write_machine
 from restore.staging.names import partial_name
 from restore.staging.planner import choose, make_plan, measure, plan_copy
-from restore.staging.stage import run_stage
-from share import errors
+from restore.staging.stage import open_target, run_stage
+from share import connect, errors
 from share.base import Entry
 from share.connect import Access, open_backend, parse_location
 from share.local import LocalBackend
+from share.location import Location
 from share.writetest import STEM
 
 
@@ -87,3 +91,24 @@ def test_a_fresh_stage_removes_no_file_that_is_not_there(tmp_path: Path) -> None
     assert not (tmp_path / "target" / "bmr-stage.lock").exists()
     ours = [p for p in target.missing_removes if not p.rpartition("/")[2].startswith(STEM)]  # (the write test's)
     assert ours == [], "a remove of a missing file is a round trip for nothing"
+
+
+def test_the_target_folder_is_looked_at_once_and_made_when_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[Counting] = []
+
+    def counting(location: Location, access: Access) -> Counting:
+        opened.append(Counting(Path(location.path)))
+        return opened[-1]
+
+    monkeypatch.setitem(connect.SCHEMES, "local", replace(connect.SCHEMES["local"], open=counting))
+    (tmp_path / "there").mkdir()
+    with open_target(parse_location(str(tmp_path / "there")), Access()):
+        pass
+    assert [b.stats[""] for b in opened] == [1], "open_backend has looked at the folder already"
+
+    opened.clear()
+    with open_target(parse_location(str(tmp_path / "a" / "b")), Access()):
+        pass
+    assert (tmp_path / "a" / "b").is_dir()
