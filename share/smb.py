@@ -562,9 +562,12 @@ class _SmbSource(_BulkFile, ChunkedSource):
     def __init__(self, raw: Any, channel: BulkChannel, mapped: Any, path: str, offset: int) -> None:
         super().__init__(raw, channel, mapped, path, offset)
         self._size = int(raw.fd.end_of_file)
+        # Slots no larger, and no more, than what is left to read: 32 MiB allocated (and zeroed) to read back a
+        # small file cost more than reading it (a point holds many small files).
+        left = max(self._size - offset, 1)
         with mapped(path):
-            size = channel.request_size(self.LARGEST, "read")
-        count = max(2, min(512, self.IN_FLIGHT // size))
+            size = min(channel.request_size(self.LARGEST, "read"), left)
+        count = max(2, min(512, min(self.IN_FLIGHT, left + size) // size))
         self._free = [ReadSlot(memoryview(bytearray(size))) for _ in range(count)]
         self._batch = max(1, count // 4)
         self._flight: deque[ReadSlot] = deque()

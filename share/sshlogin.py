@@ -5,7 +5,9 @@ them in one place."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -263,7 +265,11 @@ def _no_common_algorithm(host: str, port: int, transport: Any, exc: Exception) -
 
 def _fast_transport(sock: Any, host_key_type: str | None = None, **kwargs: Any) -> paramiko.Transport:
     """A Transport with wide windows and AES-GCM preferred (others still offered, for older servers); with
-    ``host_key_type``, that host key algorithm asked for first."""
+    ``host_key_type``, that host key algorithm asked for first. No Nagle delay on the socket: the key exchange,
+    logon and channel opening are many small messages each waiting for an answer (measured: logon 113 -> 68 ms)."""
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     transport = _Transport(sock, default_window_size=WINDOW, default_max_packet_size=PACKET, **kwargs)
     options = transport.get_security_options()
     offered = tuple(options.ciphers)
