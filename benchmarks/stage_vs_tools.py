@@ -86,6 +86,9 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> Timing:
     return Timing(took, own, max(0.0, spent - own))
 
 
+SETTLE = [0.0]  # seconds to wait after cleaning up, before each run (--settle)
+
+
 def pairs(
     runs: int, clean: Callable[[], object], tools: Callable[[], Timing], ours: Callable[[], Timing]
 ) -> tuple[Timing, Timing]:
@@ -96,6 +99,7 @@ def pairs(
         for action, out in ((tools, a), (ours, b)):
             clean()
             os.sync()
+            time.sleep(SETTLE[0])
             out.append(action())
     return _median(a), _median(b)
 
@@ -181,7 +185,13 @@ def main() -> None:
     parser.add_argument("--capped-gib", type=float, default=0.5)
     parser.add_argument("--capped-rate", type=float, default=64.0, help="MiB/s per connection on the capped link")
     parser.add_argument("--only", default="signed,encrypted,capped,streams,local,sftp")
+    parser.add_argument(
+        "--settle", type=float, default=0.0, help="seconds to wait after removing a run's copy, before the next run "
+        "(on a virtual machine that hands freed memory back to its host, the next run's page cache otherwise "
+        "depends on how long ago the last copy was removed)",
+    )  # fmt: skip
     args = parser.parse_args()
+    SETTLE[0] = args.settle
     wanted = set(args.only.split(","))
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
