@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,3 +131,42 @@ def test_a_large_files_flush_is_started_early_and_waited_for_before_the_rename(
     started = 3 + (1 if verify else 0)  # after 1, 2 and 3 chunks copied; verifying, once more before the read-back
     assert events == [f"soon {partial}"] * started + ["waited"] * started + [f"sync {partial}", "rename"]
     assert bytes(target.store.files["out.vhdx"]) == data
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_each_hash_is_computed_once_and_only_where_needed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, verify: bool
+) -> None:
+    """SHA-256 once, of the bytes copied; BLAKE3 only when verifying, of the copy and of the read-back; the
+    read-back computes no SHA-256, an unverified copy no BLAKE3."""
+    fed: dict[str, int] = {"sha256": 0, "blake3": 0}
+
+    def counting(name: str, make: Callable[[], Any]) -> Callable[[], Any]:
+        class Counted:
+            def __init__(self, data: bytes = b"", *, inner: Any = None) -> None:
+                self.inner = inner if inner is not None else make()
+                self.inner.update(data)  # hashlib.sha256(b"...") elsewhere (names): not the copy's hashing
+
+            def update(self, data: memoryview) -> None:
+                fed[name] += len(data)
+                self.inner.update(data)
+
+            def copy(self) -> Counted:
+                return Counted(inner=self.inner.copy())
+
+            def hexdigest(self) -> str:
+                return str(self.inner.hexdigest())
+
+        return Counted
+
+    monkeypatch.setattr(transfer.hashlib, "sha256", counting("sha256", hashlib.sha256))
+    monkeypatch.setattr(transfer, "_blake3", counting("blake3", transfer._blake3))
+    data = os.urandom(SIZE)
+    (tmp_path / "image.vhdx").write_bytes(data)
+    os.utime(tmp_path / "image.vhdx", (time.time() - 3600,) * 2)  # stamps to trust: the source is not read again
+    target = MemoryBackend()
+    source = LocalBackend(parse_location(str(tmp_path)))
+    outcome = Transfer(source, target, sleep=_no_sleep, verify=verify).copy(FileJob("image.vhdx", "out.vhdx", SIZE))
+    assert outcome.sha256 == hashlib.new("sha256", data).hexdigest() and bytes(target.store.files["out.vhdx"]) == data
+    assert fed == {"sha256": SIZE, "blake3": 2 * SIZE if verify else 0}
+    assert bool(outcome.blake3) is verify
