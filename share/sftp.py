@@ -21,10 +21,13 @@ from share.base import Backend, Caveat, Entry, Features, Kind, Release, SessionF
 from share.credentials import PasswordSource, SshOptions
 from share.location import DEFAULT_PORTS, Location, split_url
 from share.sftpclient import NotSftp, SftpClient, banner_error
+from share.sftpstreams import StripedSink
 from share.sshlogin import CUT_OFF_HINT, SSH_LOGON_HINT, SshLogin, cut_off, fingerprint, negotiated_mac
 
 DEFAULT_REQUEST = 32 * 1024  # what every SFTP server takes
 MAX_REQUEST = 255 * 1024  # OpenSSH's sftp-server takes messages up to 256 KiB
+
+_Extras = list[tuple[paramiko.SSHClient, paramiko.SFTPClient]]  # more connections to the same server
 
 _BY_ERRNO: dict[int, type[errors.ShareError]] = {
     errno.ENOENT: errors.NotFound,
@@ -56,6 +59,10 @@ class SftpBackend(Backend):
         self._extensions: dict[str, str] = {}
         self._space_from: str | None = None  # "statvfs", "df" or "none", once known
         self._caveats: dict[str, Caveat] = {}
+        # More connections for writing one file over several streams (max_streams), kept for the next files; the
+        # number of streams the server allowed when it refused one more, once found.
+        self._extra: list[tuple[paramiko.SSHClient, paramiko.SFTPClient]] = []
+        self._stream_limit: int | None = None
         self.features = SftpBackend.features
         self._login = SshLogin(self.host, self.port, location.user, ssh, password, timeout)
         self.connect()
@@ -211,9 +218,65 @@ class SftpBackend(Backend):
         return Stream(raw, self._mapped, path)
 
     def open_sink(self, path: str, offset: int = 0, *, streams: int = 1) -> Sink:
+        extra = self._extra_connections(streams - 1) if streams > 1 else []
         stream = self.open_write(path, offset)
         stream._raw.MAX_REQUEST_SIZE = self._max_write  # type: ignore[attr-defined]  # fewer, larger requests
-        return _SftpSink(stream, offset)
+        if not extra:
+            return _SftpSink(stream, offset)
+        files: list[paramiko.SFTPFile] = [stream._raw]
+        used: list[tuple[paramiko.SSHClient, paramiko.SFTPClient]] = []
+        for client, sftp in extra:
+            try:  # the first connection created the file: the others open it without truncating
+                files.append(sftp.open(self._abs(path), "r+b"))
+                used.append((client, sftp))
+            except Exception:  # noqa: BLE001 - a connection that cannot open the file is one stream fewer
+                self._drop_extra(client)
+        return StripedSink(
+            files, offset, mapped=self._mapped, path=path, timeout=self.timeout, request=self._max_write,
+            dead=lambda lane: self._drop_extra(used[lane - 1][0]) if lane > 0 else None,
+        )  # fmt: skip
+
+    def max_streams(self, wanted: int) -> int:
+        """1 + the extra connections this server took (opened now, kept for the copies); a refused one (MaxStartups,
+        a per-user limit, a host key that does not match, anything) means fewer streams, remembered."""
+        if wanted <= 1 or self._sftp is None:
+            return 1
+        return 1 + len(self._extra_connections(wanted - 1))
+
+    def _extra_connections(self, count: int) -> _Extras:
+        """Up to ``count`` live extra connections, opening what is missing (never more than the server allowed)."""
+        for client, _sftp in list(self._extra):
+            transport = client.get_transport()
+            if transport is None or not transport.is_active():
+                self._drop_extra(client)
+        if self._stream_limit is not None:
+            count = min(count, self._stream_limit - 1)
+        while len(self._extra) < count:
+            try:
+                self._extra.append(self._open_extra())
+            except Exception:  # noqa: BLE001 - refused: fewer streams, never a failed copy
+                self._stream_limit = 1 + len(self._extra)
+                break
+        return self._extra[:count]
+
+    def _open_extra(self) -> tuple[paramiko.SSHClient, paramiko.SFTPClient]:
+        """One more authenticated connection with an SFTP session, checked as the first one was (known_hosts)."""
+        client = self._login.open()
+        try:
+            sftp = SftpClient.from_transport(client.get_transport())
+            if sftp is None:
+                raise errors.ProtocolError(f"{self.host}: no SFTP session on another connection")
+            sftp.get_channel().settimeout(self.timeout)
+        except BaseException:
+            client.close()
+            raise
+        return client, sftp
+
+    def _drop_extra(self, client: paramiko.SSHClient) -> None:
+        """Forget an extra connection (failed, hung or dropped) and close it; raises nothing."""
+        self._extra = [(c, s) for c, s in self._extra if c is not client]
+        with contextlib.suppress(Exception):
+            client.close()
 
     def open_source(self, path: str, offset: int = 0, *, streams: int = 1) -> Source:
         with self._mapped(path):
@@ -401,6 +464,8 @@ class SftpBackend(Backend):
     def close(self) -> None:
         sftp, client = self._sftp, self._client
         self._sftp = self._client = None
+        for extra, _sftp in self._extra:
+            self._drop_extra(extra)
         for thing in (sftp, client):
             if thing is not None:
                 # closing a dead link must not mask the error that brought us here
