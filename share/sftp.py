@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import os
 import shlex
 import socket
 import stat as stat_mod
@@ -26,6 +27,10 @@ from share.sshlogin import CUT_OFF_HINT, SSH_LOGON_HINT, SshLogin, cut_off, fing
 
 DEFAULT_REQUEST = 32 * 1024  # what every SFTP server takes
 MAX_REQUEST = 255 * 1024  # OpenSSH's sftp-server takes messages up to 256 KiB
+
+# Each SFTP stream takes about a core here (paramiko's packing, under the GIL) and one at the server: max_streams gives
+# at most one stream per this many cores (0: as many as asked). See benchmarks/sftp_streams.py.
+CORES_PER_STREAM = 2
 
 _Extras = list[tuple[paramiko.SSHClient, paramiko.SFTPClient]]  # more connections to the same server
 
@@ -239,6 +244,8 @@ class SftpBackend(Backend):
     def max_streams(self, wanted: int) -> int:
         """1 + the extra connections this server took (opened now, kept for the copies); a refused one (MaxStartups,
         a per-user limit, a host key that does not match, anything) means fewer streams, remembered."""
+        if CORES_PER_STREAM:
+            wanted = min(wanted, (os.cpu_count() or 1) // CORES_PER_STREAM)
         if wanted <= 1 or self._sftp is None:
             return 1
         return 1 + len(self._extra_connections(wanted - 1))

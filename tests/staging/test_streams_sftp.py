@@ -1,0 +1,188 @@
+"""Issue 24, SFTP: one large file written over several SSH connections to the real sshd, and the faults of issue 13 on
+one stream while the others run (a cut, a stall), and a server that takes fewer connections."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from restore.staging import transfer as transfer_mod
+from restore.staging.transfer import FileJob, FileOutcome, Transfer
+from share import sftp as sftp_mod
+from share.base import Backend, Sink
+from share.connect import Access, open_backend, parse_location
+from share.credentials import SshOptions
+from tests.lib.proxy import CuttingProxy
+from tests.lib.servers import SshServer
+
+pytestmark = pytest.mark.servers
+MIB = 1024 * 1024
+SIZE = 64 * MIB
+
+
+@pytest.fixture(autouse=True)
+def striped_from_8_mib(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transfer_mod, "STRIPED_MIN", 8 * MIB)  # small files are enough to spread over streams
+    monkeypatch.setattr(sftp_mod, "CORES_PER_STREAM", 0)  # streams as asked, whatever this machine's cores
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("source") / "disk.vhdx"
+    with open(path, "wb") as out:
+        for _ in range(SIZE // MIB):
+            out.write(os.urandom(MIB))
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as src:
+        while chunk := src.read(8 * MIB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _through(sshd: SshServer, port: int, folder: Path, tmp_path: Path, timeout: float = 10) -> Backend:
+    """An SFTP backend on ``folder`` reached at ``port`` (a proxy), which known_hosts names with sshd's key."""
+    known = tmp_path / "known_hosts_proxy"
+    line = sshd.known_hosts.read_text().split(maxsplit=1)[1]
+    known.write_text(f"[127.0.0.1]:{port} {line}")
+    access = Access(ssh=SshOptions(known_hosts=known, key_files=(sshd.client_key,)), timeout=timeout)
+    return open_backend(parse_location(f"sftp://{sshd.user}@127.0.0.1:{port}{folder}"), access)
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "dst").mkdir()
+    return tmp_path / "dst", tmp_path
+
+
+class Copy:
+    """One copy of ``image`` to out/disk.vhdx, noting where each attempt opened the target and the bytes handed to it
+    over all attempts."""
+
+    def __init__(self, image: Path, target: Backend, streams: int, *, verify: bool = True) -> None:
+        self.starts: list[int] = []
+        self.handed = 0
+        opener = target.open_sink
+
+        def open_sink(path: str, offset: int = 0, *, streams: int = 1) -> Sink:
+            self.starts.append(offset)
+            return opener(path, offset, streams=streams)
+
+        target.open_sink = open_sink  # type: ignore[method-assign]
+        source = open_backend(parse_location(str(image.parent)), Access())
+        try:
+            self.transfer = Transfer(
+                source, target, streams=streams, verify=verify, backoff=0.05, sleep=lambda s: None,
+                progress=self._progress,
+            )  # fmt: skip
+            self.outcome = self.transfer.copy(FileJob(image.name, "out/disk.vhdx", image.stat().st_size))
+        finally:
+            source.close()
+
+    def _progress(self, phase: str, count: int) -> None:
+        if phase == "copy":
+            self.handed += count
+
+
+def _only_the_copy(dst: Path, image: Path, outcome: FileOutcome) -> None:
+    """The target holds the copy and nothing else (no partial left); its bytes and SHA-256 are the source's."""
+    assert sorted(str(p.relative_to(dst)) for p in dst.rglob("*")) == ["out", "out/disk.vhdx"]
+    assert _sha256(dst / "out" / "disk.vhdx") == _sha256(image) == outcome.sha256
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_three_streams_copy_identically(sshd: SshServer, image: Path, folders: tuple[Path, Path], verify: bool) -> None:
+    dst, tmp = folders
+    proxy = CuttingProxy(sshd.port, cut_after=1 << 40, cuts=0)  # counts the connections, cuts none
+    target = _through(sshd, proxy.port, dst, tmp)
+    try:
+        target.makedirs("out")
+        copy = Copy(image, target, 3, verify=verify)
+        assert copy.transfer.streams == 3
+        assert proxy.skip == -3  # one connection per stream, opened once
+        _only_the_copy(dst, image, copy.outcome)
+        assert copy.outcome.bytes_copied == SIZE and copy.starts == [0]
+        # the streams are kept for the next file, and not opened again
+        copy.transfer.copy(FileJob(image.name, "out/again.vhdx", SIZE, fresh=True))
+        assert proxy.skip == -3
+        assert (dst / "out" / "again.vhdx").read_bytes() == image.read_bytes()
+    finally:
+        target.close()
+        proxy.close()
+
+
+def test_a_cut_on_the_third_stream_resumes(sshd: SshServer, image: Path, folders: tuple[Path, Path]) -> None:
+    dst, tmp = folders
+    proxy = CuttingProxy(sshd.port, cut_after=12 * MIB, skip=2)  # the third connection drops after 12 MiB
+    target = _through(sshd, proxy.port, dst, tmp)
+    try:
+        target.makedirs("out")
+        copy = Copy(image, target, 3)
+        assert proxy.cuts_done == 1
+        assert copy.transfer.streams == 3
+        _only_the_copy(dst, image, copy.outcome)
+        # resumed where every stream had confirmed (a stripe boundary), not restarted
+        assert len(copy.starts) == 2 and copy.starts[1] > 0 and copy.starts[1] % transfer_mod.CHUNK == 0
+        assert copy.handed < 2 * SIZE
+    finally:
+        target.close()
+        proxy.close()
+
+
+def test_a_stall_on_the_second_stream_is_detected_and_resumed(
+    sshd: SshServer, image: Path, folders: tuple[Path, Path]
+) -> None:
+    dst, tmp = folders
+    proxy = CuttingProxy(sshd.port, cut_after=8 * MIB, skip=1, stall=True)
+    target = _through(sshd, proxy.port, dst, tmp, timeout=3)
+    try:
+        target.makedirs("out")
+        started = time.monotonic()
+        copy = Copy(image, target, 2)
+        took = time.monotonic() - started
+        assert proxy.stalled.is_set()
+        assert copy.transfer.streams == 2
+        _only_the_copy(dst, image, copy.outcome)
+        assert len(copy.starts) == 2 and copy.starts[1] > 0
+        assert copy.handed < 2 * SIZE
+        assert took < 3 * 3 + 10, f"took {took:.1f} s"  # the stall costs about one timeout, not a hang
+    finally:
+        proxy.release()
+        target.close()
+        proxy.close()
+
+
+@pytest.fixture
+def limited(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SshServer]:
+    """An sshd whose SFTP sessions take a lock slot each (``request.param`` slots): further sessions end at once, as
+    on a server with a per-user session limit."""
+    slots = " || ".join(f"flock -n {tmp_path / f'slot{n}'} /usr/lib/openssh/sftp-server" for n in range(request.param))
+    server = SshServer(tmp_path / "sshd", subsystem=slots).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("limited", [1, 2], indirect=True)
+def test_a_server_taking_fewer_connections_gets_fewer_streams(
+    limited: SshServer, image: Path, folders: tuple[Path, Path], request: pytest.FixtureRequest
+) -> None:
+    dst, _tmp = folders
+    slots = request.node.callspec.params["limited"]
+    access = Access(ssh=SshOptions(known_hosts=limited.known_hosts, key_files=(limited.client_key,)), timeout=10)
+    target = open_backend(parse_location(limited.url(str(dst))), access)
+    try:
+        target.makedirs("out")
+        assert target.max_streams(3) == slots
+        copy = Copy(image, target, 3)
+        assert copy.transfer.streams == slots
+        _only_the_copy(dst, image, copy.outcome)
+    finally:
+        target.close()
