@@ -171,13 +171,14 @@ class SftpBackend(Backend):
                     f"a key file could not be read: {text}",
                     hint="Give --ssh-key an OpenSSH private key (its first line: -----BEGIN OPENSSH PRIVATE KEY-----).",
                 ) from exc
-            if isinstance(exc, EOFError) or "closed" in text.lower() or "reset" in text.lower():
+            if isinstance(exc, EOFError) or any(word in text.lower() for word in ("closed", "reset", "dropped")):
                 raise errors.ConnectionLost(f"the connection to {self.host}:{self.port} dropped") from exc
             raise errors.ProtocolError(f"{where}: {text}") from exc
         except OSError as exc:
             if exc.errno in _BY_ERRNO:
                 raise _BY_ERRNO[exc.errno](f"{where}: {exc.strerror}") from exc
-            if isinstance(exc, ConnectionError):
+            # paramiko's "Socket is closed": a channel whose connection died under it (while another thread sent)
+            if isinstance(exc, ConnectionError) or (exc.errno is None and "socket is closed" in str(exc).lower()):
                 raise errors.ConnectionLost(f"the connection to {self.host}:{self.port} dropped") from exc
             # A bare SSH_FX_FAILURE ("Failure") has no errno: OpenSSH says this on a full disk, among others,
             # so look at the free space before calling it anything else.

@@ -194,7 +194,7 @@ class StripedSink(Sink):
                 stripe = lane.todo.get(timeout=0.2)
             except queue.Empty:
                 if self._stopping.is_set():
-                    return  # abandoned with a full queue: no end marker came
+                    break  # abandoned with a full queue: no end marker came
                 continue
             if stripe is None:
                 break
@@ -219,9 +219,9 @@ class StripedSink(Sink):
             finally:
                 if stripe.release is not None:
                     stripe.release()
-        if self._stopping.is_set():
+        if lane.failed is not None:
             return
-        try:
+        try:  # what this lane sent is acknowledged even when another one failed: confirmed() goes as far as it can
             while pending:
                 self._collect(sftp, pending)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread

@@ -77,6 +77,9 @@ def sftp(sshd: SshServer, ssh_access: Access) -> SftpBackend:
         (paramiko.ssh_exception.NoValidConnectionsError({("127.0.0.1", 1): OSError()}), errors.CannotConnect),
         (paramiko.SSHException("Socket is closed"), errors.ConnectionLost),
         (paramiko.SSHException("odd"), errors.ProtocolError),
+        # a drop seen by another thread than paramiko's reader: a channel send, an SFTP reply awaited (issue 24)
+        (OSError("Socket is closed"), errors.ConnectionLost),
+        (paramiko.SSHException("Server connection dropped: "), errors.ConnectionLost),
         (EOFError(), errors.ConnectionLost),
         (TimeoutError(), errors.TimedOut),
         (socket.gaierror(-2, "Name or service not known"), errors.CannotConnect),

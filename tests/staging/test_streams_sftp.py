@@ -141,7 +141,7 @@ def test_a_stall_on_the_second_stream_is_detected_and_resumed(
     sshd: SshServer, image: Path, folders: tuple[Path, Path]
 ) -> None:
     dst, tmp = folders
-    proxy = CuttingProxy(sshd.port, cut_after=8 * MIB, skip=1, stall=True)
+    proxy = CuttingProxy(sshd.port, cut_after=14 * MIB, skip=1, stall=True)
     target = _through(sshd, proxy.port, dst, tmp, timeout=3)
     try:
         target.makedirs("out")
