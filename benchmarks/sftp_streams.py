@@ -26,8 +26,6 @@ from restore.staging.transfer import FileJob, Transfer
 from share.connect import Access, open_backend, parse_location
 from share.credentials import SshOptions
 src, url, known, key, streams = sys.argv[1:6]
-import share.sftp
-share.sftp.CORES_PER_STREAM = 0  # the streams asked for, whatever the cores
 access = Access(ssh=SshOptions(known_hosts=Path(known), key_files=(Path(key),)), timeout=15)
 source = open_backend(parse_location(str(Path(src).parent)), access)
 target = open_backend(parse_location(url), access)

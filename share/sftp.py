@@ -3,14 +3,15 @@ Connecting and logging on: share.sshlogin; the SFTP client's start: share.sftpcl
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import dataclasses
 import errno
-import os
+import functools
 import shlex
 import socket
 import stat as stat_mod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,15 +23,12 @@ from share.base import Backend, Caveat, Entry, Features, Kind, Release, SessionF
 from share.credentials import PasswordSource, SshOptions
 from share.location import DEFAULT_PORTS, Location, split_url
 from share.sftpclient import NotSftp, SftpClient, banner_error
-from share.sftpstreams import StripedSink
+from share.sftpstreams import SftpLane
 from share.sshlogin import CUT_OFF_HINT, SSH_LOGON_HINT, SshLogin, cut_off, fingerprint, negotiated_mac
+from share.striped import Lane, StripedSink
 
 DEFAULT_REQUEST = 32 * 1024  # what every SFTP server takes
 MAX_REQUEST = 255 * 1024  # OpenSSH's sftp-server takes messages up to 256 KiB
-
-# Each SFTP stream takes about a core here (paramiko's packing, under the GIL) and one at the server: max_streams gives
-# at most one stream per this many cores (0: as many as asked). See benchmarks/sftp_streams.py.
-CORES_PER_STREAM = 2
 
 _Extras = list[tuple[paramiko.SSHClient, paramiko.SFTPClient]]  # more connections to the same server
 
@@ -132,8 +130,9 @@ class SftpBackend(Backend):
         return str(self.location.child(path))
 
     @contextmanager
-    def _mapped(self, path: str) -> Iterator[None]:
-        """Translate paramiko's and the socket's exceptions; the only place this backend catches them."""
+    def _mapped(self, path: str, via: paramiko.SFTPClient | None = None) -> Iterator[None]:
+        """Translate paramiko's and the socket's exceptions; the only place this backend catches them. ``via``: the
+        SFTP session to ask about the free space (a stream's own, on its thread), else the main one."""
         where = self.describe(path)
         try:
             yield
@@ -182,7 +181,7 @@ class SftpBackend(Backend):
                 raise errors.ConnectionLost(f"the connection to {self.host}:{self.port} dropped") from exc
             # A bare SSH_FX_FAILURE ("Failure") has no errno: OpenSSH says this on a full disk, among others,
             # so look at the free space before calling it anything else.
-            if self._nearly_full(path):
+            if self._nearly_full(path, via):
                 raise errors.DiskFull(f"{where}: no space left on the server's volume") from exc
             if self._space_from == "none":  # it cannot say: the likeliest cause is named, as a guess
                 raise errors.ShareError(
@@ -226,27 +225,27 @@ class SftpBackend(Backend):
     def open_sink(self, path: str, offset: int = 0, *, streams: int = 1) -> Sink:
         extra = self._extra_connections(streams - 1) if streams > 1 else []
         stream = self.open_write(path, offset)
-        stream._raw.MAX_REQUEST_SIZE = self._max_write  # type: ignore[attr-defined]  # fewer, larger requests
-        if not extra:
-            return _SftpSink(stream, offset)
-        files: list[paramiko.SFTPFile] = [stream._raw]
-        used: list[tuple[paramiko.SSHClient, paramiko.SFTPClient]] = []
+        raw: Any = stream._raw
+        raw.MAX_REQUEST_SIZE = self._max_write  # fewer, larger requests
+        lanes: builtins.list[Lane] = []
         for client, sftp in extra:
             try:  # the first connection created the file: the others open it without truncating
-                files.append(sftp.open(self._abs(path), "r+b"))
-                used.append((client, sftp))
+                file = sftp.open(self._abs(path), "r+b")
             except Exception:  # noqa: BLE001 - a connection that cannot open the file is one stream fewer
                 self._drop_extra(client)
-        return StripedSink(
-            files, offset, mapped=self._mapped, path=path, timeout=self.timeout, request=self._max_write,
-            dead=lambda lane: self._drop_extra(used[lane - 1][0]) if lane > 0 else None,
-        )  # fmt: skip
+                continue
+            lanes.append(self._lane(file, path, sftp, functools.partial(self._drop_extra, client)))
+        if not lanes:
+            return _SftpSink(stream, offset)
+        return StripedSink([self._lane(raw, path, self.sftp, lambda: None), *lanes], offset, self.timeout)
+
+    def _lane(self, file: Any, path: str, sftp: paramiko.SFTPClient, dead: Callable[[], None]) -> SftpLane:
+        """One stream of a striped copy; its errors are mapped with its own session's help (see _mapped)."""
+        return SftpLane(file, functools.partial(self._mapped, path, sftp), self._max_write, self.timeout, dead)
 
     def max_streams(self, wanted: int) -> int:
         """1 + the extra connections this server took (opened now, kept for the copies); a refused one (MaxStartups,
         a per-user limit, a host key that does not match, anything) means fewer streams, remembered."""
-        if CORES_PER_STREAM:
-            wanted = min(wanted, (os.cpu_count() or 1) // CORES_PER_STREAM)
         if wanted <= 1 or self._sftp is None:
             return 1
         return 1 + len(self._extra_connections(wanted - 1))
@@ -410,15 +409,15 @@ class SftpBackend(Backend):
             self._caveats["free-space"] = caveat
         return errors.SpaceUnknown(caveat.message, hint=caveat.fix)
 
-    def _nearly_full(self, path: str) -> bool:
+    def _nearly_full(self, path: str, via: paramiko.SFTPClient | None = None) -> bool:
         try:
-            return self._statvfs(self._abs(paths.parent(path))).free < 1024 * 1024
+            return self._statvfs(self._abs(paths.parent(path)), via).free < 1024 * 1024
         except Exception:  # noqa: BLE001 - only a hint for classifying another error
             return False
 
-    def _statvfs(self, abspath: str) -> Space:
+    def _statvfs(self, abspath: str, via: paramiko.SFTPClient | None = None) -> Space:
         # paramiko has no statvfs: ask OpenSSH's extension directly (11 uint64 in the reply).
-        kind, msg = self.sftp._request(CMD_EXTENDED, "statvfs@openssh.com", abspath)
+        kind, msg = (via or self.sftp)._request(CMD_EXTENDED, "statvfs@openssh.com", abspath)
         if kind != CMD_EXTENDED_REPLY:
             raise OSError("statvfs@openssh.com not supported")
         _bsize, frsize, blocks, _bfree, bavail = (msg.get_int64() for _ in range(5))

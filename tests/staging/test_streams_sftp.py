@@ -13,7 +13,6 @@ import pytest
 
 from restore.staging import transfer as transfer_mod
 from restore.staging.transfer import FileJob, FileOutcome, Transfer
-from share import sftp as sftp_mod
 from share.base import Backend, Sink
 from share.connect import Access, open_backend, parse_location
 from share.credentials import SshOptions
@@ -28,7 +27,6 @@ SIZE = 64 * MIB
 @pytest.fixture(autouse=True)
 def striped_from_8_mib(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transfer_mod, "STRIPED_MIN", 8 * MIB)  # small files are enough to spread over streams
-    monkeypatch.setattr(sftp_mod, "CORES_PER_STREAM", 0)  # streams as asked, whatever this machine's cores
 
 
 @pytest.fixture(scope="module")
