@@ -4,7 +4,10 @@ one stream while the others run (a cut, a stall), and a server that takes fewer 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ from share.connect import Access, open_backend, parse_location
 from share.credentials import SshOptions
 from tests.lib.proxy import CuttingProxy
 from tests.lib.servers import SshServer
+from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
 
 pytestmark = pytest.mark.servers
 MIB = 1024 * 1024
@@ -184,3 +188,26 @@ def test_a_server_taking_fewer_connections_gets_fewer_streams(
         _only_the_copy(dst, image, copy.outcome)
     finally:
         target.close()
+
+
+def test_stage_to_sftp_with_streams_reports_them_and_the_point_is_whole(
+    sshd: SshServer, tmp_path: Path, images: ImageCache
+) -> None:
+    source, target = tmp_path / "source", tmp_path / "staged"
+    write_tree(source, {"DC01": PointSpec(pad_mb=72)}, images)  # one file above STRIPED_MIN (64 MiB)
+    target.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "restore", "stage", str(source), sshd.url(str(target)), "--streams", "2", "--json",
+         "--ssh-known-hosts", str(sshd.known_hosts), "--ssh-key", str(sshd.client_key)],
+        capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
+    result = json.loads(proc.stdout)
+    assert result["streams"] == 2 and result["verified"]
+    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    staged = [p.relative_to(target) for p in target.rglob("*") if p.is_file()]
+    assert files == sorted(p for p in staged if p.name not in ("SHA256SUMS", "bmr-manifest.json"))
+    for rel in files:
+        assert _sha256(target / rel) == _sha256(source / rel), rel
+    check = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=target, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
