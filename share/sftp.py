@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import errno
 import functools
+import logging
 import shlex
 import socket
 import stat as stat_mod
@@ -31,6 +32,8 @@ DEFAULT_REQUEST = 32 * 1024  # what every SFTP server takes
 MAX_REQUEST = 255 * 1024  # OpenSSH's sftp-server takes messages up to 256 KiB
 
 _Extras = list[tuple[paramiko.SSHClient, paramiko.SFTPClient]]  # more connections to the same server
+
+log = logging.getLogger("bmr.sftp")
 
 _BY_ERRNO: dict[int, type[errors.ShareError]] = {
     errno.ENOENT: errors.NotFound,
@@ -261,10 +264,19 @@ class SftpBackend(Backend):
         while len(self._extra) < count:
             try:
                 self._extra.append(self._open_extra())
-            except Exception:  # noqa: BLE001 - refused: fewer streams, never a failed copy
+            except Exception as exc:  # noqa: BLE001 - refused: fewer streams, never a failed copy
                 self._stream_limit = 1 + len(self._extra)
+                log.info("extra stream refused", extra={"bmr_fields": {"error": self._in_words(exc)}})
                 break
         return self._extra[:count]
+
+    def _in_words(self, exc: Exception) -> str:
+        """``exc`` as the mapping names it (for a log line)."""
+        try:
+            with self._mapped(""):
+                raise exc
+        except Exception as mapped:  # noqa: BLE001 - only its text is wanted
+            return f"{type(mapped).__name__}: {mapped}"
 
     def _open_extra(self) -> tuple[paramiko.SSHClient, paramiko.SFTPClient]:
         """One more authenticated connection with an SFTP session, checked as the first one was (known_hosts)."""
