@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from restore.staging import transfer as transfer_mod
-from restore.staging.transfer import FileJob, FileOutcome, Transfer
+from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, FileOutcome, Transfer
+from share import errors
 from share.base import Backend, Sink
 from share.connect import Access, open_backend, parse_location
 from share.credentials import SshOptions
@@ -279,3 +280,28 @@ def test_an_extra_connection_to_a_host_with_another_key_is_refused(
         target.close()
         switch.close()
         other.stop()
+
+
+def test_a_full_disk_under_several_streams_is_disk_full_and_the_rerun_keeps_what_matches(
+    sshd: SshServer, ssh_access: Access, image: Path, tmp_path: Path
+) -> None:
+    disk = tmp_path / "small"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m,mode=0755", "tmpfs", str(disk)], check=True)
+    try:
+        target = open_backend(parse_location(sshd.url(str(disk))), ssh_access)
+        try:
+            target.makedirs("out")
+            with pytest.raises(errors.DiskFull):
+                Copy(image, target, 3)
+            partial = next((disk / "out").iterdir())
+            assert partial.name.endswith(PARTIAL_SUFFIX) and partial.stat().st_size > 0
+            subprocess.run(["mount", "-o", "remount,size=128m", str(disk)], check=True)
+            copy = Copy(image, target, 3)
+            assert copy.transfer.streams == 3
+            assert copy.outcome.bytes_reused > 0  # the rerun compared and kept what the first run wrote
+            _only_the_copy(disk, image, copy.outcome)
+        finally:
+            target.close()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
