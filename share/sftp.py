@@ -1,5 +1,6 @@
 """SFTP servers through paramiko. Unknown host keys are refused; every paramiko exception is mapped in ``_mapped``.
-Connecting and logging on: share.sshlogin; the SFTP client's start: share.sftpclient."""
+Connecting and logging on: share.sshlogin; the SFTP client's start: share.sftpclient; one large file written over
+several connections: share.sftpstreams (lanes of share.striped)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ class SftpBackend(Backend):
         self._caveats: dict[str, Caveat] = {}
         # More connections for writing one file over several streams (max_streams), kept for the next files; the
         # number of streams the server allowed when it refused one more, once found.
-        self._extra: list[tuple[paramiko.SSHClient, paramiko.SFTPClient]] = []
+        self._extra: _Extras = []
         self._stream_limit: int | None = None
         self.features = SftpBackend.features
         self._login = SshLogin(self.host, self.port, location.user, ssh, password, timeout)
@@ -234,7 +235,9 @@ class SftpBackend(Backend):
         for client, sftp in extra:
             try:  # the first connection created the file: the others open it without truncating
                 file = sftp.open(self._abs(path), "r+b")
-            except Exception:  # noqa: BLE001 - a connection that cannot open the file is one stream fewer
+            except Exception as exc:  # noqa: BLE001 - a server that will not open a file twice: fewer streams
+                self._stream_limit = 1 + len(lanes)
+                log.info("extra stream refused", extra={"bmr_fields": {"error": self._in_words(exc)}})
                 self._drop_extra(client)
                 continue
             lanes.append(self._lane(file, path, sftp, functools.partial(self._drop_extra, client)))

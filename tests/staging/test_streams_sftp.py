@@ -1,5 +1,6 @@
-"""Issue 24, SFTP: one large file written over several SSH connections to the real sshd, and the faults of issue 13 on
-one stream while the others run (a cut, a stall), and a server that takes fewer connections."""
+"""Issue 24, SFTP: one large file written over several SSH connections to the real sshd (through Transfer and
+`bmr stage --streams`), the faults of issue 13 on one stream while the others run (a cut, a stall, a full disk), and
+servers that take fewer connections (a session limit, an extra connection that reaches a host with another key)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from share import errors
 from share.base import Backend, Sink
 from share.connect import Access, open_backend, parse_location
 from share.credentials import SshOptions
+from share.striped import StripedSink
 from tests.lib.proxy import CuttingProxy
 from tests.lib.servers import SshServer
 from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
@@ -38,12 +40,16 @@ def striped_from_8_mib(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transfer_mod, "STRIPED_MIN", 8 * MIB)  # small files are enough to spread over streams
 
 
+SOURCE_SHA256: dict[Path, str] = {}
+
+
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("source") / "disk.vhdx"
     with open(path, "wb") as out:
         for _ in range(SIZE // MIB):
             out.write(os.urandom(MIB))
+    SOURCE_SHA256[path] = _sha256(path)
     return path
 
 
@@ -100,9 +106,10 @@ class Copy:
 
 
 def _only_the_copy(dst: Path, image: Path, outcome: FileOutcome) -> None:
-    """The target holds the copy and nothing else (no partial left); its bytes and SHA-256 are the source's."""
+    """The target holds the copy and nothing else (no partial left); its bytes and SHA-256 are the source's, which
+    did not change."""
     assert sorted(str(p.relative_to(dst)) for p in dst.rglob("*")) == ["out", "out/disk.vhdx"]
-    assert _sha256(dst / "out" / "disk.vhdx") == _sha256(image) == outcome.sha256
+    assert _sha256(dst / "out" / "disk.vhdx") == _sha256(image) == outcome.sha256 == SOURCE_SHA256[image]
 
 
 @pytest.mark.parametrize("verify", [True, False])
@@ -305,3 +312,35 @@ def test_a_full_disk_under_several_streams_is_disk_full_and_the_rerun_keeps_what
             target.close()
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_abandon_stops_every_stream_at_once_and_a_new_sink_resumes_at_confirmed(
+    sshd: SshServer, ssh_access: Access, image: Path, folders: tuple[Path, Path]
+) -> None:
+    dst, _tmp = folders
+    data = image.read_bytes()
+    target = open_backend(parse_location(sshd.url(str(dst))), ssh_access)
+    try:
+        sink = target.open_sink("disk.vhdx", 0, streams=3)
+        assert isinstance(sink, StripedSink)
+        released: list[int] = []
+        chunk = transfer_mod.CHUNK
+        for at in range(0, 6 * chunk, chunk):
+            sink.write(memoryview(data)[at : at + chunk], lambda at=at: released.append(at))  # type: ignore[misc]
+        started = time.monotonic()
+        sink.abandon()
+        for thread in [t for t in threading.enumerate() if t.name.startswith("bmr-stream")]:
+            thread.join(2.0)  # they end with the write under way
+            assert not thread.is_alive()
+        assert time.monotonic() - started < 2.0
+        resume = sink.confirmed()
+        assert resume % chunk == 0 and len(released) == 6
+        # the same connections go on: the partial file opens again and the rest is written from ``resume``
+        assert target.max_streams(3) == 3
+        sink = target.open_sink("disk.vhdx", resume, streams=3)
+        for at in range(resume, SIZE, chunk):
+            sink.write(memoryview(data)[at : at + chunk])
+        sink.close()
+        assert (dst / "disk.vhdx").read_bytes() == data
+    finally:
+        target.close()
