@@ -25,9 +25,9 @@ from share.base import Backend, Caveat, Entry, Features, Kind, Release, SessionF
 from share.credentials import PasswordSource, SshOptions
 from share.location import DEFAULT_PORTS, Location, split_url
 from share.sftpclient import NotSftp, SftpClient, banner_error
-from share.sftpstreams import SftpLane
+from share.sftpstreams import SftpLane, SftpReadLane
 from share.sshlogin import CUT_OFF_HINT, SSH_LOGON_HINT, SshLogin, cut_off, fingerprint, negotiated_mac
-from share.striped import Lane, StripedSink
+from share.striped import Lane, ReadLane, StripedSink, StripedSource
 
 DEFAULT_REQUEST = 32 * 1024  # what every SFTP server takes
 MAX_REQUEST = 255 * 1024  # OpenSSH's sftp-server takes messages up to 256 KiB
@@ -301,6 +301,8 @@ class SftpBackend(Backend):
             client.close()
 
     def open_source(self, path: str, offset: int = 0, *, streams: int = 1) -> Source:
+        if streams > 1 and (extra := self._extra_connections(streams - 1)):
+            return self._striped_source(path, offset, extra)
         with self._mapped(path):
             raw = self.sftp.open(self._abs(path), "rb")
             size = raw.stat().st_size or 0
@@ -309,6 +311,24 @@ class SftpBackend(Backend):
             raw.MAX_REQUEST_SIZE = self._max_read
             raw.prefetch(max(size - offset, 0))
         return Source(Stream(raw, self._mapped, path))
+
+    def _striped_source(self, path: str, offset: int, extra: _Extras) -> Source:
+        """``path`` read over the main connection and ``extra`` (one stripe each in turn, see share.striped)."""
+        with self._mapped(path):
+            first = self.sftp.open(self._abs(path), "rb")
+            size = int(first.stat().st_size or 0)
+        lanes: builtins.list[ReadLane] = [self._read_lane(first, path, self.sftp, lambda: None)]
+        for client, sftp in extra:
+            try:
+                file = sftp.open(self._abs(path), "rb")
+            except Exception:  # noqa: BLE001 - one stream fewer (the failure shows on the main one if it is real)
+                self._drop_extra(client)
+                continue
+            lanes.append(self._read_lane(file, path, sftp, functools.partial(self._drop_extra, client)))
+        return StripedSource(lanes, offset, size, self.timeout)
+
+    def _read_lane(self, file: Any, path: str, sftp: paramiko.SFTPClient, dead: Callable[[], None]) -> SftpReadLane:
+        return SftpReadLane(file, functools.partial(self._mapped, path, sftp), self._max_read, self.timeout, dead)
 
     def reconnect(self) -> None:
         self.connect()

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import paramiko
-from paramiko.sftp import CMD_STATUS, CMD_WRITE
+from paramiko.sftp import CMD_DATA, CMD_READ, CMD_STATUS, CMD_WRITE
 from paramiko.sftp_client import int64
 
 from share.striped import Acked
@@ -109,3 +109,80 @@ class SftpLane:
             raise paramiko.SFTPError("Expected status")
         if self._acked is not None:
             self._acked(end, length)
+
+
+class SftpReadLane:
+    """A :class:`share.striped.ReadLane` over one SFTP file handle: each stripe asked for in requests of the server's
+    read size, all in flight at once, their answers copied into the caller's buffer in order."""
+
+    def __init__(
+        self, file: paramiko.SFTPFile, mapped: LaneMapping, request: int, timeout: float, dead: Callable[[], None]
+    ) -> None:
+        self._file = file
+        self._sftp: Any = file.sftp
+        self._mapped = mapped
+        self._request = request
+        self._timeout = timeout
+        self._dead = dead
+        self._busy = threading.Lock()
+        self._stop = threading.Event()
+        self._failed = False
+
+    def read_at(self, offset: int, view: memoryview) -> int:
+        with self._busy:
+            try:
+                with self._mapped():
+                    return self._read(offset, view)
+            except BaseException:
+                self._failed = True
+                raise
+
+    def _read(self, offset: int, view: memoryview) -> int:
+        got = 0
+        while got < len(view) and not self._stop.is_set():
+            before = got
+            asked = [(at, min(self._request, len(view) - at)) for at in range(got, len(view), self._request)]
+            numbers = [
+                self._sftp._async_request(type(None), CMD_READ, self._file.handle, int64(offset + at), size)
+                for at, size in asked
+            ]
+            short = False
+            for (at, size), number in zip(asked, numbers, strict=True):
+                try:
+                    kind, msg = self._sftp._read_response(number)
+                except EOFError:  # an SSH_FX_EOF status (a dropped link is an SSHException)
+                    short = True
+                    continue
+                if kind != CMD_DATA:
+                    raise paramiko.SFTPError("Expected data")
+                if short:
+                    continue  # past a short answer: asked again from there below
+                data = msg.get_binary()[:size]
+                view[at : at + len(data)] = data
+                got = at + len(data)
+                short = len(data) < size
+            if short and got < len(view) and self._at_end(offset + got):
+                break
+            if got == before:
+                raise paramiko.SFTPError("the server sent no data before the end of the file")
+        return got
+
+    def _at_end(self, offset: int) -> bool:
+        """True when ``offset`` is at or past the end of the file (a short answer may be the server's limit)."""
+        return offset >= int(self._file.stat().st_size or 0)
+
+    def abandon(self) -> None:
+        self._stop.set()
+        if not self._busy.acquire(timeout=self._timeout + 1):
+            self._dead()
+            return
+        try:
+            if self._failed:
+                self._dead()
+                return
+            try:
+                self._file.close()
+            except Exception:  # noqa: BLE001 - it failed too: the first failure is the one reported
+                self._dead()
+        finally:
+            self._busy.release()

@@ -22,10 +22,10 @@ import pytest
 from restore.staging import transfer as transfer_mod
 from restore.staging.transfer import PARTIAL_SUFFIX, FileJob, FileOutcome, Transfer
 from share import errors
-from share.base import Backend, Sink
+from share.base import Backend, Sink, Source
 from share.connect import Access, open_backend, parse_location
 from share.credentials import SshOptions
-from share.striped import StripedSink
+from share.striped import StripedSink, StripedSource
 from tests.lib.proxy import CuttingProxy
 from tests.lib.servers import SshServer
 from tests.lib.treebuilder import ImageCache, PointSpec, write_tree
@@ -90,6 +90,15 @@ class Copy:
             return opener(path, offset, streams=streams)
 
         target.open_sink = open_sink  # type: ignore[method-assign]
+        self.sources: list[str] = []  # the kind of each source the target opened (the read-backs)
+        source_opener = target.open_source
+
+        def open_source(path: str, offset: int = 0, *, streams: int = 1) -> Source:
+            source = source_opener(path, offset, streams=streams)
+            self.sources.append(type(source).__name__)
+            return source
+
+        target.open_source = open_source  # type: ignore[method-assign]
         source = open_backend(parse_location(str(image.parent)), Access())
         try:
             self.transfer = Transfer(
@@ -124,6 +133,7 @@ def test_three_streams_copy_identically(sshd: SshServer, image: Path, folders: t
         assert proxy.skip == -3  # one connection per stream, opened once
         _only_the_copy(dst, image, copy.outcome)
         assert copy.outcome.bytes_copied == SIZE and copy.starts == [0]
+        assert copy.sources == (["StripedSource"] if verify else [])  # the read-back over the streams too
         # the streams are kept for the next file, and not opened again
         copy.transfer.copy(FileJob(image.name, "out/again.vhdx", SIZE, fresh=True))
         assert proxy.skip == -3
@@ -342,5 +352,24 @@ def test_abandon_stops_every_stream_at_once_and_a_new_sink_resumes_at_confirmed(
             sink.write(memoryview(data)[at : at + chunk])
         sink.close()
         assert (dst / "disk.vhdx").read_bytes() == data
+    finally:
+        target.close()
+
+
+@pytest.mark.parametrize("offset", [0, 3 * MIB + 5])
+def test_reading_over_three_streams_gives_the_bytes_in_order(
+    sshd: SshServer, ssh_access: Access, tmp_path: Path, offset: int
+) -> None:
+    data = os.urandom(10 * MIB + 12345)  # not a whole number of stripes nor of requests
+    (tmp_path / "odd.bin").write_bytes(data)
+    target = open_backend(parse_location(sshd.url(str(tmp_path))), ssh_access)
+    try:
+        source = target.open_source("odd.bin", offset, streams=3)
+        assert isinstance(source, StripedSource)
+        try:
+            assert b"".join(bytes(chunk) for chunk in source.chunks()) == data[offset:]
+        finally:
+            source.close()
+        assert target.stat("odd.bin").size == len(data)  # the main connection is still usable
     finally:
         target.close()
