@@ -235,9 +235,11 @@ class SftpBackend(Backend):
         for client, sftp in extra:
             try:  # the first connection created the file: the others open it without truncating
                 file = sftp.open(self._abs(path), "r+b")
-            except Exception as exc:  # noqa: BLE001 - a server that will not open a file twice: fewer streams
-                self._stream_limit = 1 + len(lanes)
-                log.info("extra stream refused", extra={"bmr_fields": {"error": self._in_words(exc)}})
+            except Exception as exc:  # noqa: BLE001 - one stream fewer, never a failed copy
+                mapped = self._as_error(exc)
+                if not mapped.retryable:  # a server that will not open a file twice: fewer streams from now on
+                    self._stream_limit = 1 + len(lanes)
+                log.info("extra stream dropped", extra={"bmr_fields": {"error": f"{type(mapped).__name__}: {mapped}"}})
                 self._drop_extra(client)
                 continue
             lanes.append(self._lane(file, path, sftp, functools.partial(self._drop_extra, client)))
@@ -269,17 +271,20 @@ class SftpBackend(Backend):
                 self._extra.append(self._open_extra())
             except Exception as exc:  # noqa: BLE001 - refused: fewer streams, never a failed copy
                 self._stream_limit = 1 + len(self._extra)
-                log.info("extra stream refused", extra={"bmr_fields": {"error": self._in_words(exc)}})
+                mapped = self._as_error(exc)
+                log.info("extra stream refused", extra={"bmr_fields": {"error": f"{type(mapped).__name__}: {mapped}"}})
                 break
         return self._extra[:count]
 
-    def _in_words(self, exc: Exception) -> str:
-        """``exc`` as the mapping names it (for a log line)."""
+    def _as_error(self, exc: Exception) -> errors.BmrError:
+        """``exc`` as the mapping names it."""
         try:
             with self._mapped(""):
                 raise exc
-        except Exception as mapped:  # noqa: BLE001 - only its text is wanted
-            return f"{type(mapped).__name__}: {mapped}"
+        except errors.BmrError as mapped:
+            return mapped
+        except Exception as other:  # noqa: BLE001 - something the mapping does not know
+            return errors.ProtocolError(str(other) or type(other).__name__)
 
     def _open_extra(self) -> tuple[paramiko.SSHClient, paramiko.SFTPClient]:
         """One more authenticated connection with an SFTP session, checked as the first one was (known_hosts)."""
