@@ -1,5 +1,6 @@
 """One large file to the loopback sshd over 1, 2, 3 SFTP streams (threads of one process) vs OpenSSH `scp`: wall time
-and CPU of the copying process and of sshd (its session processes), each run a process of its own (run as root).
+and CPU of the copying process and of sshd (its session processes), each run a process of its own (run as root);
+for bmr also the copy alone (after the start-up and the connections).
 
     .venv/bin/python -m benchmarks.sftp_streams [--mib 1024] [--streams 1,2,3] [--runs 1]
 
@@ -21,6 +22,7 @@ from tests.lib.servers import SshServer
 
 COPY = """
 import sys
+import time
 from pathlib import Path
 from restore.staging.transfer import FileJob, Transfer
 from share.connect import Access, open_backend, parse_location
@@ -31,8 +33,10 @@ source = open_backend(parse_location(str(Path(src).parent)), access)
 target = open_backend(parse_location(url), access)
 transfer = Transfer(source, target, verify=False, streams=int(streams))
 size = Path(src).stat().st_size
+used = transfer.streams  # the extra connections are opened here, before the clock starts
+wall, cpu = time.perf_counter(), time.process_time()
 transfer.copy(FileJob(Path(src).name, "copy.bin", size, fresh=True))
-print(transfer.streams)
+print(used, time.perf_counter() - wall, time.process_time() - cpu)
 """
 
 
@@ -78,7 +82,6 @@ def main() -> None:
         env_path = str(Path(__file__).resolve().parent.parent)
         os.environ["PYTHONPATH"] = env_path
         try:
-            rows = []
             modes = [] if args.no_scp else ["scp"]
             modes += [f"sftp x{n}" for n in args.streams.split(",")]
             for _ in range(args.runs):
@@ -90,10 +93,13 @@ def main() -> None:
                     else:
                         command = [sys.executable, "-c", COPY, str(source), sshd.url(str(target)),
                                    str(sshd.known_hosts), str(sshd.client_key), mode.split("x")[1]]  # fmt: skip
-                    wall, cpu, server, out = _measure(command, sshd)
+                    wall, cpu, server, printed = _measure(command, sshd)
                     (target / "copy.bin").unlink()
-                    used = f" (used {out})" if out else ""
-                    rows.append((mode, wall, cpu, server))
+                    used = ""
+                    if printed:  # the copy alone, without the start-up and the connections
+                        streams, copy_wall, copy_cpu = printed.split()
+                        used = (f"  | copy alone {args.mib / float(copy_wall):4.0f} MiB/s, {float(copy_wall):5.2f} s, "
+                                f"CPU {float(copy_cpu):5.2f} s (streams used: {streams})")  # fmt: skip
                     print(f"{mode:10} {args.mib / wall:6.0f} MiB/s  wall {wall:5.2f} s  client CPU {cpu:5.2f} s  "
                           f"sshd CPU {server:5.2f} s{used}", flush=True)  # fmt: skip
         finally:
