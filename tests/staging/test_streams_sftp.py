@@ -82,12 +82,21 @@ class Copy:
 
     def __init__(self, image: Path, target: Backend, streams: int, *, verify: bool = True) -> None:
         self.starts: list[int] = []
+        self.abandoned: list[tuple[int, str]] = []
         self.handed = 0
         opener = target.open_sink
 
         def open_sink(path: str, offset: int = 0, *, streams: int = 1) -> Sink:
             self.starts.append(offset)
-            return opener(path, offset, streams=streams)
+            sink = opener(path, offset, streams=streams)
+            abandon = sink.abandon
+
+            def abandoned() -> None:  # where each failed attempt stopped, and why (for the assertion messages)
+                abandon()
+                self.abandoned.append((sink.confirmed(), repr(getattr(sink, "error", None))))
+
+            sink.abandon = abandoned  # type: ignore[method-assign]
+            return sink
 
         target.open_sink = open_sink  # type: ignore[method-assign]
         self.sources: list[str] = []  # the kind of each source the target opened (the read-backs)
@@ -145,7 +154,10 @@ def test_three_streams_copy_identically(sshd: SshServer, image: Path, folders: t
 
 def test_a_cut_on_the_third_stream_resumes(sshd: SshServer, image: Path, folders: tuple[Path, Path]) -> None:
     dst, tmp = folders
-    proxy = CuttingProxy(sshd.port, cut_after=12 * MIB, skip=2)  # the third connection drops after 12 MiB
+    # The third connection drops in its fourth stripe (the 12th of the file): the copy's pool of 8 buffers has then
+    # let the first stream send the first stripe, so some prefix is confirmed whatever the threads' pace (a stream
+    # that lags holds the confirmed prefix back: an earlier cut may resume from 0, which is right but shows nothing).
+    proxy = CuttingProxy(sshd.port, cut_after=14 * MIB, skip=2)
     target = _through(sshd, proxy.port, dst, tmp)
     try:
         target.makedirs("out")
@@ -154,7 +166,8 @@ def test_a_cut_on_the_third_stream_resumes(sshd: SshServer, image: Path, folders
         assert copy.transfer.streams == 3
         _only_the_copy(dst, image, copy.outcome)
         # resumed where every stream had confirmed (a stripe boundary), not restarted
-        assert len(copy.starts) == 2 and copy.starts[1] > 0 and copy.starts[1] % transfer_mod.CHUNK == 0
+        assert len(copy.starts) == 2 and copy.starts[1] > 0, copy.abandoned
+        assert copy.starts[1] % transfer_mod.CHUNK == 0
         assert copy.handed < 2 * SIZE
     finally:
         target.close()
@@ -165,7 +178,7 @@ def test_a_stall_on_the_second_stream_is_detected_and_resumed(
     sshd: SshServer, image: Path, folders: tuple[Path, Path]
 ) -> None:
     dst, tmp = folders
-    proxy = CuttingProxy(sshd.port, cut_after=14 * MIB, skip=1, stall=True)
+    proxy = CuttingProxy(sshd.port, cut_after=14 * MIB, skip=1, stall=True)  # in its fourth stripe (see above)
     target = _through(sshd, proxy.port, dst, tmp, timeout=3)
     try:
         target.makedirs("out")
@@ -175,7 +188,7 @@ def test_a_stall_on_the_second_stream_is_detected_and_resumed(
         assert proxy.stalled.is_set()
         assert copy.transfer.streams == 2
         _only_the_copy(dst, image, copy.outcome)
-        assert len(copy.starts) == 2 and copy.starts[1] > 0
+        assert len(copy.starts) == 2 and copy.starts[1] > 0, copy.abandoned
         assert copy.handed < 2 * SIZE
         assert took < 3 * 3 + 10, f"took {took:.1f} s"  # the stall costs about one timeout, not a hang
     finally:
