@@ -11,8 +11,9 @@ Loopback servers on this machine:
   verified stage            vs `openssl sha256` of the source, `smbclient put`, `smbclient get` into `openssl sha256`
   stage --no-verify         vs `openssl sha256` of the source, then `smbclient put`
   raw transport (no hash)   vs `smbclient put` alone (bmr's SMB sink fed from the file, nothing else)
-- capped: the signed share through a link that carries at most --capped-rate MiB/s per TCP connection (a TCP
-  proxy, as per-flow shaping or a long fat pipe would): the verified and --no-verify rows with `--streams 4`
+- capped: the signed share, and the SFTP server, through a link that carries at most --capped-rate MiB/s per TCP
+  connection (a TCP proxy, as per-flow shaping or a long fat pipe would): the verified and --no-verify rows with
+  `--streams 4` (SFTP: --no-verify vs openssl + scp)
 - streams: on the loopback share, --no-verify with `--streams 2` against `--streams 1` (what a second stream
   costs or gains on this machine's cores)
 - local folder to local folder, verified: vs `openssl sha256`, `cp`, `sync`, `openssl sha256` of the copy
@@ -169,6 +170,32 @@ def smb_rows(
     return rows
 
 
+def sftp_row(
+    name: str,
+    sshd: SshServer,
+    port: int,
+    image: Path,
+    source: Path,
+    remote: Path,
+    runs: int,
+    streams: str | None = None,
+) -> Row:
+    """stage --no-verify to an SFTP folder (through ``port``: the server's, or a proxy's) vs openssl + scp."""
+    known = remote.parent / f"known_hosts-{port}"  # the server's key under the address bmr is given
+    known.write_text(sshd.known_hosts.read_text().replace(f"]:{sshd.port} ", f"]:{port} "))
+    ssh = ["--ssh-known-hosts", str(known), "--ssh-key", str(sshd.client_key)]
+    scp = (
+        f"openssl sha256 {image} && scp -q -P {port} -i {sshd.client_key} -o HostKeyAlias=[127.0.0.1]:{sshd.port} "
+        f"-o UserKnownHostsFile={sshd.known_hosts} {image} {sshd.user}@127.0.0.1:{remote}/ref.bin"
+    )
+    url = sshd.url(str(remote)).replace(f":{sshd.port}/", f":{port}/")
+    extra = ["--streams", streams] if streams else []
+    tools, ours = pairs(
+        runs, emptied(remote), lambda: sh(scp), lambda: bmr("stage", str(source), url, "--no-verify", *ssh, *extra)
+    )
+    return Row(f"{name}: stage --no-verify vs openssl + scp", tools, ours, "sftp")
+
+
 def point(base: Path, name: str, gib: float) -> tuple[Path, Path]:
     """A recovery point whose largest image is ``gib`` GiB, and that image linked at a path without spaces."""
     source = base / name
@@ -217,6 +244,14 @@ def main() -> None:
                         rows.append(row)
                 finally:
                     proxy.close()
+                remote = base / "sftp-capped"
+                remote.mkdir()
+                proxy = CuttingProxy(sshd.port, cut_after=0, cuts=0, rate=args.capped_rate * MIB)
+                try:
+                    rows.append(sftp_row(f"capped {args.capped_rate:g} MiB/s, sftp --streams 4", sshd, proxy.port,
+                                         small_image, small, remote, args.runs, "4"))  # fmt: skip
+                finally:
+                    proxy.close()
             if "streams" in wanted:
                 url = samba.url("signed")
                 one, two = pairs(
@@ -237,30 +272,20 @@ def main() -> None:
             if "sftp" in wanted:
                 remote = base / "sftp-target"
                 remote.mkdir()
-                ssh = ["--ssh-known-hosts", str(sshd.known_hosts), "--ssh-key", str(sshd.client_key)]
-                scp = (
-                    f"openssl sha256 {image} && scp -q -P {sshd.port} -i {sshd.client_key} "
-                    f"-o UserKnownHostsFile={sshd.known_hosts} {image} {sshd.user}@127.0.0.1:{remote}/ref.bin"
-                )
-                target_url = sshd.url(str(remote))
-                tools, ours = pairs(
-                    args.runs, emptied(remote), lambda: sh(scp),
-                    lambda: bmr("stage", str(source), target_url, "--no-verify", *ssh),
-                )  # fmt: skip
-                rows.append(Row("sftp: stage --no-verify vs openssl + scp", tools, ours, "sftp"))
+                rows.append(sftp_row("sftp", sshd, sshd.port, image, source, remote, args.runs))
         finally:
             samba.stop()
             sshd.stop()
     print(f"image {args.gib:g} GiB (capped rows {args.capped_gib:g} GiB), medians of {args.runs} A/B pairs, whole "
           f"processes, loopback, {os.cpu_count()} cores")  # fmt: skip
     print("CPU columns: seconds of the job's own processes + of everything else meanwhile (servers, kernel)")
-    print(f"{'job':58s} {'tools s':>8s} {'bmr s':>8s} {'ratio':>6s}  {'goal':20s} {'tools CPU':>11s} {'bmr CPU':>11s}")
+    print(f"{'job':68s} {'tools s':>8s} {'bmr s':>8s} {'ratio':>6s}  {'goal':20s} {'tools CPU':>11s} {'bmr CPU':>11s}")
     for row in rows:
         ratio = row.tools.wall / row.ours.wall
         goal = GOALS[row.goal]
         verdict = f">= {goal} {'met' if ratio >= goal else 'NOT met'}" if goal else "(no goal)"
         cpu = [f"{t.own:5.2f}+{t.rest:5.2f}" for t in (row.tools, row.ours)]
-        print(f"{row.label:58s} {row.tools.wall:8.2f} {row.ours.wall:8.2f} {ratio:6.2f}  {verdict:20s} {cpu[0]:>11s} "
+        print(f"{row.label:68s} {row.tools.wall:8.2f} {row.ours.wall:8.2f} {ratio:6.2f}  {verdict:20s} {cpu[0]:>11s} "
               f"{cpu[1]:>11s}")  # fmt: skip
     if PEAKS:
         print(f"bmr peak memory: {max(PEAKS):.0f} MB (max resident set of {len(PEAKS)} runs; goal < 200 MB)")
