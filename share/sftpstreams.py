@@ -24,9 +24,9 @@ IN_FLIGHT = 8 * 1024 * 1024  # unanswered bytes per connection: enough to keep i
 LaneMapping = Callable[[], AbstractContextManager[None]]
 
 
-class SftpLane:
-    """A :class:`share.striped.Lane` over one SFTP file handle. ``dead`` is called when the lane is abandoned after
-    its connection failed or hung: the backend then drops that connection instead of using it for the next file."""
+class _Handle:
+    """One SFTP file handle used by one stream's thread. ``dead`` is called when the stream is abandoned after its
+    connection failed or hung: the backend then drops that connection instead of using it for the next file."""
 
     def __init__(
         self, file: paramiko.SFTPFile, mapped: LaneMapping, request: int, timeout: float, dead: Callable[[], None]
@@ -38,12 +38,44 @@ class SftpLane:
         self._request = request
         self._timeout = timeout
         self._dead = dead
+        self._busy = threading.Lock()  # held while the stream's thread talks to the server
+        self._stop = threading.Event()
+        self._failed = False
+
+    def _drain(self) -> None:
+        """Collect what is still due before the handle closes (nothing by default)."""
+
+    def abandon(self) -> None:
+        """Stop after the request under way; on a healthy connection what is still due is collected (so that
+        ``confirmed`` goes as far as it can) and the handle is closed (a Windows server would keep the file locked
+        otherwise); a failed or hung one is reported dead. Bounded by the timeout (each answer's)."""
+        self._stop.set()
+        if not self._busy.acquire(timeout=self._timeout + 1):
+            self._dead()  # closing the connection ends the thread's wait
+            return
+        try:
+            if self._failed:
+                self._dead()
+                return
+            try:
+                self._drain()
+                self._file.close()
+            except Exception:  # noqa: BLE001 - it failed too: the first failure is the one reported
+                self._dead()
+        finally:
+            self._busy.release()
+
+
+class SftpLane(_Handle):
+    """A :class:`share.striped.Lane` over one SFTP file handle."""
+
+    def __init__(
+        self, file: paramiko.SFTPFile, mapped: LaneMapping, request: int, timeout: float, dead: Callable[[], None]
+    ) -> None:
+        super().__init__(file, mapped, request, timeout, dead)
         self._acked: Acked | None = None
         self._pending: collections.deque[tuple[int, int, int]] = collections.deque()  # (request, end, length)
         self._in_flight = 0
-        self._busy = threading.Lock()  # held while the lane's thread talks to the server
-        self._stop = threading.Event()
-        self._failed = False
 
     def write_at(self, offset: int, data: memoryview, acked: Acked) -> None:
         self._acked = acked
@@ -70,26 +102,9 @@ class SftpLane:
                 self._collect()
             self._file.close()
 
-    def abandon(self) -> None:
-        """Stop after the request under way; on a healthy connection the answers still due are collected (so that
-        ``confirmed`` goes as far as it can) and the handle is closed (a Windows server would keep the file locked
-        otherwise); a failed or hung one is reported dead. Bounded by the timeout (each answer's)."""
-        self._stop.set()
-        if not self._busy.acquire(timeout=self._timeout + 1):
-            self._dead()  # closing the connection ends the thread's wait
-            return
-        try:
-            if self._failed:
-                self._dead()
-                return
-            try:
-                while self._pending:  # what this stream sent counts even though another one failed
-                    self._collect()
-                self._file.close()
-            except Exception:  # noqa: BLE001 - it failed too: the first failure is the one reported
-                self._dead()
-        finally:
-            self._busy.release()
+    def _drain(self) -> None:
+        while self._pending:  # what this stream sent counts even though another one failed
+            self._collect()
 
     @contextlib.contextmanager
     def _guard(self) -> Any:
@@ -111,22 +126,9 @@ class SftpLane:
             self._acked(end, length)
 
 
-class SftpReadLane:
+class SftpReadLane(_Handle):
     """A :class:`share.striped.ReadLane` over one SFTP file handle: each stripe asked for in requests of the server's
     read size, all in flight at once, their answers copied into the caller's buffer in order."""
-
-    def __init__(
-        self, file: paramiko.SFTPFile, mapped: LaneMapping, request: int, timeout: float, dead: Callable[[], None]
-    ) -> None:
-        self._file = file
-        self._sftp: Any = file.sftp
-        self._mapped = mapped
-        self._request = request
-        self._timeout = timeout
-        self._dead = dead
-        self._busy = threading.Lock()
-        self._stop = threading.Event()
-        self._failed = False
 
     def read_at(self, offset: int, view: memoryview) -> int:
         with self._busy:
@@ -170,19 +172,3 @@ class SftpReadLane:
     def _at_end(self, offset: int) -> bool:
         """True when ``offset`` is at or past the end of the file (a short answer may be the server's limit)."""
         return offset >= int(self._file.stat().st_size or 0)
-
-    def abandon(self) -> None:
-        self._stop.set()
-        if not self._busy.acquire(timeout=self._timeout + 1):
-            self._dead()
-            return
-        try:
-            if self._failed:
-                self._dead()
-                return
-            try:
-                self._file.close()
-            except Exception:  # noqa: BLE001 - it failed too: the first failure is the one reported
-                self._dead()
-        finally:
-            self._busy.release()

@@ -2,7 +2,8 @@
 bytes: the faults (a dropped link, a link that goes quiet with no reset while the server keeps the old session)
 that a real server will not produce on demand. Later connections pass through untouched. With ``skip=K`` the
 first K connections pass untouched and the cuts start with the next (one stream of several is cut while the
-others run). With ``rate`` every connection carries at most that many bytes a second each way (a link where one
+others run). With ``later_port`` every connection after the first goes to another server. With ``rate`` every
+connection carries at most that many bytes a second each way (a link where one
 connection is the limit: per-flow shaping, a long fat pipe), for the benchmarks."""
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class CuttingProxy:
         down_after_cut: float = 0.0,
         skip: int = 0,
         rate: float | None = None,
+        later_port: int | None = None,
     ) -> None:
+        self.later_port = later_port  # connections after the first go there (a stream reaching another machine)
         self.skip = skip
         self.rate = rate
         self.client_bytes: list[int] = []  # per connection, in order: the bytes the client sent through
@@ -57,7 +60,8 @@ class CuttingProxy:
             if time.monotonic() < self.down_until:
                 client.close()  # the service is down: the connection ends at once
                 continue
-            server = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
+            port = self.later_port if self.later_port is not None and self.client_bytes else self.upstream_port
+            server = socket.create_connection(("127.0.0.1", port), timeout=10)
             server.settimeout(None)
             client.settimeout(None)
             with self._lock:

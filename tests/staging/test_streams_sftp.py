@@ -4,12 +4,10 @@ servers that take fewer connections (a session limit, an extra connection that r
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -246,60 +244,19 @@ def test_stage_to_sftp_with_streams_reports_them_and_the_point_is_whole(
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-class _Switch:
-    """Forwards the first connection to ``first`` and every later one to ``later``: an extra stream that reaches
-    another machine (a load balancer, a hijacked address)."""
-
-    def __init__(self, first: int, later: int) -> None:
-        self.ports = [first, later]
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.port = int(self.listener.getsockname()[1])
-        self.accepted = 0
-        self._open: list[socket.socket] = []
-        self._stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                continue
-            server = socket.create_connection(("127.0.0.1", self.ports[min(self.accepted, 1)]))
-            self.accepted += 1
-            self._open += [client, server]
-            for src, dst in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := src.recv(256 * 1024):
-                dst.sendall(data)
-        with contextlib.suppress(OSError):
-            dst.shutdown(socket.SHUT_WR)
-
-    def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
-        for sock in self._open:
-            sock.close()
-
-
 def test_an_extra_connection_to_a_host_with_another_key_is_refused(
     sshd: SshServer, image: Path, folders: tuple[Path, Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, "bmr.sftp")
     dst, tmp = folders
     other = SshServer(tmp / "other-sshd").start()  # its own host key, which known_hosts does not hold
-    switch = _Switch(sshd.port, other.port)
+    switch = CuttingProxy(sshd.port, cut_after=0, cuts=0, later_port=other.port)
     (other.base / "authorized_keys").write_text(sshd.client_key.with_suffix(".pub").read_text())
     target = _through(sshd, switch.port, dst, tmp)
     try:
         target.makedirs("out")
         assert target.max_streams(3) == 1
-        assert switch.accepted >= 2  # it was tried, and refused for its key
+        assert len(switch.client_bytes) >= 2  # it was tried, and refused for its key
         assert [r.bmr_fields["error"].split(":")[0] for r in caplog.records] == ["HostKeyRejected"]  # type: ignore[attr-defined]
         copy = Copy(image, target, 3)
         assert copy.transfer.streams == 1
