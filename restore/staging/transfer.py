@@ -49,7 +49,7 @@ Progress = Callable[[str, int], None]  # (phase, bytes): "copy", "reuse", "verif
 def auto_streams(cores: int | None = None) -> int:
     """Streams per large file when none is asked for: one per two cores, at most AUTO_STREAMS. Each stream costs
     this side most of a core at full speed (signing or sealing, sending, its receive thread, all under one
-    interpreter lock); on two cores a second stream measured slower than one (benchmarks/stage_vs_tools.py)."""
+    interpreter lock); on two cores a second stream gave no reliable gain (benchmarks/stage_vs_tools.py)."""
     count = (os.cpu_count() or 1) if cores is None else cores
     return max(1, min(count // 2, AUTO_STREAMS))
 
