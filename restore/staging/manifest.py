@@ -19,6 +19,8 @@ from restore import __version__
 from restore.staging.names import sums_line
 from restore.staging.transfer import FileOutcome
 from restore.tree.model import TREE_NAME
+from share import errors
+from share.base import Backend
 
 SUMS_NAME = "SHA256SUMS"
 MANIFEST_NAME = "bmr-manifest.json"
@@ -138,3 +140,16 @@ def merge_manifest(existing: str | None, machine: str, entry: dict[str, Any] | N
         return None
     kept.sort(key=lambda p: str(p["machine"]).lower())
     return json.dumps({"tool": f"bmr {__version__}", "format": FORMAT, "points": kept}, indent=2) + "\n"
+
+
+def proof_texts(backend: Backend) -> tuple[str | None, str | None]:
+    """(SHA256SUMS, bmr-manifest.json) at the root of ``backend`` as text; None for one that is not there."""
+    texts: list[str | None] = []
+    for name in (SUMS_NAME, MANIFEST_NAME):
+        try:
+            size = backend.stat(name).size
+        except errors.NotFound:
+            texts.append(None)
+            continue
+        texts.append(backend.read_bytes(name, size).decode("utf-8", errors="replace"))
+    return texts[0], texts[1]

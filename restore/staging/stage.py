@@ -26,6 +26,7 @@ from restore.staging.manifest import (
     merge_manifest,
     merge_sums,
     point_entry,
+    proof_texts,
 )
 from restore.staging.names import PARTIAL_SUFFIX, partial_name
 from restore.staging.overlap import refuse_alias, refuse_overlap
@@ -324,7 +325,7 @@ def _rewrite_proofs(
 ) -> None:
     """Replace ``machine``'s part of both proofs, each written whole under a temporary name and renamed over the
     old one (the stage lock keeps two runs from doing this at once); a proof left empty is removed."""
-    old_sums, old_manifest = _read_text(target, SUMS_NAME), _read_text(target, MANIFEST_NAME)
+    old_sums, old_manifest = proof_texts(target)
     sums = merge_sums(old_sums, machine, files)
     manifest = merge_manifest(old_manifest, machine, entry)
     for name, before, text in ((SUMS_NAME, old_sums, sums), (MANIFEST_NAME, old_manifest, manifest)):
@@ -339,14 +340,6 @@ def _rewrite_proofs(
         target.sync(temporary)
         target.rename(temporary, name, replace=True)
         target.sync("", folder=True)
-
-
-def _read_text(target: Backend, name: str) -> str | None:
-    try:
-        size = target.stat(name).size
-    except errors.NotFound:
-        return None
-    return target.read_bytes(name, size).decode("utf-8", errors="replace")
 
 
 def _write_manifest(target: Backend, outcomes: list[FileOutcome], info: ManifestInfo) -> str:

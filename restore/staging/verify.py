@@ -16,7 +16,15 @@ from typing import Any
 
 from restore.checks.check import Check, failed, passed, warned
 from restore.outcome import Outcome
-from restore.staging.manifest import MANIFEST_NAME, SUMS_NAME, UnreadableManifest, machine_of, parse_points, parse_sums
+from restore.staging.manifest import (
+    MANIFEST_NAME,
+    SUMS_NAME,
+    UnreadableManifest,
+    machine_of,
+    parse_points,
+    parse_sums,
+    proof_texts,
+)
 from restore.staging.transfer import Progress
 from restore.tree.model import TREE_NAME
 from share import errors
@@ -106,14 +114,6 @@ class Verification:
         }
 
 
-def _read_text(backend: Backend, name: str) -> str | None:
-    try:
-        size = backend.stat(name).size
-    except errors.NotFound:
-        return None
-    return backend.read_bytes(name, size).decode("utf-8", errors="replace")
-
-
 @dataclass(frozen=True)
 class Proofs:
     expected: dict[str, Expected]  # path -> what the proofs say
@@ -125,7 +125,7 @@ class Proofs:
 
 def read_proofs(backend: Backend, machine: str | None = None, version: str | None = None) -> Proofs:
     """What the proofs name, for every staged point or only the one asked for."""
-    sums_text, manifest_text = _read_text(backend, SUMS_NAME), _read_text(backend, MANIFEST_NAME)
+    sums_text, manifest_text = proof_texts(backend)
     if sums_text is None and manifest_text is None:
         raise NothingToVerify(f"{backend.describe()} holds neither {SUMS_NAME} nor {MANIFEST_NAME}: nothing to compare")
     sums = parse_sums(sums_text) if sums_text is not None else {}
