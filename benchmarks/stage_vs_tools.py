@@ -120,7 +120,7 @@ def bmr(*args: str) -> Timing:
 
 
 RAW = """
-import queue, sys
+import sys
 from share.connect import Access, open_backend, parse_location
 from share.credentials import PasswordSource
 src, url, name = sys.argv[1:4]

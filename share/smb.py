@@ -11,7 +11,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import smbclient
 from smbprotocol.connection import Connection, SecurityMode
@@ -52,6 +52,7 @@ __all__ = ["DIALECTS", "Negotiated", "SmbBackend", "negotiate", "parse_unc", "pa
 # the record still reaches any handler the application installs (it propagates).
 logging.getLogger("smbprotocol").addHandler(logging.NullHandler())
 log = logging.getLogger("bmr.smb")
+_L = TypeVar("_L", "_SmbSink", "_SmbReadLane")  # one stream's handle of a striped write or read
 
 # Every handle bmr opens lets others read, write and delete (rename) the file. After a link dies, the server keeps
 # the dead session's handles open until it notices (minutes); a handle that shared nothing would lock bmr's own
@@ -274,10 +275,35 @@ class SmbBackend(Backend):
         if channel is None:
             return Sink(Stream(raw, self._mapped, path, forget), offset)
         first = _SmbSink(raw, channel, self._mapped, path, offset)
+        lanes = self._lanes(first, streams, lambda extra: extra._write_lane(path, offset))
+        return StripedSink(lanes, offset, self.timeout) if len(lanes) > 1 else first
+
+    def _fast_open(self, path: str, mode: str) -> tuple[Any, BulkChannel] | None:
+        """``path`` (created by another connection, never truncated here) opened for one stream of a striped copy,
+        with its bulk channel; None where the fast path does not apply."""
+        with self._mapped(path):
+            raw = smbclient.open_file(self._unc(path), mode=mode, share_access=SHARING, buffering=0, **self._kw)
+            channel = self._channel_for(raw)
+        if channel is None:
+            forget(raw)
+            return None
+        return raw, channel
+
+    def _write_lane(self, path: str, offset: int) -> _SmbSink | None:
+        opened = self._fast_open(path, "r+b")
+        return _SmbSink(*opened, self._mapped, path, offset) if opened else None
+
+    def _read_lane(self, path: str) -> _SmbReadLane | None:
+        opened = self._fast_open(path, "rb")
+        return _SmbReadLane(*opened, self._mapped, path) if opened else None
+
+    def _lanes(self, first: _L, streams: int, open_one: Callable[[SmbBackend], _L | None]) -> builtins.list[_L]:
+        """``first`` and one lane on each of up to ``streams`` - 1 extra connections (fewer where one does not take
+        the fast path); on a failure every lane opened so far is abandoned."""
         lanes = [first]
         try:
             for extra in self._extra_streams(streams - 1):
-                lane = extra.open_lane(path, offset)
+                lane = open_one(extra)
                 if lane is None:
                     break
                 lanes.append(lane)
@@ -285,20 +311,7 @@ class SmbBackend(Backend):
             for lane in lanes:
                 lane.abandon()
             raise
-        if len(lanes) == 1:
-            return first
-        return StripedSink(lanes, offset, self.timeout)
-
-    def open_lane(self, path: str, offset: int) -> _SmbSink | None:
-        """``path`` (created by another connection) opened for writing without truncating it, as one stream of a
-        striped copy; None where the fast path does not apply."""
-        with self._mapped(path):
-            raw = smbclient.open_file(self._unc(path), mode="r+b", share_access=SHARING, buffering=0, **self._kw)
-            channel = self._channel_for(raw)
-        if channel is None:
-            forget(raw)
-            return None
-        return _SmbSink(raw, channel, self._mapped, path, offset)
+        return lanes
 
     def max_streams(self, wanted: int) -> int:
         """Connections of their own (TCP, session, tree connect), as many as the server grants up to ``wanted``:
@@ -309,12 +322,21 @@ class SmbBackend(Backend):
         """Up to ``wanted`` extra connections to the same location, opened once and kept until close/reconnect;
         after the server refused one, no more are tried."""
         while len(self._extras) < wanted and not self._extras_refused:
-            try:
-                self._extras.append(SmbBackend(self.location, self._password, timeout=self.timeout))
-            except errors.BmrError as exc:
+            extra = self._another_connection("extra stream")
+            if extra is None:
                 self._extras_refused = True
-                log.info("extra stream refused", extra={"bmr_fields": {"error": str(exc)}})
+            else:
+                self._extras.append(extra)
         return tuple(self._extras[: max(wanted, 0)])
+
+    def _another_connection(self, purpose: str) -> SmbBackend | None:
+        """One more connection (TCP, session, tree connect) to this location; None when the server refuses it
+        (e.g. `max connections` reached), logged with the reason."""
+        try:
+            return SmbBackend(self.location, self._password, timeout=self.timeout)
+        except errors.BmrError as exc:
+            log.info(f"{purpose} refused", extra={"bmr_fields": {"error": str(exc)}})
+            return None
 
     def open_source(self, path: str, offset: int = 0, *, streams: int = 1) -> Source:
         with self._mapped(path):
@@ -323,25 +345,10 @@ class SmbBackend(Backend):
         if channel is None:
             raw.seek(offset)
             return Source(Stream(raw, self._mapped, path, forget))
-        extras = self._extra_streams(streams - 1)
-        if not extras:
+        if not self._extra_streams(streams - 1):
             return _SmbSource(raw, channel, self._mapped, path, offset)
-        lanes = [_SmbReadLane(raw, channel, self._mapped, path)]
-        try:
-            for extra in extras:
-                with extra._mapped(path):
-                    other = smbclient.open_file(
-                        extra._unc(path), mode="rb", share_access=SHARING, buffering=0, **extra._kw
-                    )
-                    other_channel = extra._channel_for(other)
-                if other_channel is None:
-                    forget(other)
-                    break
-                lanes.append(_SmbReadLane(other, other_channel, extra._mapped, path))
-        except errors.BmrError:
-            for lane in lanes:
-                lane.abandon()
-            raise
+        first = _SmbReadLane(raw, channel, self._mapped, path)
+        lanes = self._lanes(first, streams, lambda extra: extra._read_lane(path))
         return StripedSource(lanes, offset, int(raw.fd.end_of_file), self.timeout)
 
     def reconnect(self) -> None:
@@ -362,10 +369,9 @@ class SmbBackend(Backend):
     def sync_soon(self, path: str) -> Callable[[], None]:
         """A FLUSH on a connection of its own (this one's credits are the copy's and read-back's), in a thread."""
         if self._flusher is None and not self._flusher_refused:
-            try:
-                self._flusher = SmbBackend(self.location, self._password, timeout=self.timeout)
-            except errors.BmrError:
-                self._flusher_refused = True  # e.g. `max connections` reached: the flush before the rename does it
+            self._flusher = self._another_connection("background flush")
+            # Refused (e.g. `max connections` reached): the flush before the rename does it all.
+            self._flusher_refused = self._flusher is None
         flusher = self._flusher
         if flusher is None:
             return lambda: None

@@ -72,8 +72,7 @@ class StripedSink(Sink):
         self._confirmed = offset
         self._lock = threading.Lock()
         self._starts: list[int] = []  # stripes not yet wholly acknowledged, by start offset
-        self._left: dict[int, int] = {}  # their bytes not yet acknowledged
-        self._ends: dict[int, int] = {}
+        self._open: dict[int, list[int]] = {}  # each one's [bytes not yet acknowledged, end offset]
         self.error: BaseException | None = None
 
     # -- called by the streams' threads -------------------------------------------------------------------------
@@ -83,13 +82,10 @@ class StripedSink(Sink):
             at = bisect.bisect_right(self._starts, end - length) - 1
             if at < 0:
                 return
-            start = self._starts[at]
-            self._left[start] -= length
-            while self._starts and self._left[self._starts[0]] <= 0:
-                first = self._starts.pop(0)
-                del self._left[first]
-                self._confirmed = self._ends.pop(first)
-            # A stripe acknowledged before those below it waits in _left at 0 until they are.
+            self._open[self._starts[at]][0] -= length
+            while self._starts and self._open[self._starts[0]][0] <= 0:
+                self._confirmed = self._open.pop(self._starts.pop(0))[1]
+            # A stripe acknowledged before those below it waits at 0 until they are.
 
     def fail(self, exc: BaseException) -> None:
         with self._lock:
@@ -111,8 +107,7 @@ class StripedSink(Sink):
             data = memoryview(bytes(data))  # the caller reuses its buffer on return: the stream needs its own
         with self._lock:
             self._starts.append(self._next)
-            self._left[self._next] = len(data)
-            self._ends[self._next] = self._next + len(data)
+            self._open[self._next] = [len(data), self._next + len(data)]
         stream = self._streams[self._count % len(self._streams)]
         stream.todo.put((self._next, data, release))
         self._next += len(data)
@@ -191,7 +186,6 @@ class StripedSource(ChunkedSource):
         self._stop = threading.Event()
         self.error: BaseException | None = None
         self._free: list[queue.Queue[bytearray | None]] = []
-        self._threads: list[threading.Thread] = []
         for number, lane in enumerate(self._lanes):
             free: queue.Queue[bytearray | None] = queue.Queue()
             for _ in range(self.AHEAD):
@@ -199,7 +193,6 @@ class StripedSource(ChunkedSource):
             self._free.append(free)
             thread = threading.Thread(target=self._run, args=(number, lane, free), name=f"bmr-read-{number}")
             thread.daemon = True
-            self._threads.append(thread)
             thread.start()
 
     def _run(self, number: int, lane: ReadLane, free: queue.Queue[bytearray | None]) -> None:
